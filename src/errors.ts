@@ -1,0 +1,108 @@
+/**
+ * Typed errors. Every error tunable throws on purpose is a `TunableError` with a stable `code`;
+ * messages name the argument and the value ("Expected a finite number for `low` but received NaN").
+ */
+
+export type ErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_UNKNOWN_OPTION'
+  | 'ERR_PARAM_CONFLICT'
+  | 'ERR_NUMERICAL'
+  | 'ERR_BACKEND_UNAVAILABLE'
+  | 'ERR_NATIVE'
+  | 'ERR_STORAGE'
+  | 'ERR_DUPLICATED_STUDY'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_TRIAL_FINISHED'
+  | 'ERR_TRIAL_PRUNED'
+  | 'ERR_INVALID_STATE';
+
+export class TunableError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A wrong type, a non-finite number, inverted bounds, an empty choice list, ... */
+export class InvalidArgumentError extends TunableError {
+  constructor(message: string, code: ErrorCode = 'ERR_INVALID_ARGUMENT') {
+    super(code, message);
+  }
+}
+
+/** A misspelled or unsupported option name. */
+export class UnknownOptionError extends InvalidArgumentError {
+  constructor(message: string) {
+    super(message, 'ERR_UNKNOWN_OPTION');
+  }
+}
+
+/** The same parameter name asked again with a different distribution in one trial. */
+export class ParameterConflictError extends InvalidArgumentError {
+  constructor(message: string) {
+    super(message, 'ERR_PARAM_CONFLICT');
+  }
+}
+
+/** Numerical trouble that could not be recovered from (a non-PD matrix after every fallback, ...). */
+export class NumericalError extends TunableError {
+  constructor(message: string) {
+    super('ERR_NUMERICAL', message);
+  }
+}
+
+/** A backend (CUDA, the native addon) that was asked for but cannot be used here. */
+export class BackendUnavailableError extends TunableError {
+  constructor(message: string) {
+    super('ERR_BACKEND_UNAVAILABLE', message);
+  }
+}
+
+/** An error raised inside the native engine (a CUDA failure, an allocation failure, ...). */
+export class NativeError extends TunableError {
+  constructor(message: string) {
+    super('ERR_NATIVE', message);
+  }
+}
+
+export class StorageError extends TunableError {
+  constructor(message: string, code: ErrorCode = 'ERR_STORAGE', options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+export class DuplicatedStudyError extends StorageError {
+  constructor(studyName: string) {
+    super(`A study named ${JSON.stringify(studyName)} already exists`, 'ERR_DUPLICATED_STUDY');
+  }
+}
+
+export class NotFoundError extends StorageError {
+  constructor(message: string) {
+    super(message, 'ERR_NOT_FOUND');
+  }
+}
+
+/** A write to a trial that is no longer RUNNING (finished, or failed as stale by another process). */
+export class TrialFinishedError extends StorageError {
+  constructor(message: string) {
+    super(message, 'ERR_TRIAL_FINISHED');
+  }
+}
+
+/** An operation that is not allowed in the current state (shouldPrune() on a finished trial, ...). */
+export class InvalidStateError extends TunableError {
+  constructor(message: string) {
+    super('ERR_INVALID_STATE', message);
+  }
+}
+
+/** Thrown by an objective to say that its trial was pruned; the study records it as PRUNED. */
+export class TrialPruned extends TunableError {
+  constructor(message = 'Trial was pruned') {
+    super('ERR_TRIAL_PRUNED', message);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Argument validation shared by every public entry point. One message shape:
+ * "Expected <what> for `<name>` but received <value>".
+ */
+import { InvalidArgumentError, UnknownOptionError } from './errors.js';
+
+/** A short, readable rendering of any value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return 'NaN';
+    if (value === Infinity) return 'Infinity';
+    if (value === -Infinity) return '-Infinity';
+    return String(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'function') return `a function`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as { length: number }).length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return String(value);
+}
+
+export function invalid(name: string, expected: string, value: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`Expected ${expected} for \`${name}\` but received ${describe(value)}`);
+}
+
+export function finiteNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(name, 'a finite number', value);
+  return value;
+}
+
+export function positiveNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalid(name, 'a positive finite number', value);
+  return value;
+}
+
+export function integer(name: string, value: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalid(name, 'an integer', value);
+  if (value < min || value > max) {
+    const range = max === Infinity ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
+    throw invalid(name, range, value);
+  }
+  return value;
+}
+
+export function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid(name, 'a boolean', value);
+  return value;
+}
+
+export function string(name: string, value: unknown, { nonEmpty = true } = {}): string {
+  if (typeof value !== 'string' || (nonEmpty && value.length === 0)) throw invalid(name, 'a non-empty string', value);
+  return value;
+}
+
+export function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(name, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+/** Levenshtein distance, for "did you mean" hints on misspelled option names. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Checks that `options` is undefined or a plain object whose keys are all in `allowed`; returns it
+ * (or `{}`). A misspelled key raises UnknownOptionError naming the key and the closest allowed one.
+ */
+export function options<T extends object>(name: string, value: unknown, allowed: readonly string[]): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(name, 'an options object', value);
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      let best = '';
+      let bestD = Infinity;
+      for (const a of allowed) {
+        const d = editDistance(key.toLowerCase(), a.toLowerCase());
+        if (d < bestD) [best, bestD] = [a, d];
+      }
+      const hint = bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean \`${best}\`?)` : '';
+      throw new UnknownOptionError(
+        `Unknown option \`${key}\` in \`${name}\`${hint}; allowed options are ${allowed.map((a) => `\`${a}\``).join(', ')}`,
+      );
+    }
+  }
+  return value as Partial<T>;
+}
