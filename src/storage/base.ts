@@ -1,0 +1,83 @@
+/**
+ * The storage contract. Every implementation (memory, SQLite, PostgreSQL) passes the same suite
+ * (test/storage/contract.test.ts, `describe.each` over storages).
+ *
+ * Concurrency and ownership:
+ * - Any method may be called concurrently, from several async tasks of one process and (for
+ *   persistent storages) from several processes at once. Each call is atomic.
+ * - `createTrial` assigns `number` atomically: numbers in a study are unique and gap-free (0, 1, 2, ...),
+ *   whatever the number of writers.
+ * - A RUNNING trial is owned by the worker that created or claimed it: only the owner writes its params,
+ *   intermediate values, attributes and final state. Once finished (COMPLETE, PRUNED, FAIL) a trial is
+ *   immutable: writes to it throw `TrialFinishedError` and change nothing. A stale RUNNING trial may be
+ *   failed by anyone through `failStaleTrials`; its owner's later writes then throw.
+ * - Returned records are snapshots (FrozenTrial); the caller may keep them, the storage never mutates them.
+ * - Nothing that was stored is lost by a failed call: each write is a transaction.
+ * - `close()` releases connections; after it every call throws.
+ */
+import type { Distribution } from '../distributions/index.js';
+import type { FrozenTrial, StudyDirection, StudySummary, TrialState } from '../study/types.js';
+
+/** What a new trial starts with. Params are internal values with their distributions. */
+export interface TrialTemplate {
+  /** RUNNING (default; datetimeStart = now) or WAITING (enqueued; started when claimed). */
+  readonly state?: TrialState.RUNNING | TrialState.WAITING;
+  readonly params?: Readonly<Record<string, { readonly internal: number; readonly distribution: Distribution }>>;
+  readonly userAttrs?: Readonly<Record<string, unknown>>;
+  readonly systemAttrs?: Readonly<Record<string, unknown>>;
+}
+
+export interface Storage {
+  /** Where the data lives, e.g. `memory:` or `sqlite:./tunable.db`. */
+  readonly url: string;
+
+  /** Throws DuplicatedStudyError when the name is taken. Returns the new study's id. */
+  createStudy(studyName: string, directions: readonly StudyDirection[]): Promise<number>;
+  /** Deletes the study and all its trials. Throws NotFoundError for an unknown id. */
+  deleteStudy(studyId: number): Promise<void>;
+  /** Throws NotFoundError naming the study when there is none. */
+  getStudyIdFromName(studyName: string): Promise<number>;
+  getStudyName(studyId: number): Promise<string>;
+  getStudyDirections(studyId: number): Promise<StudyDirection[]>;
+  /** Every study with its trial count and best trial (first objective; null for multi-objective). */
+  getAllStudies(): Promise<StudySummary[]>;
+  setStudyUserAttr(studyId: number, key: string, value: unknown): Promise<void>;
+  setStudySystemAttr(studyId: number, key: string, value: unknown): Promise<void>;
+  /**
+   * Atomically sets a study system attribute only if the key is absent; true when this call set it.
+   * The primitive for claiming a unit of work once across workers (a grid point, a bracket slot).
+   */
+  setStudySystemAttrIfAbsent(studyId: number, key: string, value: unknown): Promise<boolean>;
+  getStudyUserAttrs(studyId: number): Promise<Record<string, unknown>>;
+  getStudySystemAttrs(studyId: number): Promise<Record<string, unknown>>;
+
+  /** Creates a trial with the next number. */
+  createTrial(studyId: number, template?: TrialTemplate): Promise<FrozenTrial>;
+  /** Atomically moves the oldest WAITING trial to RUNNING (datetimeStart = now) and returns it, or null. */
+  claimWaitingTrial(studyId: number): Promise<FrozenTrial | null>;
+  /** Records one parameter of a RUNNING trial (internal value). Throws TrialFinishedError otherwise. */
+  setTrialParam(trialId: number, name: string, internal: number, distribution: Distribution): Promise<void>;
+  /**
+   * Finishes a RUNNING trial (COMPLETE needs `values`; PRUNED and FAIL may carry them), setting
+   * datetimeComplete. Throws TrialFinishedError when the trial is already finished.
+   */
+  setTrialState(trialId: number, state: TrialState, values?: readonly number[] | null): Promise<void>;
+  /** Throws InvalidArgumentError when `step` already has a value, TrialFinishedError when finished. */
+  setTrialIntermediateValue(trialId: number, step: number, value: number): Promise<void>;
+  setTrialUserAttr(trialId: number, key: string, value: unknown): Promise<void>;
+  setTrialSystemAttr(trialId: number, key: string, value: unknown): Promise<void>;
+  getTrial(trialId: number): Promise<FrozenTrial>;
+  /** The study's trials ordered by number, optionally only those in `states`. */
+  getAllTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]>;
+  getNTrials(studyId: number, states?: readonly TrialState[]): Promise<number>;
+
+  /** Marks the trial alive now (workers call it periodically while a trial runs). */
+  recordHeartbeat(trialId: number): Promise<void>;
+  /**
+   * Fails (state FAIL, systemAttr `failReason`) every RUNNING trial of the study whose last heartbeat —
+   * or start, if it never beat — is older than `olderThanMs`. Returns the numbers of the trials failed.
+   */
+  failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]>;
+
+  close(): Promise<void>;
+}
