@@ -1,0 +1,319 @@
+/**
+ * GP engine benchmark (issue 3), with scikit-learn / numpy peers measured side by side.
+ *
+ *   npm run build:native            # the engine must be built first
+ *   npm run bench:gp                # = node --import tsx bench/gp/engine.ts; prints a markdown table
+ *   npm run bench:gp -- --write     # ... and replaces the "## GP engine (issue 3)" section of bench/RESULTS.md
+ *   options: --quick (small n, 2 reps, for a smoke test), --reps N (scenario A/B/Cholesky reps, default 7),
+ *            --fit-reps N (scenario C engine reps, default 3), --peer-fit-reps N (sklearn fits, default 1),
+ *            --only A,B,C,chol, --no-peers, --threads N (passed to the engine; default: the engine's own)
+ *
+ * Data: d = 6, X ~ U[0,1]^6, y = sum_j sin(3 x_j) + 0.5 cos(5 x_0 x_5) + 0.01 N(0,1), standardised with the
+ * training mean/sd -- the function of shared/reference/sklearn_gp.py. Test targets are the noiseless function,
+ * standardised the same way. The data are generated here (seeded) and written to bench/gp/.data/*.json, which
+ * bench/gp/peers.py reads, so engine and peers see identical numbers.
+ *
+ * Scenarios
+ *  A  one BO step at n = 100, 500, 2000: fitGP warm-started from the hyperparameters of a (untimed) fit on the
+ *     first n-1 points, restarts: 4 (= warm start + 4 random starts), then maximizeAcquisition(LogEI, 2048 raw
+ *     samples, 10 restarts). Median over reps (after one untimed warm-up). Goals: 50 ms, 250 ms, 2 s.
+ *  B  posterior mean + variance of 10,000 points at n = 1000 (engine) vs sklearn predict(return_std=True) with
+ *     the same fixed hyperparameters.
+ *  C  a 10-start fit, no warm start (restarts: 10), at n = 100, 250, 500; held-out RMSE on 1000 test points;
+ *     vs sklearn GaussianProcessRegressor(n_restarts_optimizer=9) (= 10 starts).
+ *  chol  numpy.linalg.cholesky GFLOP/s (n^3/3 flops) at n = 1000, 2000 vs the engine: fitGP({fixed: true})
+ *     at the same n, which is one kernel-matrix build + one Cholesky + one solve, so its "GFLOP/s" is a lower
+ *     bound on the engine's Cholesky rate (unless the engine exposes a Cholesky timing hook; see below).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '../../src/samplers/rng.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const dataDir = path.join(here, '.data');
+const PY = process.env.PYTHON ?? '/usr/bin/python3';
+const D = 6;
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const opt = (name: string, dflt: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? (argv[i + 1] as string) : dflt;
+};
+const quick = flag('--quick');
+const REPS = Number(opt('--reps', quick ? '2' : '7'));
+const FIT_REPS = Number(opt('--fit-reps', quick ? '1' : '3'));
+const PEER_FIT_REPS = Number(opt('--peer-fit-reps', '1'));
+const only = new Set(opt('--only', 'A,B,C,chol').split(','));
+const peers = !flag('--no-peers');
+const threadsOpt = opt('--threads', '');
+const threads = threadsOpt === '' ? undefined : Number(threadsOpt);
+const A_NS = quick ? [50, 100] : [100, 500, 2000];
+const A_GOAL_MS: Record<number, number> = { 100: 50, 500: 250, 2000: 2000 };
+const B_N = quick ? 200 : 1000;
+const B_M = quick ? 2000 : 10000;
+const C_NS = quick ? [50, 100] : [100, 250, 500];
+const CHOL_NS = quick ? [200, 400] : [1000, 2000];
+
+// ---------------------------------------------------------------- engine (loose typing: tolerate small API drift)
+type Hyper = { lengthscales: number[]; outputscale: number; noise: number; mean: number };
+interface GP {
+  backend?: string;
+  hyperparameters: Hyper;
+  logMarginalLikelihood: number;
+  predict(X: number[][]): Promise<{ mean: Float64Array; variance: Float64Array }>;
+  maximizeAcquisition(o: Record<string, unknown>): Promise<{ x: number[] | Float64Array; value: number }>;
+  dispose(): void;
+}
+interface Engine {
+  backends(): string[];
+  fitGP(o: Record<string, unknown>): Promise<GP>;
+  [k: string]: unknown;
+}
+const engineModule = process.env.GP_BENCH_ENGINE ?? '../../src/engine/index.js';
+let engine: Engine;
+try {
+  engine = ((await import(engineModule)) as { engine: Engine }).engine;
+} catch (e) {
+  console.error(`cannot load the engine (${engineModule}); build it first with \`npm run build:native\`.\n`, e);
+  process.exit(2);
+}
+const backend = engine.backends()[0] ?? 'cpu';
+const common = (): Record<string, unknown> => ({ kernel: 'matern52', backend, ...(threads ? { threads } : {}) });
+
+// ---------------------------------------------------------------- data
+const f = (x: number[]): number => {
+  let s = 0;
+  for (const v of x) s += Math.sin(3 * v);
+  return s + 0.5 * Math.cos(5 * (x[0] as number) * (x[D - 1] as number));
+};
+const points = (m: number, rng: Rng): number[][] =>
+  Array.from({ length: m }, () => Array.from({ length: D }, () => rng.random()));
+
+interface Data { n: number; X: number[][]; y: number[]; Xtest: number[][]; ytest: number[]; mu: number; sd: number }
+function makeData(n: number, seed: number): Data {
+  const rng = new Rng(seed);
+  const X = points(n, rng);
+  const raw = X.map((x) => f(x) + 0.01 * rng.normal());
+  const mu = raw.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mu) ** 2, 0) / n);
+  const test = new Rng(12345);
+  const Xtest = points(1000, test);
+  return { n, X, y: raw.map((v) => (v - mu) / sd), Xtest, ytest: Xtest.map((x) => (f(x) - mu) / sd), mu, sd };
+}
+function writeJson(name: string, obj: unknown): string {
+  mkdirSync(dataDir, { recursive: true });
+  const p = path.join(dataDir, name);
+  writeFileSync(p, JSON.stringify(obj));
+  return p;
+}
+
+// ---------------------------------------------------------------- helpers
+const now = (): number => performance.now();
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+function peer(...args: string[]): Record<string, any> | undefined {
+  if (!peers) return undefined;
+  const r = spawnSync(PY, [path.join(here, 'peers.py'), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) {
+    console.error(`peers.py ${args.join(' ')} failed:\n${r.stderr}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+}
+const ms = (s: number): string => (s >= 10_000 ? `${(s / 1000).toFixed(1)} s` : s >= 1000 ? `${(s / 1000).toFixed(2)} s` : `${s.toFixed(s < 10 ? 2 : 1)} ms`);
+const log = (s: string): void => console.error(s);
+
+interface Row { scenario: string; n: string; engine: string; peer: string; ratio: string; goal: string; note: string }
+const rows: Row[] = [];
+
+// ---------------------------------------------------------------- scenario A: one BO step
+async function scenarioA(): Promise<void> {
+  for (const n of A_NS) {
+    const data = makeData(n, 1000 + n);
+    const prev = await engine.fitGP({ ...common(), X: data.X.slice(0, n - 1), y: data.y.slice(0, n - 1), restarts: 4, seed: 1 });
+    const warm = prev.hyperparameters;
+    prev.dispose();
+    const best = Math.min(...data.y); // minimisation convention
+    const fit: number[] = [], acq: number[] = [], tot: number[] = [];
+    let gpBackend = '';
+    for (let r = -1; r < REPS; r++) { // r = -1: untimed warm-up
+      const t0 = now();
+      const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 4, warmStart: warm, seed: 100 + r });
+      const t1 = now();
+      await gp.maximizeAcquisition({ acquisition: 'logei', best, rawSamples: 2048, restarts: 10, seed: 200 + r });
+      const t2 = now();
+      gpBackend = gp.backend ?? backend;
+      gp.dispose();
+      if (r >= 0) { fit.push(t1 - t0); acq.push(t2 - t1); tot.push(t2 - t0); }
+    }
+    const goal = A_GOAL_MS[n];
+    const med = median(tot);
+    log(`A n=${n}: total ${ms(med)} (fit ${ms(median(fit))}, acq ${ms(median(acq))}) [${tot.map((t) => t.toFixed(1)).join(', ')}]`);
+    rows.push({
+      scenario: 'A: warm fit (+4 starts) + LogEI max (2048 raw, 10 starts)', n: String(n), engine: ms(med), peer: '—', ratio: '—',
+      goal: goal ? `≤ ${ms(goal)} ${med <= goal ? '✅' : `❌ (${(med / goal).toFixed(2)}×)`}` : '—',
+      note: `fit ${ms(median(fit))} + acq ${ms(median(acq))}; median of ${REPS}; range ${ms(Math.min(...tot))}–${ms(Math.max(...tot))}; backend ${gpBackend}`,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- scenario B: posterior of 10,000 points
+async function scenarioB(): Promise<void> {
+  const data = makeData(B_N, 2000 + B_N);
+  const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 4, seed: 1 });
+  const Xc = points(B_M, new Rng(777));
+  const t: number[] = [];
+  let out: { mean: Float64Array; variance: Float64Array } | undefined;
+  for (let r = -1; r < REPS; r++) {
+    const t0 = now();
+    out = await gp.predict(Xc);
+    if (r >= 0) t.push(now() - t0);
+  }
+  const h = gp.hyperparameters;
+  gp.dispose();
+  const file = writeJson(`B_n${B_N}.json`, { X: data.X, y: data.y, Xc, hyperparameters: h });
+  const p = peer('predict', file, String(REPS));
+  const e = median(t);
+  let agree = '';
+  if (p && out) {
+    const dm = Math.max(...(p.mean as number[]).map((v, i) => Math.abs(v - (out!.mean[i] as number))));
+    const dv = Math.max(...(p.varianceLatent as number[]).map((v, i) => Math.abs(v - (out!.variance[i] as number))));
+    agree = `; first 5 points vs sklearn: max abs Δmean ${dm.toExponential(1)}, max abs Δvar ${dv.toExponential(1)}`;
+  }
+  log(`B n=${B_N} m=${B_M}: engine ${ms(e)}${p ? `, sklearn ${ms(p.seconds * 1000)}` : ''}${agree}`);
+  rows.push({
+    scenario: `B: posterior mean+var of ${B_M} points`, n: String(B_N), engine: ms(e),
+    peer: p ? `sklearn ${ms(p.seconds * 1000)}` : '—', ratio: p ? `${((p.seconds * 1000) / e).toFixed(1)}×` : '—', goal: '—',
+    note: `median of ${REPS}; sklearn at the engine's hyperparameters (optimizer=None)${agree}`,
+  });
+}
+
+// ---------------------------------------------------------------- scenario C: 10-start fit + held-out RMSE
+function rmse(pred: Float64Array, yt: number[]): number {
+  let s = 0;
+  for (let i = 0; i < yt.length; i++) s += ((pred[i] as number) - (yt[i] as number)) ** 2;
+  return Math.sqrt(s / yt.length);
+}
+async function scenarioC(): Promise<void> {
+  for (const n of C_NS) {
+    const data = makeData(n, 3000 + n);
+    const t: number[] = [];
+    let err = 0, lml = 0;
+    for (let r = 0; r < FIT_REPS; r++) {
+      const t0 = now();
+      const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 10, seed: 10 + r });
+      t.push(now() - t0);
+      if (r === 0) {
+        err = rmse((await gp.predict(data.Xtest)).mean, data.ytest);
+        lml = gp.logMarginalLikelihood;
+      }
+      gp.dispose();
+    }
+    const file = writeJson(`C_n${n}.json`, { X: data.X, y: data.y, Xtest: data.Xtest, ytest: data.ytest });
+    const p = peer('fit', file, String(PEER_FIT_REPS));
+    const e = median(t);
+    log(`C n=${n}: engine ${ms(e)} rmse ${err.toFixed(4)} lml ${lml.toFixed(2)}` +
+      (p ? ` | sklearn ${ms(p.seconds * 1000)} rmse ${p.rmse.toFixed(4)} lml ${p.lml.toFixed(2)}` : ''));
+    rows.push({
+      scenario: 'C: 10-start fit (restarts: 10, no warm start)', n: String(n), engine: ms(e),
+      peer: p ? `sklearn ${ms(p.seconds * 1000)}` : '—', ratio: p ? `${((p.seconds * 1000) / e).toFixed(1)}×` : '—', goal: '—',
+      note: `held-out RMSE engine ${err.toFixed(4)}${p ? ` / sklearn ${p.rmse.toFixed(4)}` : ''}; LML engine ${lml.toFixed(2)}${p ? ` / sklearn ${p.lml.toFixed(2)}` : ''}; engine median of ${FIT_REPS}, sklearn ${PEER_FIT_REPS} fit(s)`,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- Cholesky rate
+async function scenarioChol(): Promise<void> {
+  // Preferred: a dedicated timing hook, if the engine helper exposes one.
+  const hook = (engine as Record<string, unknown>)['benchCholesky'] as ((n: number, reps: number) => Promise<{ seconds: number }>) | undefined;
+  for (const n of CHOL_NS) {
+    const data = makeData(n, 4000 + n);
+    const hyp: Hyper = { lengthscales: Array(D).fill(0.5), outputscale: 1, noise: 1e-3, mean: 0 };
+    const t: number[] = [];
+    let what: string;
+    if (typeof hook === 'function') {
+      what = 'engine.benchCholesky';
+      for (let r = 0; r < REPS; r++) t.push((await hook(n, 1)).seconds * 1000);
+    } else {
+      what = 'fitGP({fixed: true}) = kernel build + Cholesky + solve';
+      for (let r = -1; r < REPS; r++) {
+        const t0 = now();
+        const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, warmStart: hyp, fixed: true, restarts: 0, seed: 1 });
+        const dt = now() - t0;
+        gp.dispose();
+        if (r >= 0) t.push(dt);
+      }
+    }
+    const e = median(t);
+    const gf = n ** 3 / 3 / (e / 1000) / 1e9;
+    const p = peer('chol', String(n), String(REPS));
+    log(`chol n=${n}: engine ${ms(e)} (${gf.toFixed(1)} GFLOP/s, ${what})` +
+      (p ? ` | numpy ${ms(p.default.seconds * 1000)} (${p.default.gflops.toFixed(1)} GFLOP/s, ${p.default.threads} threads), 1 thread ${p.one_thread.gflops.toFixed(1)} GFLOP/s` : ''));
+    rows.push({
+      scenario: 'Cholesky GFLOP/s (n³/3 flops)', n: String(n), engine: `${gf.toFixed(1)} GFLOP/s (${ms(e)})`,
+      peer: p ? `numpy/OpenBLAS ${p.default.gflops.toFixed(1)} GFLOP/s (${ms(p.default.seconds * 1000)}, ${p.default.threads} thr); 1 thr ${p.one_thread.gflops.toFixed(1)}` : '—',
+      ratio: p ? `${(gf / p.default.gflops).toFixed(2)}×` : '—', goal: '—',
+      note: `engine timing: ${what}; median of ${REPS}`,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- main
+const started = new Date();
+const info = peer('info');
+log(`engine backends: ${engine.backends().join(', ')}; using ${backend}${threads ? `, threads ${threads}` : ''}`);
+if (only.has('A')) await scenarioA();
+if (only.has('B')) await scenarioB();
+if (only.has('C')) await scenarioC();
+if (only.has('chol')) await scenarioChol();
+
+const cmd = `npm run bench:gp${argv.length ? ' -- ' + argv.join(' ') : ''}`;
+const cpu = os.cpus();
+const blas = info && Array.isArray(info.blas) ? (info.blas as any[]).map((b) => `${b.internal_api} ${b.version ?? ''} (${b.num_threads} threads${b.architecture ? ', ' + b.architecture : ''})`).join(', ') : 'n/a';
+const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; ` +
+  `Node ${process.version}; engine backend ${backend}${threads ? ` threads=${threads}` : ' (default threads)'}` +
+  (info ? `; peers: Python ${info.python}, numpy ${info.numpy}, scipy ${info.scipy}, scikit-learn ${info.sklearn}, BLAS ${blas}` : '');
+const table = [
+  '| Scenario | n | tunable engine | peer | peer ÷ engine (speed-up) | goal | notes |',
+  '|---|---:|---:|---:|---:|---|---|',
+  ...rows.map((r) => `| ${r.scenario} | ${r.n} | ${r.engine} | ${r.peer} | ${r.ratio} | ${r.goal} | ${r.note} |`),
+].join('\n');
+const section = [
+  '## GP engine (issue 3)',
+  '',
+  `Command: \`${cmd}\` (after \`npm run build:native\`); run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, took ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`,
+  '',
+  `Machine: ${machine}. Shared, noisy machine: engine and peers ran interleaved in one invocation; treat differences under ~20% as noise.`,
+  '',
+  'Data: d = 6, y = Σ sin(3xⱼ) + 0.5 cos(5x₀x₅) + 0.01ε, standardised (as shared/reference/sklearn_gp.py); identical data for engine and peers (bench/gp/.data). ' +
+    'Cholesky ratio column is engine ÷ numpy (higher is better for the engine); the others are peer time ÷ engine time.',
+  '',
+  table,
+  '',
+].join('\n');
+console.log(section);
+
+if (flag('--write')) {
+  const file = path.join(root, 'bench', 'RESULTS.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const start = old.indexOf('## GP engine (issue 3)');
+  let next: string;
+  if (start < 0) next = old.replace(/\s*$/, '\n\n') + section;
+  else {
+    const rest = old.slice(start + 1);
+    const m = /\n## /.exec(rest);
+    const end = m ? start + 1 + m.index + 1 : old.length;
+    next = old.slice(0, start) + section + (end < old.length ? '\n' + old.slice(end) : '');
+  }
+  writeFileSync(file, next);
+  log(`wrote ${path.relative(root, file)}`);
+}
