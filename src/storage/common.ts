@@ -1,0 +1,265 @@
+/**
+ * Validation and value handling shared by the storage implementations, so that every storage accepts
+ * and rejects exactly the same inputs and returns exactly the same shapes.
+ */
+import {
+  contains,
+  deserializeDistribution,
+  serializeDistribution,
+  toExternal,
+  type Distribution,
+} from '../distributions/index.js';
+import { InvalidArgumentError, NotFoundError, StorageError, TrialFinishedError } from '../errors.js';
+import { FINISHED_STATES, TrialState, type FrozenTrial, type StudyDirection } from '../study/types.js';
+import { describe, invalid } from '../validate.js';
+
+export const ALL_STATES: readonly TrialState[] = [
+  TrialState.RUNNING,
+  TrialState.COMPLETE,
+  TrialState.PRUNED,
+  TrialState.FAIL,
+  TrialState.WAITING,
+];
+
+const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
+export const EMPTY_MAP: ReadonlyMap<number, number> = new Map();
+
+export function emptyRecord<T>(): Readonly<Record<string, T>> {
+  return EMPTY as Readonly<Record<string, T>>;
+}
+
+export function closedError(url: string): StorageError {
+  return new StorageError(`The storage ${url} is closed`);
+}
+
+export function checkId(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(name, 'an integer id', value);
+  return value;
+}
+
+export function checkName(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(name, 'a non-empty string', value);
+  return value;
+}
+
+export function checkDirections(value: unknown): StudyDirection[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid('directions', 'a non-empty array of "minimize" | "maximize"', value);
+  const out: StudyDirection[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const d: unknown = value[i];
+    if (d !== 'minimize' && d !== 'maximize') throw invalid(`directions[${i}]`, '"minimize" or "maximize"', d);
+    out.push(d);
+  }
+  return out;
+}
+
+export function checkStates(value: unknown): readonly TrialState[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw invalid('states', 'an array of trial states', value);
+  for (let i = 0; i < value.length; i++) {
+    if (!ALL_STATES.includes(value[i] as TrialState)) throw invalid(`states[${i}]`, 'a TrialState', value[i]);
+  }
+  return value as readonly TrialState[];
+}
+
+export function checkFinishedState(value: unknown): TrialState {
+  if (!FINISHED_STATES.includes(value as TrialState)) {
+    throw invalid('state', 'a finished state ("COMPLETE", "PRUNED" or "FAIL")', value);
+  }
+  return value as TrialState;
+}
+
+export function checkTemplateState(value: unknown): TrialState.RUNNING | TrialState.WAITING {
+  if (value === undefined) return TrialState.RUNNING;
+  if (value !== TrialState.RUNNING && value !== TrialState.WAITING) throw invalid('template.state', '"RUNNING" or "WAITING"', value);
+  return value;
+}
+
+/**
+ * Objective values: null/undefined, or one finite number per objective. COMPLETE requires values.
+ * Returns a frozen copy (or null).
+ */
+export function checkValues(state: TrialState, values: unknown, nObjectives: number): readonly number[] | null {
+  if (values === undefined || values === null) {
+    if (state === TrialState.COMPLETE) throw invalid('values', `an array of ${nObjectives} finite number(s) for a COMPLETE trial`, values);
+    return null;
+  }
+  if (!Array.isArray(values) || values.length !== nObjectives) {
+    throw invalid('values', `an array of ${nObjectives} finite number(s) (one per objective)`, values);
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`values[${i}]`, 'a finite number', v);
+  }
+  return Object.freeze(values.slice() as number[]);
+}
+
+export function checkStep(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalid('step', 'a non-negative integer', value);
+  return value;
+}
+
+export function checkFinite(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(name, 'a finite number', value);
+  return value;
+}
+
+export function checkStaleMs(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw invalid('olderThanMs', 'a non-negative number', value);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Distributions and params
+
+/** Canonical (validated, frozen) distribution objects, keyed by the object the caller passed. */
+const canonicalByObject = new WeakMap<object, Distribution>();
+/** Canonical distributions keyed by their serialized form (shared by every storage of the process). */
+const canonicalByJson = new Map<string, Distribution>();
+
+/** Validates a distribution and returns a canonical frozen instance (cached; cheap on repeated calls). */
+export function canonicalDistribution(name: string, d: unknown): Distribution {
+  if (d === null || typeof d !== 'object') throw invalid(name, 'a distribution', d);
+  const hit = canonicalByObject.get(d);
+  if (hit !== undefined) return hit;
+  let json: string;
+  try {
+    json = serializeDistribution(d as Distribution);
+  } catch {
+    throw invalid(name, 'a distribution', d);
+  }
+  const c = distributionFromJson(json, name);
+  canonicalByObject.set(d, c);
+  return c;
+}
+
+/** Parses a serialized distribution, cached by its text. */
+export function distributionFromJson(json: string, name = 'distribution'): Distribution {
+  let c = canonicalByJson.get(json);
+  if (c === undefined) {
+    try {
+      c = deserializeDistribution(json);
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`Invalid distribution for \`${name}\`: ${e.message}`);
+      throw invalid(name, 'a distribution', json);
+    }
+    if (canonicalByJson.size > 10_000) canonicalByJson.clear();
+    canonicalByJson.set(json, c);
+  }
+  return c;
+}
+
+/** Checks an internal value against its distribution; returns the external value. */
+export function checkInternal(paramName: string, internal: unknown, d: Distribution): ReturnType<typeof toExternal> {
+  if (typeof internal !== 'number' || !Number.isFinite(internal)) throw invalid('internal', `a finite number for parameter ${JSON.stringify(paramName)}`, internal);
+  if (d.type === 'categorical') {
+    if (!Number.isInteger(internal) || internal < 0 || internal >= d.choices.length) {
+      throw invalid('internal', `a choice index in [0, ${d.choices.length - 1}] for parameter ${JSON.stringify(paramName)}`, internal);
+    }
+    return d.choices[internal]!;
+  }
+  if (!contains(d, internal)) {
+    throw new InvalidArgumentError(
+      `Expected a value of ${serializeDistribution(d)} for \`internal\` of parameter ${JSON.stringify(paramName)} but received ${describe(internal)}`,
+    );
+  }
+  return internal;
+}
+
+export function sameDistribution(a: Distribution, b: Distribution): boolean {
+  return a === b || serializeDistribution(a) === serializeDistribution(b);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Attribute values (JSON)
+
+/**
+ * Serializes an attribute value to JSON, refusing what JSON cannot round-trip: undefined (top level),
+ * functions, symbols, BigInt and non-finite numbers. `undefined` object properties are dropped (as
+ * JSON.stringify does), Dates become ISO strings (their toJSON).
+ */
+export function encodeAttr(key: string, value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(k === '' ? `value of ${JSON.stringify(key)}` : k, 'a JSON value (finite numbers only)', v);
+      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol') {
+        throw invalid(k === '' ? `value of ${JSON.stringify(key)}` : k, 'a JSON-serializable value', v);
+      }
+      return v;
+    });
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw e;
+    throw new InvalidArgumentError(`Expected a JSON-serializable value for attribute ${JSON.stringify(key)}: ${(e as Error).message}`);
+  }
+  if (text === undefined) throw invalid(`value of ${JSON.stringify(key)}`, 'a JSON-serializable value', value);
+  return text;
+}
+
+/** Parses a stored attribute and deep-freezes it, so snapshots can share it safely. */
+export function decodeAttr(text: string): unknown {
+  return deepFreeze(JSON.parse(text) as unknown);
+}
+
+export function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+/** A frozen copy of `rec` with `key` set to `value`. */
+export function withKey<T>(rec: Readonly<Record<string, T>>, key: string, value: T): Readonly<Record<string, T>> {
+  const out: Record<string, T> = { ...rec };
+  out[key] = value;
+  return Object.freeze(out);
+}
+
+export function filterStates(trials: readonly FrozenTrial[], states: readonly TrialState[] | undefined): FrozenTrial[] {
+  if (states === undefined) return trials.slice();
+  const out: FrozenTrial[] = [];
+  for (const t of trials) if (states.includes(t.state)) out.push(t);
+  return out;
+}
+
+/** The best COMPLETE trial by the first objective (ties: lowest number); null for multi-objective. */
+export function bestOf(trials: readonly FrozenTrial[], directions: readonly StudyDirection[]): FrozenTrial | null {
+  if (directions.length !== 1) return null;
+  const max = directions[0] === 'maximize';
+  let best: FrozenTrial | null = null;
+  for (const t of trials) {
+    if (t.state !== TrialState.COMPLETE || t.values === null) continue;
+    const v = t.values[0]!;
+    if (best === null || (max ? v > best.values![0]! : v < best.values![0]!)) best = t;
+  }
+  return best;
+}
+
+export function studyNotFound(studyId: number): NotFoundError {
+  return new NotFoundError(`Study with id ${studyId} not found`);
+}
+
+export function studyNameNotFound(studyName: string): NotFoundError {
+  return new NotFoundError(`Study named ${JSON.stringify(studyName)} not found`);
+}
+
+export function trialNotFound(trialId: number): NotFoundError {
+  return new NotFoundError(`Trial with id ${trialId} not found`);
+}
+
+export function trialFinished(trialId: number, number: number, state: TrialState): TrialFinishedError {
+  return new TrialFinishedError(`Trial ${number} (id ${trialId}) is already finished (${state}) and cannot be modified`);
+}
+
+export function decodeAttrs(name: string, attrs: unknown): Readonly<Record<string, unknown>> {
+  if (attrs === undefined) return emptyRecord();
+  if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) throw new InvalidArgumentError(`Expected an object for \`${name}\``);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attrs)) out[k] = decodeAttr(encodeAttr(k, v));
+  return Object.freeze(out);
+}
+
+export function staleReason(lastMs: number, nowMs: number, olderThanMs: number): string {
+  return `Stale trial: no heartbeat for ${nowMs - lastMs} ms (limit ${olderThanMs} ms); its worker is presumed dead`;
+}

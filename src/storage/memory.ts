@@ -1,0 +1,350 @@
+/**
+ * In-process storage (`memory:`). Every trial is kept as one frozen FrozenTrial snapshot; a write builds
+ * a new snapshot (copying only the record it changes) and replaces the old one, so reads return shared
+ * snapshots without copying and callers may keep them forever.
+ */
+import type { Distribution } from '../distributions/index.js';
+import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError } from '../errors.js';
+import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../study/types.js';
+import type { Storage, TrialTemplate } from './base.js';
+import {
+  EMPTY_MAP,
+  bestOf,
+  canonicalDistribution,
+  checkDirections,
+  checkFinishedState,
+  checkFinite,
+  checkId,
+  checkInternal,
+  checkName,
+  checkStaleMs,
+  checkStates,
+  checkStep,
+  checkTemplateState,
+  checkValues,
+  closedError,
+  decodeAttr,
+  decodeAttrs,
+  emptyRecord,
+  encodeAttr,
+  filterStates,
+  sameDistribution,
+  staleReason,
+  studyNameNotFound,
+  studyNotFound,
+  trialFinished,
+  trialNotFound,
+  withKey,
+} from './common.js';
+
+interface MemStudy {
+  readonly id: number;
+  readonly name: string;
+  readonly directions: readonly StudyDirection[];
+  userAttrs: Readonly<Record<string, unknown>>;
+  systemAttrs: Readonly<Record<string, unknown>>;
+  /** Snapshots indexed by trial number. */
+  readonly trials: FrozenTrial[];
+  /** Trial ids of WAITING trials, oldest first (may hold ids no longer WAITING; skipped lazily). */
+  readonly waiting: number[];
+}
+
+interface MemTrial {
+  readonly studyId: number;
+  snapshot: FrozenTrial;
+  heartbeat: number | null;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export class MemoryStorage implements Storage {
+  readonly url = 'memory:';
+  private readonly studies = new Map<number, MemStudy>();
+  private readonly studyIdsByName = new Map<string, number>();
+  private readonly trials = new Map<number, MemTrial>();
+  private nextStudyId = 1;
+  private nextTrialId = 1;
+  private closed = false;
+
+  // ---------------------------------------------------------------------------------------------
+  // Studies
+
+  async createStudy(studyName: string, directions: readonly StudyDirection[]): Promise<number> {
+    this.open();
+    const name = checkName('studyName', studyName);
+    const dirs = Object.freeze(checkDirections(directions));
+    if (this.studyIdsByName.has(name)) throw new DuplicatedStudyError(name);
+    const id = this.nextStudyId++;
+    this.studies.set(id, { id, name, directions: dirs, userAttrs: emptyRecord(), systemAttrs: emptyRecord(), trials: [], waiting: [] });
+    this.studyIdsByName.set(name, id);
+    return id;
+  }
+
+  async deleteStudy(studyId: number): Promise<void> {
+    const s = this.study(studyId);
+    for (const t of s.trials) this.trials.delete(t.trialId);
+    this.studies.delete(s.id);
+    this.studyIdsByName.delete(s.name);
+  }
+
+  async getStudyIdFromName(studyName: string): Promise<number> {
+    this.open();
+    const name = checkName('studyName', studyName);
+    const id = this.studyIdsByName.get(name);
+    if (id === undefined) throw studyNameNotFound(name);
+    return id;
+  }
+
+  async getStudyName(studyId: number): Promise<string> {
+    return this.study(studyId).name;
+  }
+
+  async getStudyDirections(studyId: number): Promise<StudyDirection[]> {
+    return this.study(studyId).directions.slice();
+  }
+
+  async getAllStudies(): Promise<StudySummary[]> {
+    this.open();
+    const out: StudySummary[] = [];
+    for (const s of this.studies.values()) {
+      let start: Date | null = null;
+      for (const t of s.trials) {
+        if (t.datetimeStart !== null && (start === null || t.datetimeStart.getTime() < start.getTime())) start = t.datetimeStart;
+      }
+      out.push(
+        Object.freeze({
+          studyId: s.id,
+          studyName: s.name,
+          directions: s.directions,
+          nTrials: s.trials.length,
+          bestTrial: bestOf(s.trials, s.directions),
+          datetimeStart: start,
+          userAttrs: s.userAttrs,
+        }),
+      );
+    }
+    return out;
+  }
+
+  async setStudyUserAttr(studyId: number, key: string, value: unknown): Promise<void> {
+    const s = this.study(studyId);
+    const k = checkName('key', key);
+    s.userAttrs = withKey(s.userAttrs, k, decodeAttr(encodeAttr(k, value)));
+  }
+
+  async setStudySystemAttr(studyId: number, key: string, value: unknown): Promise<void> {
+    const s = this.study(studyId);
+    const k = checkName('key', key);
+    s.systemAttrs = withKey(s.systemAttrs, k, decodeAttr(encodeAttr(k, value)));
+  }
+
+  async setStudySystemAttrIfAbsent(studyId: number, key: string, value: unknown): Promise<boolean> {
+    const s = this.study(studyId);
+    const k = checkName('key', key);
+    const v = decodeAttr(encodeAttr(k, value));
+    if (Object.prototype.hasOwnProperty.call(s.systemAttrs, k)) return false;
+    s.systemAttrs = withKey(s.systemAttrs, k, v);
+    return true;
+  }
+
+  async getStudyUserAttrs(studyId: number): Promise<Record<string, unknown>> {
+    return { ...this.study(studyId).userAttrs };
+  }
+
+  async getStudySystemAttrs(studyId: number): Promise<Record<string, unknown>> {
+    return { ...this.study(studyId).systemAttrs };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Trials
+
+  async createTrial(studyId: number, template?: TrialTemplate): Promise<FrozenTrial> {
+    const s = this.study(studyId);
+    if (template !== undefined && (template === null || typeof template !== 'object')) {
+      throw new InvalidArgumentError(`Expected a trial template object for \`template\` but received ${String(template)}`);
+    }
+    const state = checkTemplateState(template?.state);
+    const params: Record<string, unknown> = {};
+    const internalParams: Record<string, number> = {};
+    const distributions: Record<string, Distribution> = {};
+    if (template?.params !== undefined) {
+      if (template.params === null || typeof template.params !== 'object') {
+        throw new InvalidArgumentError('Expected an object for `template.params`');
+      }
+      for (const [name, p] of Object.entries(template.params)) {
+        checkName('param name', name);
+        if (p === null || typeof p !== 'object') throw new InvalidArgumentError(`Expected { internal, distribution } for \`template.params.${name}\``);
+        const d = canonicalDistribution(`template.params.${name}.distribution`, p.distribution);
+        params[name] = checkInternal(name, p.internal, d);
+        internalParams[name] = p.internal;
+        distributions[name] = d;
+      }
+    }
+    const userAttrs = decodeAttrs('template.userAttrs', template?.userAttrs);
+    const systemAttrs = decodeAttrs('template.systemAttrs', template?.systemAttrs);
+    const trialId = this.nextTrialId++;
+    const snapshot: FrozenTrial = Object.freeze({
+      trialId,
+      number: s.trials.length,
+      state,
+      values: null,
+      params: Object.freeze(params) as FrozenTrial['params'],
+      internalParams: Object.freeze(internalParams),
+      distributions: Object.freeze(distributions),
+      userAttrs,
+      systemAttrs,
+      intermediateValues: EMPTY_MAP,
+      datetimeStart: state === TrialState.RUNNING ? new Date() : null,
+      datetimeComplete: null,
+    });
+    s.trials.push(snapshot);
+    if (state === TrialState.WAITING) s.waiting.push(trialId);
+    this.trials.set(trialId, { studyId: s.id, snapshot, heartbeat: null });
+    return snapshot;
+  }
+
+  async claimWaitingTrial(studyId: number): Promise<FrozenTrial | null> {
+    const s = this.study(studyId);
+    while (s.waiting.length > 0) {
+      const id = s.waiting.shift()!;
+      const t = this.trials.get(id);
+      if (t === undefined || t.snapshot.state !== TrialState.WAITING) continue;
+      this.replace(t, { state: TrialState.RUNNING, datetimeStart: new Date() });
+      return t.snapshot;
+    }
+    return null;
+  }
+
+  async setTrialParam(trialId: number, name: string, internal: number, distribution: Distribution): Promise<void> {
+    const t = this.writable(trialId);
+    const n = checkName('name', name);
+    const d = canonicalDistribution('distribution', distribution);
+    const external = checkInternal(n, internal, d);
+    const snap = t.snapshot;
+    const prev = snap.distributions[n];
+    if (prev !== undefined && !sameDistribution(prev, d)) {
+      throw new ParameterConflictError(`Parameter ${JSON.stringify(n)} of trial ${snap.number} already has a different distribution`);
+    }
+    this.replace(t, {
+      params: withKey(snap.params, n, external),
+      internalParams: withKey(snap.internalParams, n, internal),
+      distributions: withKey(snap.distributions, n, d),
+    });
+  }
+
+  async setTrialState(trialId: number, state: TrialState, values?: readonly number[] | null): Promise<void> {
+    const t = this.writable(trialId);
+    const st = checkFinishedState(state);
+    const vals = checkValues(st, values, this.studies.get(t.studyId)!.directions.length);
+    this.replace(t, { state: st, values: vals, datetimeComplete: new Date() });
+  }
+
+  async setTrialIntermediateValue(trialId: number, step: number, value: number): Promise<void> {
+    const t = this.writable(trialId);
+    const st = checkStep(step);
+    const v = checkFinite('value', value);
+    const snap = t.snapshot;
+    if (snap.intermediateValues.has(st)) {
+      throw new InvalidArgumentError(`Trial ${snap.number} already has an intermediate value at step ${st}`);
+    }
+    const m = new Map(snap.intermediateValues);
+    m.set(st, v);
+    this.replace(t, { intermediateValues: m });
+  }
+
+  async setTrialUserAttr(trialId: number, key: string, value: unknown): Promise<void> {
+    const t = this.writable(trialId);
+    const k = checkName('key', key);
+    this.replace(t, { userAttrs: withKey(t.snapshot.userAttrs, k, decodeAttr(encodeAttr(k, value))) });
+  }
+
+  async setTrialSystemAttr(trialId: number, key: string, value: unknown): Promise<void> {
+    const t = this.writable(trialId);
+    const k = checkName('key', key);
+    this.replace(t, { systemAttrs: withKey(t.snapshot.systemAttrs, k, decodeAttr(encodeAttr(k, value))) });
+  }
+
+  async getTrial(trialId: number): Promise<FrozenTrial> {
+    return this.trial(trialId).snapshot;
+  }
+
+  async getAllTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]> {
+    const s = this.study(studyId);
+    return filterStates(s.trials, checkStates(states));
+  }
+
+  async getNTrials(studyId: number, states?: readonly TrialState[]): Promise<number> {
+    const s = this.study(studyId);
+    const st = checkStates(states);
+    if (st === undefined) return s.trials.length;
+    let n = 0;
+    for (const t of s.trials) if (st.includes(t.state)) n++;
+    return n;
+  }
+
+  async recordHeartbeat(trialId: number): Promise<void> {
+    const t = this.writable(trialId);
+    t.heartbeat = Date.now();
+  }
+
+  async failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]> {
+    const s = this.study(studyId);
+    const ms = checkStaleMs(olderThanMs);
+    const now = Date.now();
+    const failed: number[] = [];
+    for (const snap of s.trials) {
+      if (snap.state !== TrialState.RUNNING) continue;
+      const t = this.trials.get(snap.trialId)!;
+      const last = t.heartbeat ?? snap.datetimeStart?.getTime() ?? 0;
+      if (now - last > ms) {
+        this.replace(t, {
+          state: TrialState.FAIL,
+          datetimeComplete: new Date(now),
+          systemAttrs: withKey(snap.systemAttrs, 'failReason', staleReason(last, now, ms)),
+        });
+        failed.push(snap.number);
+      }
+    }
+    return failed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.studies.clear();
+    this.studyIdsByName.clear();
+    this.trials.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private open(): void {
+    if (this.closed) throw closedError(this.url);
+  }
+
+  private study(studyId: number): MemStudy {
+    this.open();
+    const s = this.studies.get(checkId('studyId', studyId));
+    if (s === undefined) throw studyNotFound(studyId);
+    return s;
+  }
+
+  private trial(trialId: number): MemTrial {
+    this.open();
+    const t = this.trials.get(checkId('trialId', trialId));
+    if (t === undefined) throw trialNotFound(trialId);
+    return t;
+  }
+
+  /** The trial if it may still be written (RUNNING or WAITING). */
+  private writable(trialId: number): MemTrial {
+    const t = this.trial(trialId);
+    if (isFinished(t.snapshot.state)) throw trialFinished(trialId, t.snapshot.number, t.snapshot.state);
+    return t;
+  }
+
+  private replace(t: MemTrial, patch: Partial<Mutable<FrozenTrial>>): void {
+    const next = Object.freeze({ ...t.snapshot, ...patch });
+    t.snapshot = next;
+    this.studies.get(t.studyId)!.trials[next.number] = next;
+  }
+}
