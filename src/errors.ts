@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'ERR_NOT_FOUND'
   | 'ERR_TRIAL_FINISHED'
   | 'ERR_TRIAL_PRUNED'
-  | 'ERR_INVALID_STATE';
+  | 'ERR_INVALID_STATE'
+  | 'ERR_EXHAUSTED';
 
 export class TunableError extends Error {
   readonly code: ErrorCode;
@@ -104,5 +105,12 @@ export class InvalidStateError extends TunableError {
 export class TrialPruned extends TunableError {
   constructor(message = 'Trial was pruned') {
     super('ERR_TRIAL_PRUNED', message);
+  }
+}
+
+/** The sampler has nothing left to propose (every grid point taken); the study stops. */
+export class SearchSpaceExhaustedError extends TunableError {
+  constructor(message: string) {
+    super('ERR_EXHAUSTED', message);
   }
 }

@@ -1,0 +1,20 @@
+/**
+ * tunable: hyperparameter optimisation for Node.js.
+ * Studies and trials (define-by-run, ask/tell), samplers, pruners, storages and the native GP engine.
+ */
+export * from './study/index.js';
+export * from './errors.js';
+export {
+  floatDistribution,
+  intDistribution,
+  categoricalDistribution,
+  type Distribution,
+  type FloatDistribution,
+  type IntDistribution,
+  type CategoricalDistribution,
+  type CategoricalChoice,
+  type ParamValue,
+} from './distributions/index.js';
+export * from './samplers/index.js';
+export { NopPruner, type Pruner } from './pruners/base.js';
+export { createStorage, MemoryStorage, SqliteStorage, type Storage, type TrialTemplate } from './storage/index.js';

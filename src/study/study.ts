@@ -1,0 +1,381 @@
+/**
+ * Studies: create/load/delete, ask/tell, the optimize loop, best trials and export.
+ */
+import { randomUUID } from 'node:crypto';
+import { deserializeDistribution, type Distribution, type ParamValue } from '../distributions/index.js';
+import { InvalidArgumentError, InvalidStateError, NotFoundError, SearchSpaceExhaustedError, TrialPruned } from '../errors.js';
+import { NopPruner, type Pruner } from '../pruners/base.js';
+import type { Sampler, StudyView } from '../samplers/base.js';
+import { RandomSampler } from '../samplers/random.js';
+import type { Storage } from '../storage/base.js';
+import { createStorage } from '../storage/index.js';
+import { describe, invalid, oneOf, options, positiveNumber, string, integer, boolean } from '../validate.js';
+import { trialsToRows, rowsToCsv } from './export.js';
+import { optimize, type OptimizeOptions, type Objective } from './optimize.js';
+import { paretoFront } from './pareto.js';
+import { Trial } from './trial.js';
+import { isFinished, TrialState, type FrozenTrial, type StudyDirection, type StudySummary } from './types.js';
+
+export interface CreateStudyOptions {
+  studyName?: string;
+  /** `memory:` (default), `sqlite:./path.db`, or a Storage instance. */
+  storage?: string | Storage;
+  sampler?: Sampler;
+  pruner?: Pruner;
+  direction?: StudyDirection;
+  directions?: readonly StudyDirection[];
+  /** Load the study when one with this name exists instead of throwing DuplicatedStudyError. */
+  loadIfExists?: boolean;
+  /** How often optimize() records a heartbeat for its running trials (ms); stale trials are those silent for 2×. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface LoadStudyOptions {
+  studyName: string;
+  storage?: string | Storage;
+  sampler?: Sampler;
+  pruner?: Pruner;
+  heartbeatIntervalMs?: number;
+}
+
+/** Second argument of `study.tell`: the objective value(s), or a final state. */
+export type TellResult = number | readonly number[] | TrialState | 'COMPLETE' | 'PRUNED' | 'FAIL';
+
+const DIRECTIONS: readonly StudyDirection[] = ['minimize', 'maximize'];
+const DEFAULT_HEARTBEAT_MS = 10_000;
+
+function resolveDirections(direction: unknown, directions: unknown): StudyDirection[] {
+  if (direction !== undefined && directions !== undefined) {
+    throw new InvalidArgumentError('Pass either `direction` or `directions`, not both');
+  }
+  if (directions !== undefined) {
+    if (!Array.isArray(directions) || directions.length === 0) throw invalid('directions', 'a non-empty array of "minimize" | "maximize"', directions);
+    return directions.map((d, i) => oneOf(`directions[${i}]`, d, DIRECTIONS));
+  }
+  return [direction === undefined ? 'minimize' : oneOf('direction', direction, DIRECTIONS)];
+}
+
+export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study> {
+  const o = options<CreateStudyOptions>('createStudy options', opts, [
+    'studyName', 'storage', 'sampler', 'pruner', 'direction', 'directions', 'loadIfExists', 'heartbeatIntervalMs',
+  ]);
+  const directions = resolveDirections(o.direction, o.directions);
+  const studyName = o.studyName === undefined ? `no-name-${randomUUID()}` : string('studyName', o.studyName);
+  const loadIfExists = o.loadIfExists === undefined ? false : boolean('loadIfExists', o.loadIfExists);
+  const heartbeatMs = o.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_MS : positiveNumber('heartbeatIntervalMs', o.heartbeatIntervalMs);
+  const storage = createStorage(o.storage);
+  let studyId: number;
+  try {
+    studyId = await storage.createStudy(studyName, directions);
+  } catch (err) {
+    if (!(loadIfExists && err instanceof Error && (err as { code?: string }).code === 'ERR_DUPLICATED_STUDY')) throw err;
+    studyId = await storage.getStudyIdFromName(studyName);
+    const stored = await storage.getStudyDirections(studyId);
+    if (o.direction !== undefined || o.directions !== undefined) {
+      if (stored.length !== directions.length || stored.some((d, i) => d !== directions[i])) {
+        throw new InvalidArgumentError(
+          `Study ${JSON.stringify(studyName)} exists with directions ${JSON.stringify(stored)} but ${JSON.stringify(directions)} was asked`,
+        );
+      }
+    }
+  }
+  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), o.sampler, o.pruner, heartbeatMs);
+  await study.refresh();
+  return study;
+}
+
+export async function loadStudy(opts: LoadStudyOptions): Promise<Study> {
+  const o = options<LoadStudyOptions>('loadStudy options', opts, ['studyName', 'storage', 'sampler', 'pruner', 'heartbeatIntervalMs']);
+  const studyName = string('studyName', o.studyName);
+  const storage = createStorage(o.storage);
+  const studyId = await storage.getStudyIdFromName(studyName);
+  const heartbeatMs = o.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_MS : positiveNumber('heartbeatIntervalMs', o.heartbeatIntervalMs);
+  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), o.sampler, o.pruner, heartbeatMs);
+  await study.refresh();
+  return study;
+}
+
+export async function deleteStudy(opts: { studyName: string; storage?: string | Storage }): Promise<void> {
+  const o = options<{ studyName: string; storage?: string | Storage }>('deleteStudy options', opts, ['studyName', 'storage']);
+  const storage = createStorage(o.storage);
+  await storage.deleteStudy(await storage.getStudyIdFromName(string('studyName', o.studyName)));
+}
+
+export async function getAllStudySummaries(opts: { storage?: string | Storage } = {}): Promise<StudySummary[]> {
+  const o = options<{ storage?: string | Storage }>('getAllStudySummaries options', opts, ['storage']);
+  return createStorage(o.storage).getAllStudies();
+}
+
+export class Study implements StudyView {
+  readonly storage: Storage;
+  readonly studyId: number;
+  readonly studyName: string;
+  readonly directions: readonly StudyDirection[];
+  readonly sampler: Sampler;
+  readonly pruner: Pruner;
+  /** @internal */ readonly heartbeatIntervalMs: number;
+  private snapshot: FrozenTrial[] = [];
+  private stopRequested = false;
+  /** trial number → trial id for the trials this process asked, so tell(number) needs no lookup. */
+  private readonly asked = new Map<number, Trial>();
+
+  /** @internal use createStudy / loadStudy */
+  constructor(
+    storage: Storage,
+    studyId: number,
+    studyName: string,
+    directions: readonly StudyDirection[],
+    sampler: Sampler | undefined,
+    pruner: Pruner | undefined,
+    heartbeatIntervalMs: number,
+  ) {
+    this.storage = storage;
+    this.studyId = studyId;
+    this.studyName = studyName;
+    this.directions = Object.freeze([...directions]);
+    this.sampler = sampler ?? new RandomSampler();
+    this.pruner = pruner ?? new NopPruner();
+    this.heartbeatIntervalMs = heartbeatIntervalMs;
+  }
+
+  /** The only direction of a single-objective study. */
+  get direction(): StudyDirection {
+    if (this.directions.length !== 1) throw new InvalidStateError('`direction` is ambiguous for a multi-objective study; use `directions`');
+    return this.directions[0]!;
+  }
+
+  get isMultiObjective(): boolean {
+    return this.directions.length > 1;
+  }
+
+  /**
+   * Trials as of the last refresh (optimize, ask, tell and refresh() update it). Use `await getTrials()`
+   * for the storage's current view, which includes other processes' latest trials.
+   */
+  get trials(): readonly FrozenTrial[] {
+    return this.snapshot;
+  }
+
+  async getTrials(opts: { states?: readonly TrialState[] } = {}): Promise<FrozenTrial[]> {
+    return this.storage.getAllTrials(this.studyId, opts.states);
+  }
+
+  async refresh(): Promise<void> {
+    this.snapshot = await this.storage.getAllTrials(this.studyId);
+  }
+
+  /** The best COMPLETE trial of a single-objective study (from the last refresh). */
+  get bestTrial(): FrozenTrial {
+    const dir = this.direction;
+    let best: FrozenTrial | null = null;
+    for (const t of this.snapshot) {
+      if (t.state !== TrialState.COMPLETE || t.values === null) continue;
+      const v = t.values[0]!;
+      if (best === null || (dir === 'minimize' ? v < best.values![0]! : v > best.values![0]!)) best = t;
+    }
+    if (best === null) throw new InvalidStateError(`Study ${JSON.stringify(this.studyName)} has no completed trials yet`);
+    return best;
+  }
+
+  get bestValue(): number {
+    return this.bestTrial.values![0]!;
+  }
+
+  get bestParams(): Readonly<Record<string, ParamValue>> {
+    return this.bestTrial.params;
+  }
+
+  /** The Pareto-optimal COMPLETE trials (for one objective: the trials sharing the best value). */
+  get bestTrials(): FrozenTrial[] {
+    const complete = this.snapshot.filter((t) => t.state === TrialState.COMPLETE && t.values !== null);
+    return paretoFront(complete, this.directions);
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** @internal */
+  get stopped(): boolean {
+    return this.stopRequested;
+  }
+
+  /** @internal */
+  resetStop(): void {
+    this.stopRequested = false;
+  }
+
+  async setUserAttr(key: string, value: unknown): Promise<void> {
+    await this.storage.setStudyUserAttr(this.studyId, string('key', key), value);
+  }
+
+  async getUserAttrs(): Promise<Record<string, unknown>> {
+    return this.storage.getStudyUserAttrs(this.studyId);
+  }
+
+  /**
+   * Adds a WAITING trial whose parameters are fixed to `params` (external values); the next ask()
+   * takes it before sampling anything new. Parameters not listed are sampled as usual.
+   */
+  async enqueueTrial(params: Record<string, ParamValue>, opts: { userAttrs?: Record<string, unknown> } = {}): Promise<FrozenTrial> {
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) throw invalid('params', 'an object of parameter values', params);
+    for (const [k, v] of Object.entries(params)) {
+      const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+      if (!ok) throw invalid(`params.${k}`, 'a finite number, string, boolean or null', v);
+    }
+    const o = options<{ userAttrs?: Record<string, unknown> }>('enqueueTrial options', opts, ['userAttrs']);
+    return this.storage.createTrial(this.studyId, {
+      state: TrialState.WAITING,
+      systemAttrs: { fixedParams: { ...params } },
+      userAttrs: o.userAttrs ?? {},
+    });
+  }
+
+  /**
+   * Starts a trial (an enqueued one first) and samples its relative parameters. With `distributions`,
+   * those parameters are suggested (and stored) before the trial is returned — the define-and-run style.
+   */
+  async ask(distributions?: Readonly<Record<string, Distribution>>): Promise<Trial> {
+    if (distributions !== undefined && (distributions === null || typeof distributions !== 'object')) {
+      throw invalid('distributions', 'an object of distributions', distributions);
+    }
+    // Validated before the trial exists, so bad input leaves nothing behind.
+    const fixedSpace = Object.entries(distributions ?? {}).map(([name, d]) => [name, deserializeDistribution(JSON.stringify(d))] as const);
+    let frozen = await this.storage.claimWaitingTrial(this.studyId);
+    if (frozen === null) {
+      const attrs = this.sampler.reserveTrial ? await this.sampler.reserveTrial(this) : {};
+      if (attrs === null) {
+        this.stop();
+        throw new SearchSpaceExhaustedError(`The sampler of study ${JSON.stringify(this.studyName)} has no parameters left to propose`);
+      }
+      frozen = await this.storage.createTrial(this.studyId, { systemAttrs: attrs });
+    }
+    const space = await this.sampler.inferRelativeSearchSpace(this, frozen);
+    const relative = Object.keys(space).length > 0 ? await this.sampler.sampleRelative(this, frozen, space) : {};
+    const trial = new Trial({ view: this, storage: this.storage, sampler: this.sampler, pruner: this.pruner }, frozen, relative, space);
+    this.asked.set(trial.number, trial);
+    if (fixedSpace.length > 0) {
+      for (const [name, d] of fixedSpace) trial.suggestDistribution(name, d);
+      await trial.flush();
+    }
+    return trial;
+  }
+
+  /**
+   * Finishes a trial: with its objective value(s) it becomes COMPLETE; with a state, PRUNED or FAIL.
+   * A non-finite value, or the wrong number of values, fails the trial with the reason recorded in
+   * `systemAttrs.failReason` (the study goes on). Returns the stored trial.
+   */
+  async tell(trialOrNumber: Trial | number, result: TellResult, opts: { failReason?: string } = {}): Promise<FrozenTrial> {
+    const o = options<{ failReason?: string }>('tell options', opts, ['failReason']);
+    const trial = await this.resolveTrial(trialOrNumber);
+    const { state, values, reason } = this.interpret(result, trial);
+    const failReason = o.failReason ?? reason;
+    if (trial instanceof Trial) {
+      trial.markFinished();
+      try {
+        await trial.flush();
+      } catch (err) {
+        // A write that failed (for example the trial was failed as stale meanwhile) wins over the result.
+        await this.refresh();
+        throw err;
+      }
+    }
+    const trialId = trial instanceof Trial ? trial.trialId : trial.trialId;
+    if (state === TrialState.FAIL && failReason !== undefined) {
+      await this.storage.setTrialSystemAttr(trialId, 'failReason', failReason);
+    }
+    await this.storage.setTrialState(trialId, state, values);
+    const stored = await this.storage.getTrial(trialId);
+    this.asked.delete(stored.number);
+    if (this.sampler.afterTrial) await this.sampler.afterTrial(this, stored, state, values);
+    this.upsertSnapshot(stored);
+    return stored;
+  }
+
+  async optimize(objective: Objective, opts?: OptimizeOptions): Promise<void> {
+    await optimize(this, objective, opts);
+  }
+
+  /**
+   * Fails RUNNING trials that have not sent a heartbeat for `olderThanMs` (default: twice the heartbeat
+   * interval) — the trials of a process that died. Returns their numbers.
+   */
+  async failStaleTrials(opts: { olderThanMs?: number } = {}): Promise<number[]> {
+    const o = options<{ olderThanMs?: number }>('failStaleTrials options', opts, ['olderThanMs']);
+    const ms = o.olderThanMs === undefined ? 2 * this.heartbeatIntervalMs : integer('olderThanMs', o.olderThanMs, 0);
+    const failed = await this.storage.failStaleTrials(this.studyId, ms);
+    if (failed.length > 0) await this.refresh();
+    return failed;
+  }
+
+  /** Trials as flat rows (number, state, values, params_*, user_attrs_*, times). */
+  async exportTrials(format: 'csv' | 'json' | 'rows' = 'json'): Promise<string | Record<string, unknown>[]> {
+    const fmt = oneOf('format', format, ['csv', 'json', 'rows']);
+    await this.refresh();
+    const rows = trialsToRows(this.snapshot, this.directions);
+    if (fmt === 'rows') return rows;
+    return fmt === 'csv' ? rowsToCsv(rows) : JSON.stringify(rows, null, 2);
+  }
+
+  /** @internal */
+  upsertSnapshot(t: FrozenTrial): void {
+    const i = this.snapshot.findIndex((s) => s.trialId === t.trialId);
+    if (i >= 0) {
+      const next = this.snapshot.slice();
+      next[i] = t;
+      this.snapshot = next;
+    } else {
+      this.snapshot = [...this.snapshot, t].sort((a, b) => a.number - b.number);
+    }
+  }
+
+  private async resolveTrial(t: Trial | number): Promise<Trial | FrozenTrial> {
+    if (t instanceof Trial) {
+      if (t.isFinished) throw new InvalidStateError(`Trial ${t.number} is already finished`);
+      return t;
+    }
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw invalid('trial', 'a Trial or a trial number', t);
+    const mine = this.asked.get(t);
+    if (mine !== undefined) return mine;
+    const all = await this.storage.getAllTrials(this.studyId);
+    const found = all.find((x) => x.number === t);
+    if (found === undefined) throw new NotFoundError(`Study ${JSON.stringify(this.studyName)} has no trial number ${t}`);
+    if (isFinished(found.state)) throw new InvalidStateError(`Trial ${t} is already finished (${found.state})`);
+    if (found.state === TrialState.WAITING) throw new InvalidStateError(`Trial ${t} is WAITING: ask() for it before telling`);
+    return found;
+  }
+
+  private interpret(result: TellResult, trial: Trial | FrozenTrial): { state: TrialState; values: number[] | null; reason?: string } {
+    if (typeof result === 'string') {
+      const state = oneOf('state', result, ['COMPLETE', 'PRUNED', 'FAIL']) as TrialState;
+      if (state === TrialState.COMPLETE) throw new InvalidArgumentError('Telling COMPLETE needs the objective value(s), not the state');
+      if (state === TrialState.PRUNED) {
+        // A pruned trial keeps its last reported value, so pruners and plots can use it.
+        const iv = trial.intermediateValues;
+        let last: number | null = null;
+        let lastStep = -1;
+        for (const [s, v] of iv) if (s > lastStep) [lastStep, last] = [s, v];
+        return { state, values: last === null || this.isMultiObjective ? null : [last] };
+      }
+      return { state, values: null };
+    }
+    const values = typeof result === 'number' ? [result] : Array.isArray(result) ? [...(result as number[])] : null;
+    if (values === null) return { state: TrialState.FAIL, values: null, reason: `The objective returned ${describe(result)}, not a number` };
+    if (values.length !== this.directions.length) {
+      return {
+        state: TrialState.FAIL,
+        values: null,
+        reason: `The objective returned ${values.length} value(s) but the study has ${this.directions.length} objective(s)`,
+      };
+    }
+    for (const v of values) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        return { state: TrialState.FAIL, values: null, reason: `The objective returned ${describe(v)}, which is not a finite number` };
+      }
+    }
+    return { state: TrialState.COMPLETE, values };
+  }
+}
+
+export { TrialPruned };

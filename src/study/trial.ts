@@ -1,0 +1,230 @@
+/**
+ * The trial handed to an objective: define-by-run parameter suggestions, intermediate reports,
+ * pruning and user attributes. Suggestions are synchronous; their storage writes are issued at once
+ * and awaited before the trial is told (a failed write surfaces there, never as an unhandled rejection).
+ */
+import {
+  categoricalDistribution,
+  contains,
+  deserializeDistribution,
+  distributionsEqual,
+  floatDistribution,
+  intDistribution,
+  isSingle,
+  toExternal,
+  toInternal,
+  type CategoricalChoice,
+  type Distribution,
+  type ParamValue,
+} from '../distributions/index.js';
+import { InvalidArgumentError, InvalidStateError, ParameterConflictError } from '../errors.js';
+import type { Pruner } from '../pruners/base.js';
+import type { Sampler, StudyView } from '../samplers/base.js';
+import type { Storage } from '../storage/base.js';
+import { describe, finiteNumber, integer, invalid, options, string } from '../validate.js';
+import { TrialState, type FrozenTrial } from './types.js';
+
+export interface SuggestFloatOptions {
+  /** Sample on a log scale (low > 0). */
+  log?: boolean;
+  /** Values low, low + step, ..., high; step must divide high - low. */
+  step?: number | null;
+}
+
+export interface SuggestIntOptions {
+  log?: boolean;
+  step?: number;
+}
+
+/** What a trial needs from its study (kept narrow so tests can build one from real parts). */
+export interface TrialContext {
+  readonly view: StudyView;
+  readonly storage: Storage;
+  readonly sampler: Sampler;
+  readonly pruner: Pruner;
+}
+
+export class Trial {
+  readonly number: number;
+  readonly trialId: number;
+  private readonly ctx: TrialContext;
+  private snapshot: FrozenTrial;
+  private readonly relative: Record<string, number>;
+  private readonly relativeSpace: Record<string, Distribution>;
+  private readonly fixed: Record<string, unknown>;
+  private readonly paramsMap: Record<string, ParamValue> = {};
+  private readonly distributionsMap: Record<string, Distribution> = {};
+  private readonly userAttrsMap: Record<string, unknown> = {};
+  private readonly reported = new Map<number, number>();
+  private writes: Promise<void> = Promise.resolve();
+  private writeError: unknown = undefined;
+  private finished = false;
+
+  /** @internal built by Study.ask() */
+  constructor(
+    ctx: TrialContext,
+    snapshot: FrozenTrial,
+    relative: Record<string, number>,
+    relativeSpace: Record<string, Distribution>,
+  ) {
+    this.ctx = ctx;
+    this.snapshot = snapshot;
+    this.number = snapshot.number;
+    this.trialId = snapshot.trialId;
+    this.relative = relative;
+    this.relativeSpace = relativeSpace;
+    const fixed = snapshot.systemAttrs['fixedParams'];
+    this.fixed = fixed !== null && typeof fixed === 'object' ? (fixed as Record<string, unknown>) : {};
+    Object.assign(this.paramsMap, snapshot.params);
+    Object.assign(this.distributionsMap, snapshot.distributions);
+    Object.assign(this.userAttrsMap, snapshot.userAttrs);
+    for (const [step, value] of snapshot.intermediateValues) this.reported.set(step, value);
+  }
+
+  /** Parameters suggested so far (external values). */
+  get params(): Readonly<Record<string, ParamValue>> {
+    return { ...this.paramsMap };
+  }
+
+  get distributions(): Readonly<Record<string, Distribution>> {
+    return { ...this.distributionsMap };
+  }
+
+  get userAttrs(): Readonly<Record<string, unknown>> {
+    return { ...this.userAttrsMap };
+  }
+
+  get intermediateValues(): ReadonlyMap<number, number> {
+    return new Map(this.reported);
+  }
+
+  /** Parameters fixed for this trial by `study.enqueueTrial`. */
+  get fixedParams(): Readonly<Record<string, unknown>> {
+    return this.fixed;
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  suggestFloat(name: string, low: number, high: number, opts?: SuggestFloatOptions): number {
+    const o = options<SuggestFloatOptions>('options', opts, ['log', 'step']);
+    return this.suggest(name, floatDistribution(low, high, o.log ?? false, o.step ?? null)) as number;
+  }
+
+  suggestInt(name: string, low: number, high: number, opts?: SuggestIntOptions): number {
+    const o = options<SuggestIntOptions>('options', opts, ['log', 'step']);
+    return this.suggest(name, intDistribution(low, high, o.log ?? false, o.step ?? 1)) as number;
+  }
+
+  suggestCategorical<T extends CategoricalChoice>(name: string, choices: readonly T[]): T {
+    return this.suggest(name, categoricalDistribution(choices)) as T;
+  }
+
+  /** Suggests a parameter from a distribution object (see floatDistribution & co). */
+  suggestDistribution(name: string, distribution: Distribution): ParamValue {
+    return this.suggest(name, deserializeDistribution(JSON.stringify(distribution)));
+  }
+
+  /** Records an intermediate objective value at `step` (an integer >= 0), for pruners. */
+  report(value: number, step: number): void {
+    this.assertRunning('report');
+    finiteNumber('value', value);
+    integer('step', step, 0);
+    if (this.reported.has(step)) {
+      throw new InvalidArgumentError(
+        `Trial ${this.number} already reported a value at step ${step} (${this.reported.get(step)}); received ${describe(value)} again`,
+      );
+    }
+    this.reported.set(step, value);
+    this.enqueueWrite(() => this.ctx.storage.setTrialIntermediateValue(this.trialId, step, value));
+  }
+
+  /** Asks the study's pruner whether to stop this trial now. */
+  async shouldPrune(): Promise<boolean> {
+    this.assertRunning('shouldPrune');
+    await this.flush();
+    const snap = await this.ctx.storage.getTrial(this.trialId);
+    return this.ctx.pruner.prune(this.ctx.view, snap);
+  }
+
+  setUserAttr(key: string, value: unknown): void {
+    this.assertRunning('setUserAttr');
+    string('key', key);
+    assertJson(key, value);
+    this.userAttrsMap[key] = value;
+    this.enqueueWrite(() => this.ctx.storage.setTrialUserAttr(this.trialId, key, value));
+  }
+
+  /** @internal waits for every write issued so far; rethrows the first one that failed. */
+  async flush(): Promise<void> {
+    await this.writes;
+    if (this.writeError !== undefined) throw this.writeError;
+  }
+
+  /** @internal */
+  markFinished(): void {
+    this.finished = true;
+  }
+
+  private suggest(name: string, dist: Distribution): ParamValue {
+    string('name', name);
+    this.assertRunning(`suggest ${JSON.stringify(name)}`);
+    const known = this.distributionsMap[name];
+    if (known !== undefined) {
+      if (!distributionsEqual(known, dist)) {
+        throw new ParameterConflictError(
+          `Parameter ${JSON.stringify(name)} was already suggested in trial ${this.number} as ${JSON.stringify(known)}; ` +
+            `it cannot be redefined as ${JSON.stringify(dist)}`,
+        );
+      }
+      return this.paramsMap[name] as ParamValue;
+    }
+    const internal = this.pick(name, dist);
+    const value = toExternal(dist, internal);
+    this.paramsMap[name] = value;
+    this.distributionsMap[name] = dist;
+    this.enqueueWrite(() => this.ctx.storage.setTrialParam(this.trialId, name, internal, dist));
+    return value;
+  }
+
+  private pick(name: string, dist: Distribution): number {
+    if (name in this.fixed) {
+      const v = this.fixed[name];
+      if (!contains(dist, v)) {
+        throw invalid(`enqueued parameter ${JSON.stringify(name)}`, `a value of ${JSON.stringify(dist)}`, v);
+      }
+      return toInternal(dist, v, name);
+    }
+    if (isSingle(dist)) return dist.type === 'categorical' ? 0 : dist.low;
+    const rel = this.relative[name];
+    const relDist = this.relativeSpace[name];
+    if (rel !== undefined && relDist !== undefined && distributionsEqual(relDist, dist)) return rel;
+    const internal = this.ctx.sampler.sampleIndependent(this.ctx.view, this.snapshot, name, dist);
+    const external = toExternal(dist, internal);
+    if (!contains(dist, external)) {
+      throw new InvalidStateError(`Sampler returned ${describe(internal)} for ${JSON.stringify(name)}, outside ${JSON.stringify(dist)}`);
+    }
+    return internal;
+  }
+
+  private assertRunning(what: string): void {
+    if (this.finished) throw new InvalidStateError(`Cannot ${what}: trial ${this.number} is already finished`);
+  }
+
+  private enqueueWrite(write: () => Promise<void>): void {
+    this.writes = this.writes.then(write).catch((err: unknown) => {
+      if (this.writeError === undefined) this.writeError = err;
+    });
+  }
+}
+
+function assertJson(key: string, value: unknown): void {
+  try {
+    if (JSON.stringify(value) === undefined) throw new Error('not serialisable');
+  } catch {
+    throw invalid(`user attribute ${JSON.stringify(key)}`, 'a JSON-serialisable value', value);
+  }
+}
+
+export { TrialState };
