@@ -1,0 +1,5 @@
+/** Samplers: the contract and the built-in samplers. */
+export type { Sampler, StudyView } from './base.js';
+export { RandomSampler, type RandomSamplerOptions } from './random.js';
+export { GridSampler, type GridSamplerOptions, type GridSearchSpace, type GridValue } from './grid.js';
+export { QMCSampler, type QMCSamplerOptions, type QMCType } from './qmc.js';
