@@ -1,0 +1,54 @@
+/**
+ * Storage resolution: `createStorage()` turns a URL (or an existing Storage) into a Storage.
+ *   undefined | 'memory:'        → MemoryStorage
+ *   'sqlite:<path>'              → SqliteStorage on <path> (relative to the cwd); 'sqlite::memory:' for a private in-memory db
+ *   'postgres://…' | 'postgresql://…' → StorageError (not available yet)
+ *   a Storage instance           → returned as is
+ */
+import { InvalidArgumentError, StorageError } from '../errors.js';
+import { describe } from '../validate.js';
+import type { Storage } from './base.js';
+import { MemoryStorage } from './memory.js';
+import { SqliteStorage } from './sqlite.js';
+
+export type { Storage, TrialTemplate } from './base.js';
+export { MemoryStorage } from './memory.js';
+export { SqliteStorage, type SqliteStorageOptions } from './sqlite.js';
+
+export function isStorage(value: unknown): value is Storage {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['createStudy'] === 'function' && typeof v['createTrial'] === 'function' && typeof v['getAllTrials'] === 'function';
+}
+
+export function createStorage(urlOrStorage?: string | Storage): Storage {
+  if (urlOrStorage === undefined) return new MemoryStorage();
+  if (typeof urlOrStorage === 'string') {
+    const url = urlOrStorage.trim();
+    if (url === 'memory:' || url === 'memory') return new MemoryStorage();
+    if (url.startsWith('sqlite:')) {
+      let path = url.slice('sqlite:'.length);
+      // Accept the SQLAlchemy-style 'sqlite:///relative.db' too ('sqlite:////abs.db' → '/abs.db').
+      if (path.startsWith('///')) path = path.slice(3);
+      if (path.length === 0) {
+        throw new InvalidArgumentError(`Expected a file path after "sqlite:" for \`storage\` but received ${describe(urlOrStorage)}`);
+      }
+      return new SqliteStorage(path);
+    }
+    if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+      throw new StorageError(`PostgreSQL storage is not available yet (received \`storage\` = ${describe(redact(url))})`);
+    }
+    throw new InvalidArgumentError(
+      `Expected "memory:", "sqlite:<path>" or a Storage instance for \`storage\` but received ${describe(urlOrStorage)}`,
+    );
+  }
+  if (isStorage(urlOrStorage)) return urlOrStorage;
+  throw new InvalidArgumentError(
+    `Expected "memory:", "sqlite:<path>" or a Storage instance for \`storage\` but received ${describe(urlOrStorage)}`,
+  );
+}
+
+/** Hides a password in a connection URL before it goes into an error message. */
+function redact(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
