@@ -1,0 +1,560 @@
+/**
+ * The storage contract (src/storage/base.ts), run against every storage.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { categoricalDistribution, floatDistribution, intDistribution } from '../../src/distributions/index.js';
+import {
+  DuplicatedStudyError,
+  InvalidArgumentError,
+  NotFoundError,
+  ParameterConflictError,
+  StorageError,
+  TrialFinishedError,
+} from '../../src/errors.js';
+import type { Storage } from '../../src/storage/base.js';
+import { MemoryStorage } from '../../src/storage/memory.js';
+import { SqliteStorage } from '../../src/storage/sqlite.js';
+import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+
+interface Harness {
+  /** A fresh, empty storage. */
+  make(): Storage;
+  /** A second handle on the same data (another connection), for persistent storages. */
+  another?(): Storage;
+  cleanup(): void;
+}
+
+function memoryHarness(): Harness {
+  return { make: () => new MemoryStorage(), cleanup: () => {} };
+}
+
+function sqliteHarness(): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'tunable-contract-'));
+  const file = join(dir, 'study.db');
+  return {
+    make: () => new SqliteStorage(file),
+    another: () => new SqliteStorage(file),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const F = floatDistribution(-10, 10);
+const I = intDistribution(1, 100);
+const C = categoricalDistribution([null, 'adam', 1.5, true, 'sgd']);
+
+describe.each([
+  ['memory', memoryHarness],
+  ['sqlite file', sqliteHarness],
+] as const)('Storage contract: %s', (_name, harnessFactory) => {
+  let h: Harness;
+  let s: Storage;
+  const extra: Storage[] = [];
+
+  beforeEach(() => {
+    h = harnessFactory();
+    s = h.make();
+  });
+
+  afterEach(async () => {
+    await s.close();
+    for (const e of extra.splice(0)) await e.close();
+    h.cleanup();
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  describe('studies', () => {
+    it('creates, names, finds and lists studies', async () => {
+      const a = await s.createStudy('alpha', ['minimize']);
+      const b = await s.createStudy('beta', ['maximize', 'minimize']);
+      expect(a).not.toBe(b);
+      expect(await s.getStudyIdFromName('alpha')).toBe(a);
+      expect(await s.getStudyIdFromName('beta')).toBe(b);
+      expect(await s.getStudyName(b)).toBe('beta');
+      expect(await s.getStudyDirections(a)).toEqual(['minimize']);
+      expect(await s.getStudyDirections(b)).toEqual(['maximize', 'minimize']);
+      // the returned array is the caller's
+      const dirs = await s.getStudyDirections(a);
+      dirs.push('maximize');
+      expect(await s.getStudyDirections(a)).toEqual(['minimize']);
+
+      const all = await s.getAllStudies();
+      expect(all.map((x) => x.studyName).sort()).toEqual(['alpha', 'beta']);
+      const sa = all.find((x) => x.studyId === a)!;
+      expect(sa.nTrials).toBe(0);
+      expect(sa.bestTrial).toBeNull();
+      expect(sa.datetimeStart).toBeNull();
+      expect(sa.directions).toEqual(['minimize']);
+    });
+
+    it('summarises trials count, best trial, start time and user attrs', async () => {
+      const min = await s.createStudy('min', ['minimize']);
+      const max = await s.createStudy('max', ['maximize']);
+      const multi = await s.createStudy('multi', ['minimize', 'minimize']);
+      for (const [id, vals] of [
+        [min, [3, 1, 2]],
+        [max, [3, 5, 4]],
+      ] as const) {
+        for (const v of vals) {
+          const t = await s.createTrial(id);
+          await s.setTrialState(t.trialId, TrialState.COMPLETE, [v]);
+        }
+        const pruned = await s.createTrial(id);
+        await s.setTrialState(pruned.trialId, TrialState.PRUNED, [id === min ? -100 : 100]); // never best
+        await s.createTrial(id); // running
+      }
+      const m = await s.createTrial(multi);
+      await s.setTrialState(m.trialId, TrialState.COMPLETE, [1, 2]);
+      await s.setStudyUserAttr(min, 'owner', 'me');
+
+      const all = await s.getAllStudies();
+      const smin = all.find((x) => x.studyId === min)!;
+      const smax = all.find((x) => x.studyId === max)!;
+      const smulti = all.find((x) => x.studyId === multi)!;
+      expect(smin.nTrials).toBe(5);
+      expect(smin.bestTrial?.values).toEqual([1]);
+      expect(smin.bestTrial?.number).toBe(1);
+      expect(smax.bestTrial?.values).toEqual([5]);
+      expect(smulti.nTrials).toBe(1);
+      expect(smulti.bestTrial).toBeNull();
+      expect(smin.datetimeStart).toBeInstanceOf(Date);
+      expect(smin.userAttrs).toEqual({ owner: 'me' });
+    });
+
+    it('refuses a duplicated name with DuplicatedStudyError', async () => {
+      await s.createStudy('dup', ['minimize']);
+      await expect(s.createStudy('dup', ['maximize'])).rejects.toBeInstanceOf(DuplicatedStudyError);
+      await expect(s.createStudy('dup', ['maximize'])).rejects.toThrow(/"dup"/);
+      expect((await s.getAllStudies()).length).toBe(1);
+    });
+
+    it('throws NotFoundError naming the missing study', async () => {
+      await expect(s.getStudyIdFromName('nope-study')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getStudyIdFromName('nope-study')).rejects.toThrow(/nope-study/);
+      await expect(s.getStudyName(4242)).rejects.toThrow(/4242/);
+      await expect(s.getStudyName(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getStudyDirections(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.deleteStudy(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.createTrial(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getAllTrials(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getNTrials(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.setStudyUserAttr(4242, 'k', 1)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.setStudySystemAttrIfAbsent(4242, 'k', 1)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getStudyUserAttrs(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.claimWaitingTrial(4242)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.failStaleTrials(4242, 1000)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getTrial(777)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getTrial(777)).rejects.toThrow(/777/);
+      await expect(s.setTrialParam(777, 'x', 1, F)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.setTrialState(777, TrialState.FAIL)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.recordHeartbeat(777)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('stores study user and system attributes (JSON values, exact floats)', async () => {
+      const id = await s.createStudy('attrs', ['minimize']);
+      const v = { a: [1, 'two', null, true], b: { c: 0.1 + 0.2, d: 1e-300, e: -1.7976931348623157e308 }, s: 'héllo ✓' };
+      await s.setStudyUserAttr(id, 'nested', v);
+      await s.setStudyUserAttr(id, 'n', 0.1 + 0.2);
+      await s.setStudyUserAttr(id, 'n', 42); // overwrite
+      await s.setStudySystemAttr(id, 'sys', 'x');
+      const ua = await s.getStudyUserAttrs(id);
+      expect(ua).toEqual({ nested: v, n: 42 });
+      expect((ua['nested'] as typeof v).b.c).toBe(0.1 + 0.2);
+      expect(await s.getStudySystemAttrs(id)).toEqual({ sys: 'x' });
+      // the stored value is a copy: mutating the argument afterwards changes nothing
+      v.a.push('late');
+      expect(((await s.getStudyUserAttrs(id))['nested'] as typeof v).a).toHaveLength(4);
+    });
+
+    it('setStudySystemAttrIfAbsent sets once, atomically', async () => {
+      const id = await s.createStudy('once', ['minimize']);
+      expect(await s.setStudySystemAttrIfAbsent(id, 'grid:0', { by: 1 })).toBe(true);
+      expect(await s.setStudySystemAttrIfAbsent(id, 'grid:0', { by: 2 })).toBe(false);
+      expect((await s.getStudySystemAttrs(id))['grid:0']).toEqual({ by: 1 });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.setStudySystemAttrIfAbsent(id, 'grid:1', i)));
+      expect(results.filter((r) => r)).toHaveLength(1);
+      expect((await s.getStudySystemAttrs(id))['grid:1']).toBe(results.indexOf(true));
+      // a key set by setStudySystemAttr counts as present
+      await s.setStudySystemAttr(id, 'grid:2', 'x');
+      expect(await s.setStudySystemAttrIfAbsent(id, 'grid:2', 'y')).toBe(false);
+    });
+
+    it('deleteStudy removes the study and all its trials; the name becomes free', async () => {
+      const id = await s.createStudy('doomed', ['minimize']);
+      const keep = await s.createStudy('kept', ['minimize']);
+      const t1 = await s.createTrial(id, { params: { x: { internal: 1, distribution: F } }, userAttrs: { a: 1 } });
+      await s.setTrialIntermediateValue(t1.trialId, 0, 1.5);
+      await s.setTrialState(t1.trialId, TrialState.COMPLETE, [1]);
+      const t2 = await s.createTrial(id);
+      const k = await s.createTrial(keep);
+      await s.getAllTrials(id); // warm any cache
+      await s.setStudyUserAttr(id, 'x', 1);
+
+      await s.deleteStudy(id);
+      await expect(s.getStudyName(id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getStudyIdFromName('doomed')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getAllTrials(id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getTrial(t1.trialId)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.getTrial(t2.trialId)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.setTrialParam(t2.trialId, 'x', 1, F)).rejects.toBeInstanceOf(NotFoundError);
+      expect((await s.getTrial(k.trialId)).number).toBe(0);
+      expect((await s.getAllStudies()).map((x) => x.studyName)).toEqual(['kept']);
+
+      const again = await s.createStudy('doomed', ['maximize']);
+      expect(again).not.toBe(id);
+      expect(await s.getAllTrials(again)).toEqual([]);
+      expect(await s.getStudyUserAttrs(again)).toEqual({});
+      expect((await s.createTrial(again)).number).toBe(0);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  describe('trials', () => {
+    let study: number;
+    beforeEach(async () => {
+      study = await s.createStudy('trials', ['minimize']);
+    });
+
+    it('numbers trials 0, 1, 2, ... without gaps, also under concurrent calls', async () => {
+      const first = await s.createTrial(study);
+      expect(first.number).toBe(0);
+      expect(first.state).toBe(TrialState.RUNNING);
+      expect(first.datetimeStart).toBeInstanceOf(Date);
+      expect(first.datetimeComplete).toBeNull();
+      expect(first.values).toBeNull();
+      const many = await Promise.all(Array.from({ length: 30 }, () => s.createTrial(study)));
+      const numbers = many.map((t) => t.number).sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(new Set(many.map((t) => t.trialId)).size).toBe(30);
+      const all = await s.getAllTrials(study);
+      expect(all.map((t) => t.number)).toEqual(Array.from({ length: 31 }, (_, i) => i));
+      // numbers are per study
+      const other = await s.createStudy('other', ['minimize']);
+      expect((await s.createTrial(other)).number).toBe(0);
+    });
+
+    it('round-trips params exactly (float64, int, categorical)', async () => {
+      const t = await s.createTrial(study);
+      const tiny = floatDistribution(0, 1);
+      await s.setTrialParam(t.trialId, 'sum', 0.1 + 0.2, tiny);
+      await s.setTrialParam(t.trialId, 'tiny', 1e-300, tiny);
+      await s.setTrialParam(t.trialId, 'neg', -9.999999999999998, F);
+      await s.setTrialParam(t.trialId, 'n', 37, I);
+      await s.setTrialParam(t.trialId, 'opt', 1, C);
+      await s.setTrialParam(t.trialId, 'nul', 0, C);
+      await s.setTrialParam(t.trialId, 'flag', 3, C);
+      await s.setTrialParam(t.trialId, 'lr', 3.0517578125e-5, floatDistribution(1e-6, 1, true));
+      await s.setTrialParam(t.trialId, 'stepped', 0.30000000000000004, floatDistribution(0, 1, false, 0.1));
+      const check = (r: FrozenTrial) => {
+        expect(r.params).toEqual({ sum: 0.1 + 0.2, tiny: 1e-300, neg: -9.999999999999998, n: 37, opt: 'adam', nul: null, flag: true, lr: 3.0517578125e-5, stepped: 0.30000000000000004 });
+        expect(r.params['sum']).toBe(0.30000000000000004);
+        expect(r.internalParams).toEqual({ sum: 0.1 + 0.2, tiny: 1e-300, neg: -9.999999999999998, n: 37, opt: 1, nul: 0, flag: 3, lr: 3.0517578125e-5, stepped: 0.30000000000000004 });
+        expect(r.distributions['opt']).toEqual(C);
+        expect(r.distributions['n']).toEqual(I);
+        expect(r.distributions['lr']).toEqual(floatDistribution(1e-6, 1, true));
+        expect(r.distributions['stepped']).toEqual(floatDistribution(0, 1, false, 0.1));
+        expect(Object.keys(r.params)).toEqual(['sum', 'tiny', 'neg', 'n', 'opt', 'nul', 'flag', 'lr', 'stepped']);
+      };
+      check(await s.getTrial(t.trialId));
+      await s.setTrialState(t.trialId, TrialState.COMPLETE, [0.1 + 0.2]);
+      check(await s.getTrial(t.trialId));
+      const [all] = await s.getAllTrials(study);
+      check(all!);
+      expect(all!.values).toEqual([0.30000000000000004]);
+      if (h.another) {
+        const s2 = h.another();
+        extra.push(s2);
+        check(await s2.getTrial(t.trialId));
+      }
+    });
+
+    it('creates trials from a template (params, attrs, WAITING)', async () => {
+      const t = await s.createTrial(study, {
+        params: { x: { internal: 2.5, distribution: F }, c: { internal: 4, distribution: C } },
+        userAttrs: { u: [1, 2] },
+        systemAttrs: { fixed: true },
+      });
+      expect(t.params).toEqual({ x: 2.5, c: 'sgd' });
+      expect(t.internalParams).toEqual({ x: 2.5, c: 4 });
+      expect(t.userAttrs).toEqual({ u: [1, 2] });
+      expect(t.systemAttrs).toEqual({ fixed: true });
+      expect(await s.getTrial(t.trialId)).toEqual(t);
+      const w = await s.createTrial(study, { state: TrialState.WAITING });
+      expect(w.state).toBe(TrialState.WAITING);
+      expect(w.datetimeStart).toBeNull();
+      expect(await s.getTrial(w.trialId)).toEqual(w);
+    });
+
+    it('round-trips trial attributes and intermediate values', async () => {
+      const t = await s.createTrial(study);
+      await s.setTrialUserAttr(t.trialId, 'note', { deep: { list: [0.1 + 0.2, 1e-300, 'x'] } });
+      await s.setTrialUserAttr(t.trialId, 'note', 'replaced');
+      await s.setTrialUserAttr(t.trialId, 'b', false);
+      await s.setTrialSystemAttr(t.trialId, 'sys', [1, { k: null }]);
+      await s.setTrialIntermediateValue(t.trialId, 0, 0.1 + 0.2);
+      await s.setTrialIntermediateValue(t.trialId, 1, 1e-300);
+      await s.setTrialIntermediateValue(t.trialId, 10, -5);
+      const r = await s.getTrial(t.trialId);
+      expect(r.userAttrs).toEqual({ note: 'replaced', b: false });
+      expect(r.systemAttrs).toEqual({ sys: [1, { k: null }] });
+      expect([...r.intermediateValues.entries()]).toEqual([
+        [0, 0.30000000000000004],
+        [1, 1e-300],
+        [10, -5],
+      ]);
+      await expect(s.setTrialIntermediateValue(t.trialId, 1, 7)).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect((await s.getTrial(t.trialId)).intermediateValues.get(1)).toBe(1e-300);
+      // returned snapshots are frozen
+      expect(Object.isFrozen(r)).toBe(true);
+      expect(Object.isFrozen(r.params)).toBe(true);
+      expect(Object.isFrozen(r.systemAttrs['sys'])).toBe(true);
+    });
+
+    it('finishes trials: COMPLETE, PRUNED and FAIL', async () => {
+      const a = await s.createTrial(study);
+      await s.setTrialState(a.trialId, TrialState.COMPLETE, [1.25]);
+      const ra = await s.getTrial(a.trialId);
+      expect(ra.state).toBe(TrialState.COMPLETE);
+      expect(ra.values).toEqual([1.25]);
+      expect(ra.datetimeComplete).toBeInstanceOf(Date);
+      expect(ra.datetimeComplete!.getTime()).toBeGreaterThanOrEqual(ra.datetimeStart!.getTime());
+
+      const b = await s.createTrial(study);
+      await s.setTrialIntermediateValue(b.trialId, 3, 0.5);
+      await s.setTrialState(b.trialId, TrialState.PRUNED, [0.5]);
+      expect((await s.getTrial(b.trialId)).values).toEqual([0.5]);
+      const b2 = await s.createTrial(study);
+      await s.setTrialState(b2.trialId, TrialState.PRUNED);
+      expect((await s.getTrial(b2.trialId)).values).toBeNull();
+
+      const c = await s.createTrial(study);
+      await s.setTrialState(c.trialId, TrialState.FAIL, null);
+      const rc = await s.getTrial(c.trialId);
+      expect(rc.state).toBe(TrialState.FAIL);
+      expect(rc.values).toBeNull();
+    });
+
+    it('rejects bad final states and values without changing the trial', async () => {
+      const t = await s.createTrial(study);
+      const before = await s.getTrial(t.trialId);
+      await expect(s.setTrialState(t.trialId, TrialState.COMPLETE)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialState(t.trialId, TrialState.COMPLETE, [])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialState(t.trialId, TrialState.COMPLETE, [1, 2])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialState(t.trialId, TrialState.COMPLETE, [NaN])).rejects.toThrow(/NaN/);
+      await expect(s.setTrialState(t.trialId, TrialState.COMPLETE, [Infinity])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialState(t.trialId, TrialState.RUNNING)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialState(t.trialId, TrialState.WAITING)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialState(t.trialId, 'DONE' as TrialState, [1])).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(await s.getTrial(t.trialId)).toEqual(before);
+      await s.setTrialState(t.trialId, TrialState.COMPLETE, [1]);
+    });
+
+    it('refuses every write to a finished trial with TrialFinishedError and changes nothing', async () => {
+      const t = await s.createTrial(study);
+      await s.setTrialParam(t.trialId, 'x', 1, F);
+      await s.setTrialIntermediateValue(t.trialId, 0, 1);
+      await s.setTrialState(t.trialId, TrialState.COMPLETE, [3]);
+      const before = await s.getTrial(t.trialId);
+      const attempts: Promise<unknown>[] = [
+        s.setTrialState(t.trialId, TrialState.COMPLETE, [4]),
+        s.setTrialState(t.trialId, TrialState.FAIL),
+        s.setTrialParam(t.trialId, 'x', 2, F),
+        s.setTrialParam(t.trialId, 'y', 2, F),
+        s.setTrialIntermediateValue(t.trialId, 1, 2),
+        s.setTrialUserAttr(t.trialId, 'k', 1),
+        s.setTrialSystemAttr(t.trialId, 'k', 1),
+        s.recordHeartbeat(t.trialId),
+      ];
+      for (const a of attempts) await expect(a).rejects.toBeInstanceOf(TrialFinishedError);
+      await expect(s.setTrialParam(t.trialId, 'y', 2, F)).rejects.toThrow(/finished/);
+      expect(await s.getTrial(t.trialId)).toEqual(before);
+      expect((await s.getAllTrials(study))[0]).toEqual(before);
+      if (h.another) {
+        const s2 = h.another();
+        extra.push(s2);
+        expect(await s2.getTrial(t.trialId)).toEqual(before);
+      }
+    });
+
+    it('claims WAITING trials oldest first', async () => {
+      const a = await s.createTrial(study, { state: TrialState.WAITING, params: { x: { internal: 1, distribution: F } } });
+      await s.createTrial(study); // RUNNING, not claimable
+      const b = await s.createTrial(study, { state: TrialState.WAITING, systemAttrs: { fixed: { x: 2 } } });
+      const c1 = await s.claimWaitingTrial(study);
+      expect(c1?.trialId).toBe(a.trialId);
+      expect(c1?.state).toBe(TrialState.RUNNING);
+      expect(c1?.datetimeStart).toBeInstanceOf(Date);
+      expect(c1?.params).toEqual({ x: 1 });
+      expect((await s.getTrial(a.trialId)).state).toBe(TrialState.RUNNING);
+      const c2 = await s.claimWaitingTrial(study);
+      expect(c2?.trialId).toBe(b.trialId);
+      expect(c2?.systemAttrs).toEqual({ fixed: { x: 2 } });
+      expect(await s.claimWaitingTrial(study)).toBeNull();
+      // concurrent claims never hand the same trial out twice
+      for (let i = 0; i < 5; i++) await s.createTrial(study, { state: TrialState.WAITING });
+      const claims = await Promise.all(Array.from({ length: 8 }, () => s.claimWaitingTrial(study)));
+      const got = claims.filter((c): c is FrozenTrial => c !== null).map((c) => c.number);
+      expect(got).toHaveLength(5);
+      expect(new Set(got).size).toBe(5);
+    });
+
+    it('getAllTrials orders by number, filters by state and reflects later writes', async () => {
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i++) ids.push((await s.createTrial(study)).trialId);
+      await s.setTrialState(ids[0]!, TrialState.COMPLETE, [0]);
+      await s.setTrialState(ids[2]!, TrialState.PRUNED);
+      await s.setTrialState(ids[3]!, TrialState.FAIL);
+      await s.createTrial(study, { state: TrialState.WAITING });
+      const all = await s.getAllTrials(study);
+      expect(all.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect((await s.getAllTrials(study, [TrialState.COMPLETE])).map((t) => t.number)).toEqual([0]);
+      expect((await s.getAllTrials(study, [TrialState.RUNNING])).map((t) => t.number)).toEqual([1, 4, 5]);
+      expect((await s.getAllTrials(study, [TrialState.PRUNED, TrialState.FAIL])).map((t) => t.number)).toEqual([2, 3]);
+      expect((await s.getAllTrials(study, [TrialState.WAITING])).map((t) => t.number)).toEqual([6]);
+      expect(await s.getAllTrials(study, [])).toEqual([]);
+      expect(await s.getNTrials(study)).toBe(7);
+      expect(await s.getNTrials(study, [TrialState.RUNNING])).toBe(3);
+      expect(await s.getNTrials(study, [TrialState.COMPLETE, TrialState.FAIL])).toBe(2);
+
+      // the cache must follow later writes (ours, and another connection's)
+      const old = all[1]!;
+      await s.setTrialParam(ids[1]!, 'x', 3, F);
+      await s.setTrialUserAttr(ids[1]!, 'k', 'v');
+      await s.setTrialIntermediateValue(ids[1]!, 2, 9);
+      let again = await s.getAllTrials(study);
+      expect(again[1]!.params).toEqual({ x: 3 });
+      expect(again[1]!.userAttrs).toEqual({ k: 'v' });
+      expect(again[1]!.intermediateValues.get(2)).toBe(9);
+      expect(old.params).toEqual({}); // an old snapshot never changes
+      await s.setTrialState(ids[1]!, TrialState.COMPLETE, [7]);
+      again = await s.getAllTrials(study, [TrialState.COMPLETE]);
+      expect(again.map((t) => [t.number, t.values])).toEqual([
+        [0, [0]],
+        [1, [7]],
+      ]);
+      expect(await s.getNTrials(study, [TrialState.COMPLETE])).toBe(2);
+      // mutating the returned array does not affect the storage
+      again.length = 0;
+      expect(await s.getNTrials(study, [TrialState.COMPLETE])).toBe(2);
+      expect(await s.getAllTrials(study, [TrialState.COMPLETE])).toHaveLength(2);
+
+      if (h.another) {
+        const s2 = h.another();
+        extra.push(s2);
+        const id2 = await s2.getStudyIdFromName('trials');
+        expect((await s2.getAllTrials(id2)).length).toBe(7);
+        const t = await s2.createTrial(id2);
+        await s2.setTrialParam(t.trialId, 'y', 1, C);
+        await s2.setTrialParam(ids[4]!, 'x', -1, F);
+        await s2.setTrialState(ids[5]!, TrialState.COMPLETE, [-3]);
+        const seen = await s.getAllTrials(study);
+        expect(seen).toHaveLength(8);
+        expect(seen[7]!.params).toEqual({ y: 'adam' });
+        expect(seen[4]!.params).toEqual({ x: -1 });
+        expect(seen[5]!.values).toEqual([-3]);
+        expect(await s.getNTrials(study, [TrialState.COMPLETE])).toBe(3);
+        expect((await s.getTrial(ids[5]!)).state).toBe(TrialState.COMPLETE);
+        const best = (await s.getAllStudies()).find((x) => x.studyId === study)!.bestTrial;
+        expect(best?.number).toBe(5);
+      }
+    });
+
+    it('checks params against their distribution and keeps one distribution per name', async () => {
+      const t = await s.createTrial(study);
+      await expect(s.setTrialParam(t.trialId, 'x', 11, F)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParam(t.trialId, 'x', NaN, F)).rejects.toThrow(/NaN/);
+      await expect(s.setTrialParam(t.trialId, 'n', 2.5, I)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParam(t.trialId, 'c', 5, C)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParam(t.trialId, 'c', 0.5, C)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParam(t.trialId, 'c', 1, { type: 'categorical', choices: [] } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParam(t.trialId, 'c', 1, { type: 'bogus' } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParam(t.trialId, '', 1, F)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await s.setTrialParam(t.trialId, 'x', 1, F);
+      await expect(s.setTrialParam(t.trialId, 'x', 1, I)).rejects.toBeInstanceOf(ParameterConflictError);
+      await s.setTrialParam(t.trialId, 'x', 2, floatDistribution(-10, 10)); // equal distribution, new object: fine
+      // a plain-object distribution is validated and accepted
+      await s.setTrialParam(t.trialId, 'p', 3, { type: 'int', low: 0, high: 5, log: false, step: 1 });
+      const r = await s.getTrial(t.trialId);
+      expect(r.params).toEqual({ x: 2, p: 3 });
+      expect(r.distributions['x']).toEqual(F);
+    });
+
+    it('rejects bad arguments with typed errors', async () => {
+      await expect(s.createStudy('', ['minimize'])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.createStudy(42 as never, ['minimize'])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.createStudy('x', [])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.createStudy('x', ['up' as never])).rejects.toThrow(/"up"/);
+      await expect(s.getStudyName('1' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.getTrial(1.5)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.getAllTrials(study, ['DONE' as never])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.createTrial(study, { state: TrialState.COMPLETE as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.createTrial(study, { params: { x: { internal: 99, distribution: F } } })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setStudyUserAttr(study, 'f', () => 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setStudyUserAttr(study, 'b', 10n)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setStudyUserAttr(study, 'n', { deep: [NaN] })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setStudyUserAttr(study, 'u', undefined)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setStudyUserAttr(study, '', 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+      const t = await s.createTrial(study);
+      await expect(s.setTrialIntermediateValue(t.trialId, -1, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialIntermediateValue(t.trialId, 0.5, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialIntermediateValue(t.trialId, 0, NaN)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialIntermediateValue(t.trialId, 0, -Infinity)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialUserAttr(t.trialId, 'x', Symbol('s'))).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.failStaleTrials(study, -1)).rejects.toBeInstanceOf(InvalidArgumentError);
+      // nothing of the above was stored
+      expect(await s.getNTrials(study)).toBe(1);
+      expect(await s.getStudyUserAttrs(study)).toEqual({});
+      const r = await s.getTrial(t.trialId);
+      expect(r.intermediateValues.size).toBe(0);
+      expect(r.userAttrs).toEqual({});
+    });
+
+    it('failStaleTrials fails RUNNING trials without a recent heartbeat', async () => {
+      const beating = await s.createTrial(study);
+      const silent = await s.createTrial(study);
+      const done = await s.createTrial(study);
+      await s.setTrialState(done.trialId, TrialState.COMPLETE, [1]);
+      await s.createTrial(study, { state: TrialState.WAITING });
+      await s.recordHeartbeat(beating.trialId);
+      expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
+      await sleep(80);
+      await s.recordHeartbeat(beating.trialId);
+      const failed = await s.failStaleTrials(study, 40);
+      expect(failed).toEqual([silent.number]);
+      const r = await s.getTrial(silent.trialId);
+      expect(r.state).toBe(TrialState.FAIL);
+      expect(r.datetimeComplete).toBeInstanceOf(Date);
+      expect(typeof r.systemAttrs['failReason']).toBe('string');
+      expect((await s.getTrial(beating.trialId)).state).toBe(TrialState.RUNNING);
+      expect((await s.getTrial(done.trialId)).state).toBe(TrialState.COMPLETE);
+      expect(await s.getNTrials(study, [TrialState.WAITING])).toBe(1);
+      // the presumed-dead owner's later writes throw
+      await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toBeInstanceOf(TrialFinishedError);
+      await expect(s.recordHeartbeat(silent.trialId)).rejects.toBeInstanceOf(TrialFinishedError);
+      // a trial that beat long ago becomes stale too
+      await sleep(80);
+      expect(await s.failStaleTrials(study, 40)).toEqual([beating.number]);
+      expect(await s.failStaleTrials(study, 0)).toEqual([]);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  it('close() releases the storage; every later call throws StorageError', async () => {
+    const id = await s.createStudy('c', ['minimize']);
+    await s.close();
+    await expect(s.createStudy('d', ['minimize'])).rejects.toBeInstanceOf(StorageError);
+    await expect(s.getAllTrials(id)).rejects.toThrow(/closed/);
+    await expect(s.getTrial(1)).rejects.toBeInstanceOf(StorageError);
+    await expect(s.getAllStudies()).rejects.toBeInstanceOf(StorageError);
+    await s.close(); // idempotent
+    if (h.another) {
+      const s2 = h.another();
+      extra.push(s2);
+      expect(await s2.getStudyIdFromName('c')).toBe(id); // data persisted
+    }
+  });
+});
