@@ -27,9 +27,7 @@ export function createStorage(urlOrStorage?: string | Storage): Storage {
     const url = urlOrStorage.trim();
     if (url === 'memory:' || url === 'memory') return new MemoryStorage();
     if (url.startsWith('sqlite:')) {
-      let path = url.slice('sqlite:'.length);
-      // Accept the SQLAlchemy-style 'sqlite:///relative.db' too ('sqlite:////abs.db' → '/abs.db').
-      if (path.startsWith('///')) path = path.slice(3);
+      const path = url.slice('sqlite:'.length);
       if (path.length === 0) {
         throw new InvalidArgumentError(`Expected a file path after "sqlite:" for \`storage\` but received ${describe(urlOrStorage)}`);
       }
