@@ -129,7 +129,8 @@ async function run(argv: string[]): Promise<number> {
       const study = await createStudy({
         studyName,
         storage,
-        ...(dirs.length > 0 ? { directions: dirs as ('minimize' | 'maximize')[] } : { direction: (flags.direction ?? 'minimize') as 'minimize' }),
+        ...(dirs.length > 0 ? { directions: dirs as ('minimize' | 'maximize')[] } : {}),
+        ...(flags.direction !== undefined ? { direction: flags.direction as 'minimize' } : {}),
         loadIfExists: flags['skip-if-exists'] === true,
       });
       console.log(study.studyName);
