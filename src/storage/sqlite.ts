@@ -7,7 +7,8 @@
  * - every write to a trial bumps its `seq` to the study's max + 1, so `seq` orders the changes of a study
  *   in commit order. Each process caches the snapshots it has read and a per-study watermark (the highest
  *   `seq` it has seen): `getAllTrials` reads only the trials whose `seq` is above it — O(changed), not O(all).
- *   Finished trials are immutable, so the cache of finished trials by id is always valid.
+ *   Finished trials are immutable, so a cached finished trial is always valid; `getTrial` of an unfinished
+ *   one re-reads it only when its `seq` moved.
  */
 import Database from 'better-sqlite3';
 import type { Distribution } from '../distributions/index.js';
@@ -228,7 +229,8 @@ export class SqliteStorage implements Storage {
   private db: DB | null;
   private readonly stmts = new Map<string, Stmt>();
   private readonly caches = new Map<number, StudyCache>();
-  private readonly finished = new Map<number, FrozenTrial>();
+  /** Every snapshot this process has read, by trial id, with the `seq` it was read at. */
+  private readonly known = new Map<number, { seq: number; studyId: number; trial: FrozenTrial }>();
   private readonly directionsCache = new Map<number, readonly StudyDirection[]>();
 
   constructor(path: string, options: SqliteStorageOptions = {}) {
@@ -538,8 +540,14 @@ export class SqliteStorage implements Storage {
   async getTrial(trialId: number): Promise<FrozenTrial> {
     return this.call(() => {
       const tid = checkId('trialId', trialId);
-      const hit = this.finished.get(tid);
-      if (hit !== undefined) return hit;
+      // One primary-key probe: the trial may have been deleted (with its study) by another process.
+      const row = this.st('SELECT seq FROM trials WHERE trial_id = ?').get(tid) as { seq: number } | undefined;
+      if (row === undefined) {
+        this.known.delete(tid);
+        throw trialNotFound(tid);
+      }
+      const hit = this.known.get(tid);
+      if (hit !== undefined && hit.seq === row.seq) return hit.trial; // unchanged since read (finished: forever)
       return this.read(() => this.loadTrial(tid));
     });
   }
@@ -606,7 +614,7 @@ export class SqliteStorage implements Storage {
     this.db = null;
     this.stmts.clear();
     this.caches.clear();
-    this.finished.clear();
+    this.known.clear();
     this.directionsCache.clear();
     try {
       db.close();
@@ -691,8 +699,7 @@ export class SqliteStorage implements Storage {
   }
 
   private forget(studyId: number): void {
-    const c = this.caches.get(studyId);
-    if (c !== undefined) for (const t of c.trials) if (t !== undefined) this.finished.delete(t.trialId);
+    for (const [id, k] of this.known) if (k.studyId === studyId) this.known.delete(id);
     this.caches.delete(studyId);
     this.directionsCache.delete(studyId);
   }
@@ -768,7 +775,7 @@ export class SqliteStorage implements Storage {
     c.ua = this.st('SELECT key, value_json FROM trial_user_attrs WHERE trial_id = ? ORDER BY rowid').all(trialId) as ChildRows['ua'];
     c.sa = this.st('SELECT key, value_json FROM trial_system_attrs WHERE trial_id = ? ORDER BY rowid').all(trialId) as ChildRows['sa'];
     const t = buildTrial(row, c);
-    if (isFinished(t.state)) this.finished.set(t.trialId, t);
+    this.known.set(t.trialId, { seq: row.seq, studyId: row.study_id, trial: t });
     return t;
   }
 
@@ -826,7 +833,7 @@ export class SqliteStorage implements Storage {
       for (const r of rows) {
         const t = buildTrial(r, children.get(r.trial_id)!);
         cache.trials[t.number] = t;
-        if (isFinished(t.state)) this.finished.set(t.trialId, t);
+        this.known.set(t.trialId, { seq: r.seq, studyId: r.study_id, trial: t });
         if (r.seq > seq) seq = r.seq;
       }
       cache.seq = seq;
