@@ -1,0 +1,59 @@
+// Module entry of the native engine. Exports (kept small on purpose):
+//   buildSystem: "cmake-js" | "node-gyp"      which build produced this binary
+//   version: string
+//   backends(): string[]                      compute backends usable in this process
+//   choleskyBenchmark(n, repeats, threads): Promise<number>   seconds per Cholesky (best of repeats)
+//   GP: class (native/addon/gp_wrap.hpp)
+#include <napi.h>
+
+#include <Eigen/Core>
+
+#include "../cpu/linalg.hpp"
+#include "gp_wrap.hpp"
+#include "worker.hpp"
+
+#ifndef TUNABLE_BUILD_SYSTEM
+#define TUNABLE_BUILD_SYSTEM "unknown"
+#endif
+
+namespace tunable {
+namespace addon {
+
+namespace {
+Napi::Value Backends(const Napi::CallbackInfo& info) {
+  Napi::Array a = Napi::Array::New(info.Env(), 1);
+  a.Set(0u, Napi::String::New(info.Env(), "cpu"));
+  return a;
+}
+
+Napi::Value CholeskyBenchmark(const Napi::CallbackInfo& info) {
+  const int n = info[0].As<Napi::Number>().Int32Value();
+  const int repeats = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 3;
+  const int threads = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
+  if (n < 1 || n > 20000) throw Napi::RangeError::New(info.Env(), "native: n out of range");
+  auto secs = std::make_shared<double>(0.0);
+  return TaskWorker::Run(
+      info.Env(), [n, repeats, threads, secs] { *secs = cpu::benchmark_cholesky(n, repeats, threads); },
+      [secs](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *secs); });
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // All parallelism is explicit (OpenMP regions sized by the `threads` option); Eigen's own GEMM
+  // threading stays off so it never multiplies with ours or with libuv's pool.
+  Eigen::setNbThreads(1);
+  exports.Set("buildSystem", Napi::String::New(env, TUNABLE_BUILD_SYSTEM));
+  exports.Set("version", Napi::String::New(env, "0.1.0"));
+  exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
+  exports.Set("choleskyBenchmark", Napi::Function::New(env, CholeskyBenchmark, "choleskyBenchmark"));
+  exports.Set("GP", GPWrap::Init(env));
+  return exports;
+}
+
+}  // namespace addon
+}  // namespace tunable
+
+static Napi::Object InitTunable(Napi::Env env, Napi::Object exports) { return tunable::addon::Init(env, exports); }
+
+NODE_API_MODULE(tunable, InitTunable)

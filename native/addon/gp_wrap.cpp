@@ -1,0 +1,241 @@
+#include "gp_wrap.hpp"
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "convert.hpp"
+#include "worker.hpp"
+
+namespace tunable {
+namespace addon {
+
+namespace {
+AcqOptions parse_acq(const Napi::Object& o, int d) {
+  AcqOptions a;
+  a.type = static_cast<AcqType>(inum(o, "type", 0));
+  a.best = num(o, "best", std::numeric_limits<double>::quiet_NaN());
+  a.beta = num(o, "beta", 2.0);
+  if (o.Get("pending").IsTypedArray()) a.pending = to_vector(o.Get("pending"), "pending");
+  a.raw_samples = inum(o, "rawSamples", 1024);
+  a.restarts = inum(o, "restarts", 10);
+  a.seed = seed_of(o, "seed");
+  a.integer_grids = grids(o.Get("integer"), d, "integer");
+  a.max_iterations = inum(o, "maxIterations", 200);
+  return a;
+}
+}  // namespace
+
+Napi::Function GPWrap::Init(Napi::Env env) {
+  return DefineClass(env, "GP",
+                     {InstanceMethod("fit", &GPWrap::Fit), InstanceMethod("predict", &GPWrap::Predict),
+                      InstanceMethod("acquisition", &GPWrap::Acquisition),
+                      InstanceMethod("maximize", &GPWrap::Maximize),
+                      InstanceMethod("addObservation", &GPWrap::AddObservation),
+                      InstanceMethod("evaluate", &GPWrap::Evaluate),
+                      InstanceMethod("setThreads", &GPWrap::SetThreads),
+                      InstanceMethod("dispose", &GPWrap::Dispose)});
+}
+
+GPWrap::GPWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "native: GP expects an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const int n = inum(o, "n", 0), d = inum(o, "d", 0);
+  std::vector<double> X = to_vector(o.Get("X"), "X"), y = to_vector(o.Get("y"), "y");
+  if (n < 1 || d < 1 || X.size() != static_cast<size_t>(n) * d || y.size() != static_cast<size_t>(n))
+    throw Napi::RangeError::New(env, "native: inconsistent GP shapes");
+  const KernelType kernel = inum(o, "kernel", 0) == 1 ? KernelType::RBF : KernelType::Matern52;
+  const std::string backend = o.Get("backend").IsString() ? o.Get("backend").As<Napi::String>().Utf8Value() : "cpu";
+  if (backend != "cpu") throw Napi::Error::New(env, "native: backend unavailable: " + backend);
+  model_ = std::make_shared<GPModel>(make_cpu_backend(), kernel, n, d, X.data(), y.data(),
+                                     grids(o.Get("categorical"), d, "categorical"), std::max(1, inum(o, "threads", 1)));
+}
+
+std::shared_ptr<GPModel> GPWrap::model(const Napi::Env& env) const {
+  if (!model_) throw Napi::Error::New(env, "native: the GP was disposed");
+  return model_;
+}
+
+Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
+  FitOptions opt;
+  opt.restarts = inum(o, "restarts", 4);
+  opt.seed = seed_of(o, "seed");
+  if (o.Get("warm").IsTypedArray()) opt.warm = to_vector(o.Get("warm"), "warm");
+  if (o.Get("fixedMask").IsTypedArray()) {
+    const std::vector<double> f = to_vector(o.Get("fixedMask"), "fixedMask");
+    opt.fixed.assign(f.begin(), f.end());
+  }
+  opt.fixed_all = o.Get("fixedAll").ToBoolean().Value();
+  opt.max_iterations = inum(o, "maxIterations", 0);
+  opt.keep = inum(o, "keep", 0);
+  opt.noise_floor = num(o, "noiseFloor", 1e-6);
+  auto res = std::make_shared<FitResult>();
+  return TaskWorker::Run(
+      info.Env(),
+      [m, opt, res] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        *res = m->fit(opt);
+      },
+      [res](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("theta", to_array(env, res->theta));
+        r.Set("lml", res->lml);
+        r.Set("logPrior", res->log_prior);
+        r.Set("jitter", res->jitter);
+        r.Set("iterations", res->iterations);
+        r.Set("evaluations", res->evaluations);
+        r.Set("batchedCalls", res->batched_calls);
+        r.Set("starts", res->starts);
+        r.Set("optimized", res->optimized);
+        r.Set("warnings", to_strings(env, res->warnings));
+        return r;
+      });
+}
+
+// predict(Xc: Float64Array (m·d), { gradient, covariance })
+Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  auto Xc = std::make_shared<std::vector<double>>(to_vector(info[0], "Xc"));
+  Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+  const bool grad = o.Get("gradient").ToBoolean().Value(), cov = o.Get("covariance").ToBoolean().Value();
+  const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
+  struct Out {
+    std::vector<double> mean, var, dmean, dvar, cov;
+  };
+  auto out = std::make_shared<Out>();
+  return TaskWorker::Run(
+      info.Env(),
+      [m, Xc, out, grad, cov, d, mc] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        out->mean.resize(mc);
+        out->var.resize(mc);
+        if (grad) {
+          out->dmean.resize(static_cast<size_t>(mc) * d);
+          out->dvar.resize(static_cast<size_t>(mc) * d);
+        }
+        m->predict(mc, Xc->data(), out->mean.data(), out->var.data(), grad ? out->dmean.data() : nullptr,
+                   grad ? out->dvar.data() : nullptr);
+        if (cov) {
+          out->cov.resize(static_cast<size_t>(mc) * mc);
+          m->covariance(mc, Xc->data(), out->cov.data());
+        }
+      },
+      [out, grad, cov](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("mean", to_array(env, out->mean));
+        r.Set("variance", to_array(env, out->var));
+        if (grad) {
+          r.Set("meanGradient", to_array(env, out->dmean));
+          r.Set("varianceGradient", to_array(env, out->dvar));
+        }
+        if (cov) r.Set("covariance", to_array(env, out->cov));
+        return r;
+      });
+}
+
+// acquisition(Xc: Float64Array (m·d), acqOptions, gradient: boolean)
+Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  auto Xc = std::make_shared<std::vector<double>>(to_vector(info[0], "Xc"));
+  const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
+  const AcqOptions opt = parse_acq(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env()), d);
+  const bool grad = info[2].ToBoolean().Value();
+  auto val = std::make_shared<std::vector<double>>(mc);
+  auto g = std::make_shared<std::vector<double>>(grad ? static_cast<size_t>(mc) * d : 0);
+  return TaskWorker::Run(
+      info.Env(),
+      [m, Xc, opt, val, g, grad, mc] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        m->acquisition(opt, mc, Xc->data(), val->data(), grad ? g->data() : nullptr);
+      },
+      [val, g, grad](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("value", to_array(env, *val));
+        if (grad) r.Set("gradient", to_array(env, *g));
+        return r;
+      });
+}
+
+Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  const AcqOptions opt =
+      parse_acq(info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env()), m->d());
+  auto res = std::make_shared<AcqResult>();
+  return TaskWorker::Run(
+      info.Env(),
+      [m, opt, res] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        *res = m->maximize(opt);
+      },
+      [res](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("x", to_array(env, res->x));
+        r.Set("value", res->value);
+        r.Set("warnings", to_strings(env, res->warnings));
+        return r;
+      });
+}
+
+Napi::Value GPWrap::AddObservation(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  auto x = std::make_shared<std::vector<double>>(to_vector(info[0], "x"));
+  const double y = info[1].As<Napi::Number>().DoubleValue();
+  if (static_cast<int>(x->size()) != m->d()) throw Napi::RangeError::New(info.Env(), "native: x has the wrong length");
+  auto warnings = std::make_shared<std::vector<std::string>>();
+  auto lml = std::make_shared<double>(0.0);
+  return TaskWorker::Run(
+      info.Env(),
+      [m, x, y, warnings, lml] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        *warnings = m->add_observation(x->data(), y);
+        *lml = m->lml();
+      },
+      [warnings, lml](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("warnings", to_strings(env, *warnings));
+        r.Set("lml", *lml);
+        return r;
+      });
+}
+
+// evaluate(theta: Float64Array (p), withPrior: boolean) → { value, gradient }
+Napi::Value GPWrap::Evaluate(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  auto theta = std::make_shared<std::vector<double>>(to_vector(info[0], "theta"));
+  const bool prior = info[1].ToBoolean().Value();
+  if (static_cast<int>(theta->size()) != num_hyper(m->d()))
+    throw Napi::RangeError::New(info.Env(), "native: theta has the wrong length");
+  auto value = std::make_shared<double>(0.0);
+  auto grad = std::make_shared<std::vector<double>>(theta->size());
+  return TaskWorker::Run(
+      info.Env(),
+      [m, theta, prior, value, grad] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        *value = m->evaluate(*theta, prior, grad->data());
+      },
+      [value, grad](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("value", *value);
+        r.Set("gradient", to_array(env, *grad));
+        return r;
+      });
+}
+
+Napi::Value GPWrap::SetThreads(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  const int t = std::max(1, info[0].As<Napi::Number>().Int32Value());
+  std::lock_guard<std::mutex> lock(m->mutex());
+  m->set_threads(t);
+  return info.Env().Undefined();
+}
+
+Napi::Value GPWrap::Dispose(const Napi::CallbackInfo& info) {
+  model_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace addon
+}  // namespace tunable

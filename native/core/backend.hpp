@@ -1,0 +1,62 @@
+// The interface every compute backend implements (native/cpu: Eigen; native/cuda: a later issue).
+// A backend owns one GP's training data and, once conditioned, its factorisation. All algorithms
+// that are not dense linear algebra (priors, multi-start fitting, acquisition, L-BFGS-B, Sobol')
+// live in native/core and call only this interface, so they are shared by every backend.
+//
+// Conventions: θ is the hyperparameter vector of native/core/priors.hpp (p = d + 3); matrices are
+// row-major unless stated; every shape is given as (rows, cols).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace tunable {
+
+struct GPSpec {
+  int d = 0;
+  KernelType kernel = KernelType::Matern52;
+  std::vector<int> categorical;  // (d) 1 where dimension j is categorical (Hamming term)
+};
+
+// Jitter escalation: 0, then kJitterStart · mean(diag K) growing ×10 up to kJitterMax · mean(diag K).
+constexpr double kJitterStart = 1e-8;
+constexpr double kJitterMax = 1e-2;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  // Number of threads for the dense kernels; 1 = no threading.
+  virtual void set_threads(int threads) = 0;
+  // Replaces the training data: X (n, d) row-major, y (n). Drops any factorisation.
+  virtual void set_data(const GPSpec& spec, int n, const double* X, const double* y) = 0;
+  virtual int n() const = 0;
+
+  // Plain log marginal likelihood (no prior) at s hyperparameter vectors, evaluated together.
+  // theta (s, p); lml (s); grad (s, p) or nullptr (value only); jitter (s) or nullptr.
+  // A vector whose kernel matrix stays non-PD after jitter escalation gets lml = NaN.
+  virtual void log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) = 0;
+
+  // Factorises K(θ) for prediction; returns the jitter added (>= 0) or -1 when K is not PD.
+  virtual double condition(const double* theta) = 0;
+  // Plain log marginal likelihood of the current factorisation (after condition/append).
+  virtual double current_lml() const = 0;
+
+  // Posterior of the latent f at m points Xc (m, d): mean (m), var (m); dmean, dvar (m, d) or nullptr.
+  virtual void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) = 0;
+  // Posterior covariance of the latent f: cov (m, m).
+  virtual void posterior_covariance(int m, const double* Xc, double* cov) = 0;
+
+  // Appends (x (d), y) with unchanged θ by extending the Cholesky factor in O(n²). Returns false
+  // (and changes nothing) when the extended matrix would not be numerically PD.
+  virtual bool append_observation(const double* x, double y) = 0;
+
+  // Deep copy (data and factorisation), e.g. to add fantasies for pending points.
+  virtual std::unique_ptr<Backend> clone() const = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend();
+
+}  // namespace tunable

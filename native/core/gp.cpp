@@ -1,0 +1,298 @@
+#include "gp.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "lbfgsb.hpp"
+#include "rng.hpp"
+#include "sobol.hpp"
+
+namespace tunable {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string fmt(double v) {
+  std::ostringstream o;
+  o.precision(3);
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+GPModel::GPModel(std::unique_ptr<Backend> backend, KernelType kernel, int n, int d, const double* X, const double* y,
+                 std::vector<std::vector<double>> categorical_grids, int threads)
+    : backend_(std::move(backend)), n_(n), d_(d), X_(X, X + static_cast<size_t>(n) * d), y_(y, y + n),
+      cat_grids_(std::move(categorical_grids)) {
+  spec_.d = d;
+  spec_.kernel = kernel;
+  spec_.categorical.assign(d, 0);
+  cat_grids_.resize(d);
+  for (int j = 0; j < d; ++j) spec_.categorical[j] = cat_grids_[j].empty() ? 0 : 1;
+  backend_->set_threads(threads);
+  backend_->set_data(spec_, n_, X_.data(), y_.data());
+}
+
+GPModel::Scale GPModel::y_scale() const {
+  double mean = 0.0;
+  for (double v : y_) mean += v;
+  mean /= n_;
+  double s2 = 0.0;
+  for (double v : y_) s2 += (v - mean) * (v - mean);
+  s2 = n_ > 1 ? s2 / (n_ - 1) : 0.0;
+  if (!(s2 > 1e-300) || !std::isfinite(s2)) s2 = 1.0;
+  return {mean, s2};
+}
+
+void GPModel::bounds(const Scale& sc, std::vector<double>& lo, std::vector<double>& hi) const {
+  const int p = num_hyper(d_);
+  lo.assign(p, 0.0);
+  hi.assign(p, 0.0);
+  for (int j = 0; j < d_; ++j) {
+    lo[j] = std::log(5e-3);
+    hi[j] = std::log(1e3);
+  }
+  const double ls2 = std::log(sc.s2);
+  lo[d_] = ls2 + std::log(1e-6);
+  hi[d_] = ls2 + std::log(1e4);
+  lo[d_ + 1] = ls2 + std::log(noise_floor_);
+  hi[d_ + 1] = ls2 + std::log(10.0);
+  const double sd = std::sqrt(sc.s2);
+  lo[d_ + 2] = sc.mean - 20.0 * sd;
+  hi[d_ + 2] = sc.mean + 20.0 * sd;
+}
+
+std::vector<double> GPModel::default_theta(const Scale& sc) const {
+  const PriorSpec pr = default_priors(d_, sc.s2);
+  std::vector<double> t(num_hyper(d_));
+  for (int j = 0; j < d_; ++j) t[j] = lognormal_log_mode(pr.ls_loc, pr.ls_scale);
+  t[d_] = std::log(sc.s2);
+  t[d_ + 1] = std::max(lognormal_log_mode(pr.noise_loc, pr.noise_scale), std::log(sc.s2 * noise_floor_));
+  t[d_ + 2] = sc.mean;
+  return t;
+}
+
+double GPModel::condition_with_fallback(std::vector<std::string>& warnings) {
+  double jitter = backend_->condition(theta_.data());
+  if (jitter < 0.0) {
+    const Scale sc = y_scale();
+    std::vector<double> fb = default_theta(sc);
+    for (double noise : {1e-2, 1e-1, 1.0}) {
+      fb[d_ + 1] = std::log(noise * sc.s2);
+      jitter = backend_->condition(fb.data());
+      if (jitter >= 0.0) {
+        warnings.push_back("kernel matrix not positive definite at the hyperparameters even with jitter; fell back to "
+                           "default hyperparameters with noise " + fmt(noise * sc.s2));
+        theta_ = fb;
+        break;
+      }
+    }
+    if (jitter < 0.0) throw std::runtime_error("kernel matrix not positive definite even with fallback hyperparameters");
+  }
+  if (jitter > 0.0) warnings.push_back("Cholesky needed jitter " + fmt(jitter) + " on the diagonal");
+  conditioned_ = true;
+  lml_ = backend_->current_lml();
+  return jitter;
+}
+
+FitResult GPModel::set_hyperparameters(const std::vector<double>& theta) {
+  if (static_cast<int>(theta.size()) != num_hyper(d_)) throw std::invalid_argument("hyperparameter vector has the wrong length");
+  FitResult res;
+  theta_ = theta;
+  res.jitter = condition_with_fallback(res.warnings);
+  const Scale sc = y_scale();
+  res.theta = theta_;
+  res.lml = lml_;
+  res.log_prior = log_prior(default_priors(d_, sc.s2), d_, theta_.data(), nullptr);
+  return res;
+}
+
+FitResult GPModel::fit(const FitOptions& opt) {
+  noise_floor_ = opt.noise_floor;
+  const int p = num_hyper(d_);
+  if (opt.fixed_all) {
+    if (static_cast<int>(opt.warm.size()) != p) throw std::invalid_argument("fixed hyperparameters need a warm start");
+    return set_hyperparameters(opt.warm);
+  }
+  const Scale sc = y_scale();
+  const PriorSpec pr = default_priors(d_, sc.s2);
+  std::vector<double> lo, hi;
+  bounds(sc, lo, hi);
+  const bool has_warm = static_cast<int>(opt.warm.size()) == p;
+  if (!opt.fixed.empty()) {
+    if (!has_warm) throw std::invalid_argument("fixed hyperparameters need a warm start");
+    for (int i = 0; i < p; ++i)
+      if (opt.fixed[i]) lo[i] = hi[i] = opt.warm[i];
+  }
+  // Starts: warm (or default) + random draws from the priors, clamped to the bounds.
+  const int S = 1 + std::max(0, opt.restarts);
+  std::vector<double> X0(static_cast<size_t>(S) * p);
+  const std::vector<double> first = has_warm ? opt.warm : default_theta(sc);
+  Rng rng(opt.seed * 0x9E3779B97F4A7C15ULL + 17);
+  for (int s = 0; s < S; ++s) {
+    double* x = &X0[static_cast<size_t>(s) * p];
+    if (s == 0) {
+      std::copy(first.begin(), first.end(), x);
+    } else {
+      for (int j = 0; j < d_; ++j) x[j] = pr.ls_loc + pr.ls_scale * rng.normal();
+      x[d_] = pr.os_loc + 0.5 * pr.os_scale * rng.normal();
+      x[d_ + 1] = pr.noise_loc + pr.noise_scale * rng.normal();
+      x[d_ + 2] = sc.mean;
+    }
+    for (int i = 0; i < p; ++i) {
+      if (lo[i] == hi[i]) x[i] = lo[i];
+      x[i] = std::min(std::max(x[i], lo[i]), hi[i]);
+    }
+  }
+  FitResult res;
+  res.starts = S;
+  int evals = 0;
+  // MAP objective, minimised: -(lml + log prior), batched over starts.
+  std::vector<double> lml_buf, grad_buf;
+  auto objective = [&](int k, const double* T, double* f, double* G) {
+    lml_buf.resize(k);
+    backend_->log_marginal_likelihood(k, T, lml_buf.data(), G, nullptr);
+    evals += k;
+    for (int s = 0; s < k; ++s) {
+      double* g = G ? G + static_cast<size_t>(s) * p : nullptr;
+      const double lp = log_prior(pr, d_, T + static_cast<size_t>(s) * p, g);
+      f[s] = std::isfinite(lml_buf[s]) ? -(lml_buf[s] + lp) : kInf;
+      if (g)
+        for (int i = 0; i < p; ++i) g[i] = -g[i];
+    }
+  };
+  // Screening: one value-only batched evaluation, then optimise the most promising starts.
+  int keep = opt.keep > 0 ? opt.keep : (n_ <= 100 ? S : n_ <= 300 ? 3 : n_ <= 1000 ? 2 : 1);
+  keep = std::min(keep, S);
+  std::vector<int> chosen(S);
+  std::iota(chosen.begin(), chosen.end(), 0);
+  if (keep < S) {
+    std::vector<double> f0(S);
+    objective(S, X0.data(), f0.data(), nullptr);
+    ++res.batched_calls;
+    std::vector<int> order(S - (has_warm ? 1 : 0));
+    std::iota(order.begin(), order.end(), has_warm ? 1 : 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return f0[a] < f0[b]; });
+    chosen.clear();
+    if (has_warm) chosen.push_back(0);
+    for (int idx : order)
+      if (static_cast<int>(chosen.size()) < keep) chosen.push_back(idx);
+  }
+  const int K = static_cast<int>(chosen.size());
+  std::vector<double> XK(static_cast<size_t>(K) * p), LO(static_cast<size_t>(K) * p), HI(static_cast<size_t>(K) * p);
+  for (int k = 0; k < K; ++k) {
+    std::copy(X0.begin() + static_cast<size_t>(chosen[k]) * p, X0.begin() + static_cast<size_t>(chosen[k] + 1) * p,
+              XK.begin() + static_cast<size_t>(k) * p);
+    std::copy(lo.begin(), lo.end(), LO.begin() + static_cast<size_t>(k) * p);
+    std::copy(hi.begin(), hi.end(), HI.begin() + static_cast<size_t>(k) * p);
+  }
+  LbfgsbOptions lopt;
+  lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations : (n_ <= 300 ? 150 : n_ <= 1000 ? 50 : 20);
+  lopt.pgtol = 1e-5;
+  lopt.ftol = 1e-9;
+  int calls = 0;
+  std::vector<LbfgsbResult> results = minimize_batched(objective, K, p, XK.data(), LO.data(), HI.data(), lopt, &calls);
+  res.batched_calls += calls;
+  res.optimized = K;
+  int best = -1;
+  for (int k = 0; k < K; ++k) {
+    res.iterations += results[k].iterations;
+    if (std::isfinite(results[k].f) && (best < 0 || results[k].f < results[best].f)) best = k;
+  }
+  res.evaluations = evals;
+  if (best < 0) {
+    res.warnings.push_back("every start failed (non-PD kernel matrix); using fallback hyperparameters");
+    theta_ = default_theta(sc);
+    theta_[d_ + 1] = std::log(1e-2 * sc.s2);
+  } else {
+    theta_ = results[best].x;
+  }
+  res.jitter = condition_with_fallback(res.warnings);
+  res.theta = theta_;
+  res.lml = lml_;
+  res.log_prior = log_prior(pr, d_, theta_.data(), nullptr);
+  return res;
+}
+
+double GPModel::evaluate(const std::vector<double>& theta, bool with_prior, double* grad) {
+  const int p = num_hyper(d_);
+  if (static_cast<int>(theta.size()) != p) throw std::invalid_argument("hyperparameter vector has the wrong length");
+  double v = 0.0;
+  backend_->log_marginal_likelihood(1, theta.data(), &v, grad, nullptr);
+  if (with_prior) v += log_prior(default_priors(d_, y_scale().s2), d_, theta.data(), grad);
+  return v;
+}
+
+void GPModel::predict(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+  if (!conditioned_) throw std::logic_error("model is not fitted");
+  backend_->posterior(m, Xc, mean, var, dmean, dvar);
+}
+
+void GPModel::covariance(int m, const double* Xc, double* cov) {
+  if (!conditioned_) throw std::logic_error("model is not fitted");
+  backend_->posterior_covariance(m, Xc, cov);
+}
+
+void GPModel::acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
+                        double* grad) {
+  std::vector<double> mu(m), var(m), dmu, dvar;
+  if (grad) {
+    dmu.resize(static_cast<size_t>(m) * d_);
+    dvar.resize(static_cast<size_t>(m) * d_);
+  }
+  be.posterior(m, Xc, mu.data(), var.data(), grad ? dmu.data() : nullptr, grad ? dvar.data() : nullptr);
+  for (int a = 0; a < m; ++a) {
+    const AcqValue av = acquisition_value(opt.type, mu[a], var[a], best, opt.beta);
+    value[a] = av.value;
+    if (grad) {
+      for (int j = 0; j < d_; ++j) {
+        const size_t idx = static_cast<size_t>(a) * d_ + j;
+        grad[idx] = av.d_mean * dmu[idx] + av.d_var * dvar[idx];
+      }
+    }
+  }
+}
+
+void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double* value, double* grad) {
+  if (!conditioned_) throw std::logic_error("model is not fitted");
+  const double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
+  std::unique_ptr<Backend> fant;
+  Backend* be = backend_.get();
+  if (!opt.pending.empty()) {
+    fant = backend_->clone();
+    const int q = static_cast<int>(opt.pending.size()) / d_;
+    for (int i = 0; i < q; ++i) {
+      const double* x = &opt.pending[static_cast<size_t>(i) * d_];
+      double mu = 0.0, v = 0.0;
+      fant->posterior(1, x, &mu, &v, nullptr, nullptr);
+      fant->append_observation(x, mu);
+    }
+    be = fant.get();
+  }
+  acq_batch(*be, opt, best, m, Xc, value, grad);
+}
+
+std::vector<std::string> GPModel::add_observation(const double* x, double y) {
+  std::vector<std::string> warnings;
+  X_.insert(X_.end(), x, x + d_);
+  y_.push_back(y);
+  ++n_;
+  if (conditioned_ && backend_->append_observation(x, y)) {
+    lml_ = backend_->current_lml();
+    return warnings;
+  }
+  backend_->set_data(spec_, n_, X_.data(), y_.data());
+  if (conditioned_) {
+    warnings.push_back("O(n²) Cholesky update was not numerically stable; refactorised");
+    condition_with_fallback(warnings);
+  }
+  return warnings;
+}
+
+}  // namespace tunable

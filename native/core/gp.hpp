@@ -1,0 +1,105 @@
+// Backend-neutral Gaussian-process model: MAP fitting with several batched L-BFGS-B starts,
+// prediction, acquisition value/gradient and maximisation, O(n²) observation updates.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "acquisition.hpp"
+#include "backend.hpp"
+#include "priors.hpp"
+
+namespace tunable {
+
+struct FitOptions {
+  int restarts = 4;                  // random starts besides the warm/default start
+  std::uint64_t seed = 0;
+  std::vector<double> warm;          // (p) warm-start θ, or empty
+  std::vector<int> fixed;            // (p) 1 = hold θ_i at warm[i]; empty = none
+  bool fixed_all = false;            // use warm as is, no optimisation
+  int max_iterations = 0;            // 0 = automatic (depends on n)
+  int keep = 0;                      // starts optimised after screening; 0 = automatic
+  double noise_floor = 1e-6;         // σ_n² >= noise_floor · s²
+};
+
+struct FitResult {
+  std::vector<double> theta;         // (p)
+  double lml = 0.0;                  // plain log marginal likelihood at θ
+  double log_prior = 0.0;            // log prior at θ (MAP objective = lml + log_prior)
+  double jitter = 0.0;
+  int iterations = 0, evaluations = 0, batched_calls = 0, starts = 0, optimized = 0;
+  std::vector<std::string> warnings;
+};
+
+struct AcqOptions {
+  AcqType type = AcqType::LogEI;
+  double best = 0.0;                 // incumbent; NaN = max(y)
+  double beta = 2.0;                 // UCB: μ + √β σ
+  std::vector<double> pending;       // (q, d) points under evaluation (kriging-believer fantasies)
+  int raw_samples = 1024;
+  int restarts = 10;
+  std::uint64_t seed = 0;
+  std::vector<std::vector<double>> integer_grids;  // (d) sorted allowed values; empty = continuous
+  int max_iterations = 200;
+};
+
+struct AcqResult {
+  std::vector<double> x;             // (d)
+  double value = 0.0;
+  std::vector<std::string> warnings;
+};
+
+class GPModel {
+ public:
+  // X (n, d) row-major, y (n). categorical_grids: (d) sorted choice values, empty if not categorical.
+  GPModel(std::unique_ptr<Backend> backend, KernelType kernel, int n, int d, const double* X, const double* y,
+          std::vector<std::vector<double>> categorical_grids, int threads);
+
+  FitResult fit(const FitOptions& opt);
+  // Condition on θ without fitting; lml computed at θ.
+  FitResult set_hyperparameters(const std::vector<double>& theta);
+
+  void predict(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar);
+  void covariance(int m, const double* Xc, double* cov);
+  // Acquisition value (m) and gradient (m, d) (nullable) at m points.
+  void acquisition(const AcqOptions& opt, int m, const double* Xc, double* value, double* grad);
+  AcqResult maximize(const AcqOptions& opt);
+  // O(n²) update with unchanged θ; falls back to a full factorisation with a warning.
+  std::vector<std::string> add_observation(const double* x, double y);
+  // Plain lml (+ prior if with_prior) and its gradient (p) at θ, without changing the model.
+  double evaluate(const std::vector<double>& theta, bool with_prior, double* grad);
+
+  const char* backend_name() const { return backend_->name(); }
+  int n() const { return n_; }
+  int d() const { return d_; }
+  const std::vector<double>& theta() const { return theta_; }
+  double lml() const { return lml_; }
+  void set_threads(int t) { backend_->set_threads(t); }
+  std::mutex& mutex() { return mu_; }
+
+ private:
+  struct Scale {
+    double mean, s2;
+  };
+  Scale y_scale() const;
+  std::vector<double> default_theta(const Scale& sc) const;
+  void bounds(const Scale& sc, std::vector<double>& lo, std::vector<double>& hi) const;
+  double condition_with_fallback(std::vector<std::string>& warnings);
+  void acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
+                 double* grad);
+
+  std::unique_ptr<Backend> backend_;
+  GPSpec spec_;
+  int n_, d_;
+  std::vector<double> X_, y_;  // (n, d), (n)
+  std::vector<std::vector<double>> cat_grids_;
+  std::vector<double> theta_;
+  double lml_ = 0.0;
+  double noise_floor_ = 1e-6;
+  bool conditioned_ = false;
+  std::mutex mu_;
+};
+
+}  // namespace tunable

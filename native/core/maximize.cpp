@@ -1,0 +1,185 @@
+// Acquisition maximisation (GPModel::maximize): scrambled-Sobol' raw samples scored in one batch,
+// the best of them plus the incumbent as starts, batched L-BFGS-B inside [0, 1]^d (categorical
+// dimensions held at their start value, integer dimensions relaxed), then rounding and a greedy
+// local enumeration over the integer neighbours / categorical choices.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "gp.hpp"
+#include "lbfgsb.hpp"
+#include "sobol.hpp"
+
+namespace tunable {
+
+namespace {
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+double nearest_value(const std::vector<double>& grid, double v) {
+  auto it = std::lower_bound(grid.begin(), grid.end(), v);
+  if (it == grid.end()) return grid.back();
+  if (it == grid.begin()) return *it;
+  const double hi = *it, lo = *(it - 1);
+  return (v - lo) <= (hi - v) ? lo : hi;
+}
+
+int index_of(const std::vector<double>& grid, double v) {
+  int best = 0;
+  for (int i = 1; i < static_cast<int>(grid.size()); ++i)
+    if (std::fabs(grid[i] - v) < std::fabs(grid[best] - v)) best = i;
+  return best;
+}
+
+inline double finite_or_neg_inf(double v) { return std::isfinite(v) ? v : kNegInf; }
+}  // namespace
+
+AcqResult GPModel::maximize(const AcqOptions& opt) {
+  if (!conditioned_) throw std::logic_error("model is not fitted");
+  AcqResult res;
+  const int d = d_;
+  const double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
+
+  // Pending points: kriging-believer fantasies (y = posterior mean) added to a copy of the model.
+  std::unique_ptr<Backend> fant;
+  Backend* be = backend_.get();
+  if (!opt.pending.empty()) {
+    fant = backend_->clone();
+    const int q = static_cast<int>(opt.pending.size()) / d;
+    for (int i = 0; i < q; ++i) {
+      const double* x = &opt.pending[static_cast<size_t>(i) * d];
+      double mu = 0.0, v = 0.0;
+      fant->posterior(1, x, &mu, &v, nullptr, nullptr);
+      if (!fant->append_observation(x, mu)) res.warnings.push_back("a pending point duplicates the data; ignored");
+    }
+    be = fant.get();
+  }
+
+  // Discrete structure: kind 0 continuous, 1 integer (grid from opt), 2 categorical (grid from fit).
+  std::vector<const std::vector<double>*> grid(d, nullptr);
+  std::vector<int> kind(d, 0);
+  bool discrete = false;
+  for (int j = 0; j < d; ++j) {
+    if (!cat_grids_[j].empty()) {
+      grid[j] = &cat_grids_[j];
+      kind[j] = 2;
+    } else if (j < static_cast<int>(opt.integer_grids.size()) && !opt.integer_grids[j].empty()) {
+      grid[j] = &opt.integer_grids[j];
+      kind[j] = 1;
+    }
+    discrete = discrete || kind[j] != 0;
+  }
+  auto snap = [&](double* x) {
+    for (int j = 0; j < d; ++j)
+      if (kind[j] != 0) x[j] = nearest_value(*grid[j], x[j]);
+  };
+  auto evaluate = [&](int m, const double* X, double* v, double* g) {
+    acq_batch(*be, opt, best, m, X, v, g);
+    for (int a = 0; a < m; ++a) v[a] = finite_or_neg_inf(v[a]);
+  };
+
+  // 1. Raw samples.
+  const int R = std::max(1, opt.raw_samples);
+  std::vector<double> raw(static_cast<size_t>(R) * d), rawv(R);
+  sobol_points(R, d, opt.seed, true, raw.data());
+  for (int r = 0; r < R; ++r) snap(&raw[static_cast<size_t>(r) * d]);
+  evaluate(R, raw.data(), rawv.data(), nullptr);
+  std::vector<int> order(R);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return rawv[a] > rawv[b]; });
+
+  // 2. Starts: the incumbent (observed x with the largest y) + the best raw samples.
+  const int S = std::max(1, std::min(opt.restarts, R + 1));
+  std::vector<double> X0;
+  X0.reserve(static_cast<size_t>(S) * d);
+  const int inc = static_cast<int>(std::max_element(y_.begin(), y_.end()) - y_.begin());
+  if (S > 1 || R == 0) {
+    X0.insert(X0.end(), X_.begin() + static_cast<size_t>(inc) * d, X_.begin() + static_cast<size_t>(inc + 1) * d);
+    snap(&X0[0]);
+  }
+  for (int r = 0; static_cast<int>(X0.size()) < S * d && r < R; ++r) {
+    const double* x = &raw[static_cast<size_t>(order[r]) * d];
+    X0.insert(X0.end(), x, x + d);
+  }
+  const int K = static_cast<int>(X0.size()) / d;
+  std::vector<double> LO(static_cast<size_t>(K) * d, 0.0), HI(static_cast<size_t>(K) * d, 1.0);
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < d; ++j)
+      if (kind[j] == 2) LO[static_cast<size_t>(k) * d + j] = HI[static_cast<size_t>(k) * d + j] = X0[static_cast<size_t>(k) * d + j];
+
+  // 3. Batched L-BFGS-B on -acquisition.
+  LbfgsbOptions lopt;
+  lopt.max_iterations = opt.max_iterations;
+  lopt.pgtol = 1e-8;
+  lopt.ftol = 1e-12;
+  auto neg = [&](int m, const double* X, double* f, double* G) {
+    evaluate(m, X, f, G);
+    for (int a = 0; a < m; ++a) {
+      f[a] = -f[a];
+      for (int j = 0; j < d; ++j) G[static_cast<size_t>(a) * d + j] = -G[static_cast<size_t>(a) * d + j];
+    }
+  };
+  std::vector<LbfgsbResult> out = minimize_batched(neg, K, d, X0.data(), LO.data(), HI.data(), lopt);
+  std::vector<double> XF(static_cast<size_t>(K) * d), VF(K);
+  for (int k = 0; k < K; ++k) std::copy(out[k].x.begin(), out[k].x.end(), XF.begin() + static_cast<size_t>(k) * d);
+
+  // 4. Rounding and greedy local enumeration over discrete dimensions.
+  if (discrete) {
+    for (int k = 0; k < K; ++k) snap(&XF[static_cast<size_t>(k) * d]);
+    evaluate(K, XF.data(), VF.data(), nullptr);
+    for (int round = 0; round < 8; ++round) {
+      std::vector<double> C;
+      std::vector<int> owner;
+      for (int k = 0; k < K; ++k) {
+        const double* x = &XF[static_cast<size_t>(k) * d];
+        for (int j = 0; j < d; ++j) {
+          if (kind[j] == 0) continue;
+          const std::vector<double>& g = *grid[j];
+          const int cur = index_of(g, x[j]);
+          for (int i = 0; i < static_cast<int>(g.size()); ++i) {
+            if (i == cur || (kind[j] == 1 && std::abs(i - cur) != 1)) continue;
+            C.insert(C.end(), x, x + d);
+            C[C.size() - d + j] = g[i];
+            owner.push_back(k);
+          }
+        }
+      }
+      if (owner.empty()) break;
+      std::vector<double> CV(owner.size());
+      evaluate(static_cast<int>(owner.size()), C.data(), CV.data(), nullptr);
+      bool moved = false;
+      std::vector<int> best_c(K, -1);
+      for (size_t c = 0; c < owner.size(); ++c) {
+        const int k = owner[c];
+        const double cur = best_c[k] < 0 ? VF[k] : CV[best_c[k]];
+        if (CV[c] > cur + 1e-12 * std::max(1.0, std::fabs(cur))) best_c[k] = static_cast<int>(c);
+      }
+      for (int k = 0; k < K; ++k) {
+        if (best_c[k] < 0) continue;
+        std::copy(C.begin() + static_cast<size_t>(best_c[k]) * d, C.begin() + static_cast<size_t>(best_c[k] + 1) * d,
+                  XF.begin() + static_cast<size_t>(k) * d);
+        VF[k] = CV[best_c[k]];
+        moved = true;
+      }
+      if (!moved) break;
+    }
+  } else {
+    for (int k = 0; k < K; ++k) VF[k] = finite_or_neg_inf(-out[k].f);
+  }
+
+  // 5. Best of the optimised points and the best raw sample.
+  int bk = 0;
+  for (int k = 1; k < K; ++k)
+    if (VF[k] > VF[bk]) bk = k;
+  if (R > 0 && rawv[order[0]] > VF[bk]) {
+    res.x.assign(raw.begin() + static_cast<size_t>(order[0]) * d, raw.begin() + static_cast<size_t>(order[0] + 1) * d);
+    res.value = rawv[order[0]];
+  } else {
+    res.x.assign(XF.begin() + static_cast<size_t>(bk) * d, XF.begin() + static_cast<size_t>(bk + 1) * d);
+    res.value = VF[bk];
+  }
+  if (!std::isfinite(res.value)) res.warnings.push_back("acquisition is not finite anywhere it was evaluated");
+  return res;
+}
+
+}  // namespace tunable

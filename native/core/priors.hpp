@@ -1,0 +1,60 @@
+// Hyperparameter layout and priors of the MAP fit (documented in native/README.md).
+//
+// θ (p = d + 3) = [log ℓ_0 … log ℓ_{d-1}, log σ_f², log σ_n², c]
+//   ℓ_j   lengthscale of dimension j (categorical dimensions: weight of the Hamming term)
+//   σ_f²  output scale, σ_n² noise variance, c constant mean.
+//
+// Priors (densities on the constrained values, as GPyTorch evaluates them; s² = var(y), or 1 when
+// y is constant or n = 1):
+//   ℓ_j   ~ LogNormal(√2 + ½ log d, √3)     dimension-scaled (Hvarfner et al. 2024; BoTorch >= 0.12)
+//   σ_f²  ~ LogNormal(log s², 2)            weak, centred on the sample variance
+//   σ_n²  ~ LogNormal(log s² - 4, 1)        BoTorch >= 0.12's noise prior on standardised y
+//   c     flat
+#pragma once
+#include <cmath>
+
+#include "hd.hpp"
+
+namespace tunable {
+
+constexpr double kSqrt2 = 1.41421356237309504880;
+constexpr double kSqrt3 = 1.73205080756887729353;
+
+inline int num_hyper(int d) { return d + 3; }
+
+struct PriorSpec {
+  double ls_loc, ls_scale;        // log-normal on ℓ
+  double os_loc, os_scale;        // log-normal on σ_f²
+  double noise_loc, noise_scale;  // log-normal on σ_n²
+};
+
+inline PriorSpec default_priors(int d, double s2) {
+  const double ls2 = std::log(s2);
+  return PriorSpec{kSqrt2 + 0.5 * std::log(static_cast<double>(d)), kSqrt3, ls2, 2.0, ls2 - 4.0, 1.0};
+}
+
+// log density of LogNormal(loc, scale) at exp(t), and its derivative in t.
+TUNABLE_HD inline double lognormal_logpdf_logspace(double t, double loc, double scale, double* dt) {
+  const double z = (t - loc) / scale;
+  *dt = -1.0 - z / scale;
+  return -t - std::log(scale) - 0.91893853320467274178 - 0.5 * z * z;
+}
+
+// Mode of LogNormal(loc, scale), in log space: loc - scale².
+TUNABLE_HD inline double lognormal_log_mode(double loc, double scale) { return loc - scale * scale; }
+
+// log prior at θ (p = d + 3); adds its gradient to grad when non-null.
+inline double log_prior(const PriorSpec& pr, int d, const double* theta, double* grad) {
+  double total = 0.0, g = 0.0;
+  for (int j = 0; j < d; ++j) {
+    total += lognormal_logpdf_logspace(theta[j], pr.ls_loc, pr.ls_scale, &g);
+    if (grad) grad[j] += g;
+  }
+  total += lognormal_logpdf_logspace(theta[d], pr.os_loc, pr.os_scale, &g);
+  if (grad) grad[d] += g;
+  total += lognormal_logpdf_logspace(theta[d + 1], pr.noise_loc, pr.noise_scale, &g);
+  if (grad) grad[d + 1] += g;
+  return total;
+}
+
+}  // namespace tunable

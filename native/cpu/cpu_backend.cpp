@@ -1,0 +1,319 @@
+#include "cpu_backend.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "../core/kernels.hpp"
+#include "../core/priors.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace tunable {
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<cpu::CpuBackend>(); }
+
+namespace cpu {
+
+namespace {
+constexpr double kLog2Pi = 1.83787706640934548356;
+inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+}  // namespace
+
+void CpuBackend::set_data(const GPSpec& spec, int n, const double* X, const double* y) {
+  spec_ = spec;
+  n_ = n;
+  d_ = spec.d;
+  X_.assign(X, X + static_cast<size_t>(n) * d_);
+  Xt_.resize(static_cast<size_t>(n) * d_);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < d_; ++j) Xt_[static_cast<size_t>(j) * n + i] = X_[static_cast<size_t>(i) * d_ + j];
+  y_ = Eigen::Map<const Vec>(y, n);
+  ready_ = false;
+  L_.resize(0, 0);
+}
+
+CpuBackend::Hyper CpuBackend::unpack(const double* theta) const {
+  Hyper h;
+  h.w.resize(d_);
+  for (int j = 0; j < d_; ++j) h.w[j] = std::exp(-2.0 * theta[j]);
+  h.sf2 = std::exp(theta[d_]);
+  h.sn2 = std::exp(theta[d_ + 1]);
+  h.c = theta[d_ + 2];
+  return h;
+}
+
+void CpuBackend::build_kernel(const Hyper& h, double jitter, Mat& K, Mat* Kp, int threads) const {
+  const int n = n_;
+  K.resize(n, n);
+  if (Kp) Kp->resize(n, n);
+  const KernelType kt = spec_.kernel;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (threads > 1 && n > 256)
+  for (int b = 0; b < n; ++b) {
+    double* col = K.data() + static_cast<size_t>(b) * n;  // column b; rows a >= b used
+    for (int a = b; a < n; ++a) col[a] = 0.0;
+    for (int j = 0; j < d_; ++j) {
+      const double* xj = &Xt_[static_cast<size_t>(j) * n];
+      const double xb = xj[b], wj = h.w[j];
+      if (spec_.categorical[j]) {
+        for (int a = b + 1; a < n; ++a) col[a] += xj[a] == xb ? 0.0 : wj;
+      } else {
+        for (int a = b + 1; a < n; ++a) {
+          const double t = xj[a] - xb;
+          col[a] += wj * t * t;
+        }
+      }
+    }
+    double* pcol = Kp ? Kp->data() + static_cast<size_t>(b) * n : nullptr;
+    for (int a = b + 1; a < n; ++a) {
+      double k, dk;
+      kernel_value_dr2(kt, col[a], &k, &dk);
+      col[a] = h.sf2 * k;
+      if (pcol) pcol[a] = dk;
+    }
+    col[b] = h.sf2 + h.sn2 + jitter;
+    if (pcol) pcol[b] = 0.0;
+  }
+}
+
+double CpuBackend::factor(const Hyper& h, Mat& K, Mat* Kp, int threads) const {
+  build_kernel(h, 0.0, K, Kp, threads);
+  if (cholesky_lower(K, threads)) return 0.0;
+  const double md = h.sf2 + h.sn2;
+  for (double rel = kJitterStart; rel <= kJitterMax * 1.0001; rel *= 10.0) {
+    build_kernel(h, rel * md, K, nullptr, threads);
+    if (cholesky_lower(K, threads)) return rel * md;
+  }
+  return -1.0;
+}
+
+double CpuBackend::eval_one(const double* theta, double* grad, double* jitter_out, Workspace& w, int threads) const {
+  const int n = n_, p = num_hyper(d_);
+  const Hyper h = unpack(theta);
+  const double jitter = factor(h, w.K, grad ? &w.Kp : nullptr, threads);
+  if (jitter_out) *jitter_out = jitter;
+  if (jitter < 0.0) {
+    if (grad) std::fill(grad, grad + p, 0.0);
+    return std::nan("");
+  }
+  auto L = w.K.triangularView<Eigen::Lower>();
+  w.r = y_.array() - h.c;
+  w.alpha = L.solve(w.r);
+  const double quad = w.alpha.squaredNorm();
+  L.transpose().solveInPlace(w.alpha);
+  const double logdet = 2.0 * w.K.diagonal().array().log().sum();
+  const double lml = -0.5 * quad - 0.5 * logdet - 0.5 * n * kLog2Pi;
+  if (!grad) return lml;
+
+  inverse_from_cholesky(w.K, w.Kinv, threads);
+  const Vec& al = w.alpha;
+  const double trKinv = w.Kinv.diagonal().sum();
+  const double trW = al.squaredNorm() - trKinv;
+  grad[d_] = 0.5 * (al.dot(w.r) - n - (h.sn2 + jitter) * trW);
+  grad[d_ + 1] = 0.5 * h.sn2 * trW;
+  grad[d_ + 2] = al.sum();
+  // Lengthscales: g_j = -2 σ_f² / ℓ_j² Σ_{a>b} (α_a α_b - K⁻¹_ab) k'_ab s_j(a, b), one pass over the triangle.
+  std::vector<double> acc(d_, 0.0);
+  const int T = threads > 1 && n > 256 ? threads : 1;
+#pragma omp parallel num_threads(T) if (T > 1)
+  {
+    std::vector<double> loc(d_, 0.0), v(n);
+#pragma omp for schedule(dynamic, 16)
+    for (int b = 0; b < n - 1; ++b) {
+      const double* ki = w.Kinv.data() + static_cast<size_t>(b) * n;
+      const double* kp = w.Kp.data() + static_cast<size_t>(b) * n;
+      const double ab = al[b];
+      for (int a = b + 1; a < n; ++a) v[a] = (al[a] * ab - ki[a]) * kp[a];
+      for (int j = 0; j < d_; ++j) {
+        const double* xj = &Xt_[static_cast<size_t>(j) * n];
+        const double xb = xj[b];
+        double s = 0.0;
+        if (spec_.categorical[j]) {
+          for (int a = b + 1; a < n; ++a) s += xj[a] == xb ? 0.0 : v[a];
+        } else {
+          for (int a = b + 1; a < n; ++a) {
+            const double t = xj[a] - xb;
+            s += v[a] * t * t;
+          }
+        }
+        loc[j] += s;
+      }
+    }
+#pragma omp critical
+    for (int j = 0; j < d_; ++j) acc[j] += loc[j];
+  }
+  for (int j = 0; j < d_; ++j) grad[j] = -2.0 * h.sf2 * h.w[j] * acc[j];
+  return lml;
+}
+
+void CpuBackend::log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) {
+  const int p = num_hyper(d_);
+  // Several starts and small matrices: one start per thread. Otherwise: starts in turn, threads inside.
+  const bool across = s > 1 && threads_ > 1 && n_ <= 1200;
+  const int slots = across ? std::min(threads_, s) : 1;
+  if (static_cast<int>(ws_.size()) < slots) ws_.resize(slots);
+#pragma omp parallel for num_threads(slots) schedule(dynamic, 1) if (across)
+  for (int k = 0; k < s; ++k) {
+    Workspace& w = ws_[across ? thread_id() : 0];
+    lml[k] = eval_one(theta + static_cast<size_t>(k) * p, grad ? grad + static_cast<size_t>(k) * p : nullptr,
+                      jitter ? jitter + k : nullptr, w, across ? 1 : threads_);
+  }
+}
+
+void CpuBackend::refresh_alpha() {
+  auto L = L_.triangularView<Eigen::Lower>();
+  Vec r = y_.array() - h_.c;
+  alpha_ = L.solve(r);
+  const double quad = alpha_.squaredNorm();
+  L.transpose().solveInPlace(alpha_);
+  lml_ = -0.5 * quad - 0.5 * logdet_ - 0.5 * n_ * kLog2Pi;
+}
+
+double CpuBackend::condition(const double* theta) {
+  h_ = unpack(theta);
+  const double jitter = factor(h_, L_, nullptr, threads_);
+  if (jitter < 0.0) {
+    ready_ = false;
+    return -1.0;
+  }
+  jitter_ = jitter;
+  logdet_ = 2.0 * L_.diagonal().array().log().sum();
+  refresh_alpha();
+  ready_ = true;
+  ws_.clear();  // release fitting workspaces
+  return jitter;
+}
+
+void CpuBackend::cross_kernel(const Hyper& h, int m, const double* Xc, Mat& Ks, Mat* Kp) const {
+  const int n = n_;
+  Ks.setZero(n, m);
+  if (Kp) Kp->resize(n, m);
+  for (int a = 0; a < m; ++a) {
+    double* col = Ks.data() + static_cast<size_t>(a) * n;
+    for (int j = 0; j < d_; ++j) {
+      const double* xj = &Xt_[static_cast<size_t>(j) * n];
+      const double xa = Xc[static_cast<size_t>(a) * d_ + j], wj = h.w[j];
+      if (spec_.categorical[j]) {
+        for (int i = 0; i < n; ++i) col[i] += xj[i] == xa ? 0.0 : wj;
+      } else {
+        for (int i = 0; i < n; ++i) {
+          const double t = xj[i] - xa;
+          col[i] += wj * t * t;
+        }
+      }
+    }
+    double* pcol = Kp ? Kp->data() + static_cast<size_t>(a) * n : nullptr;
+    for (int i = 0; i < n; ++i) {
+      double k, dk;
+      kernel_value_dr2(spec_.kernel, col[i], &k, &dk);
+      col[i] = h.sf2 * k;
+      if (pcol) pcol[i] = h.sf2 * dk;
+    }
+  }
+}
+
+void CpuBackend::posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean,
+                                 double* dvar) const {
+  const bool grad = dmean || dvar;
+  Mat Ks, Kp;
+  cross_kernel(h_, m, Xc, Ks, grad ? &Kp : nullptr);
+  Eigen::Map<Vec>(mean, m) = (Ks.transpose() * alpha_).array() + h_.c;
+  const auto L = L_.triangularView<Eigen::Lower>();
+  L.solveInPlace(Ks);  // V = L⁻¹ Ks (n, m)
+  for (int a = 0; a < m; ++a) var[a] = std::max(0.0, h_.sf2 - Ks.col(a).squaredNorm());
+  if (!grad) return;
+  L.transpose().solveInPlace(Ks);  // W = K⁻¹ Ks (n, m)
+  const int n = n_;
+  for (int a = 0; a < m; ++a) {
+    const double* kp = Kp.data() + static_cast<size_t>(a) * n;
+    const double* wc = Ks.data() + static_cast<size_t>(a) * n;
+    for (int j = 0; j < d_; ++j) {
+      const size_t o = static_cast<size_t>(a) * d_ + j;
+      if (spec_.categorical[j]) {
+        if (dmean) dmean[o] = 0.0;
+        if (dvar) dvar[o] = 0.0;
+        continue;
+      }
+      const double* xj = &Xt_[static_cast<size_t>(j) * n];
+      const double xa = Xc[o];
+      double sm = 0.0, sv = 0.0;
+      for (int i = 0; i < n; ++i) {
+        const double t = kp[i] * (xa - xj[i]);
+        sm += t * alpha_[i];
+        sv += t * wc[i];
+      }
+      if (dmean) dmean[o] = 2.0 * h_.w[j] * sm;
+      if (dvar) dvar[o] = -4.0 * h_.w[j] * sv;
+    }
+  }
+}
+
+void CpuBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  constexpr int kChunk = 256;
+  const int chunks = (m + kChunk - 1) / kChunk;
+  const int T = std::min(threads_, chunks);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1) if (T > 1)
+  for (int c = 0; c < chunks; ++c) {
+    const int a0 = c * kChunk, mc = std::min(kChunk, m - a0);
+    const size_t o = static_cast<size_t>(a0) * d_;
+    posterior_chunk(mc, Xc + o, mean + a0, var + a0, dmean ? dmean + o : nullptr, dvar ? dvar + o : nullptr);
+  }
+}
+
+void CpuBackend::posterior_covariance(int m, const double* Xc, double* cov) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  Mat Ks;
+  cross_kernel(h_, m, Xc, Ks, nullptr);
+  L_.triangularView<Eigen::Lower>().solveInPlace(Ks);
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> C(cov, m, m);
+  C.noalias() = -Ks.transpose() * Ks;
+  for (int a = 0; a < m; ++a) {
+    for (int b = 0; b < m; ++b) {
+      double r2 = 0.0;
+      for (int j = 0; j < d_; ++j)
+        r2 += h_.w[j] * dim_term(spec_.categorical[j] != 0, Xc[static_cast<size_t>(a) * d_ + j],
+                                 Xc[static_cast<size_t>(b) * d_ + j]);
+      C(a, b) += h_.sf2 * kernel_value(spec_.kernel, r2);
+    }
+  }
+}
+
+bool CpuBackend::append_observation(const double* x, double y) {
+  if (!ready_) return false;
+  const int n = n_;
+  Mat ks;
+  cross_kernel(h_, 1, x, ks, nullptr);
+  Vec l = ks.col(0);
+  L_.triangularView<Eigen::Lower>().solveInPlace(l);
+  const double diag = h_.sf2 + h_.sn2 + jitter_;
+  const double lam2 = diag - l.squaredNorm();
+  if (!(lam2 > 1e-12 * diag)) return false;
+  L_.conservativeResize(n + 1, n + 1);
+  L_.row(n).head(n) = l.transpose();
+  L_.col(n).head(n).setZero();
+  L_(n, n) = std::sqrt(lam2);
+  logdet_ += std::log(lam2);
+  std::vector<double> X(X_);
+  X.insert(X.end(), x, x + d_);
+  Vec yy(n + 1);
+  yy.head(n) = y_;
+  yy[n] = y;
+  Mat Lkeep = std::move(L_);
+  set_data(spec_, n + 1, X.data(), yy.data());
+  L_ = std::move(Lkeep);
+  refresh_alpha();
+  ready_ = true;
+  return true;
+}
+
+}  // namespace cpu
+}  // namespace tunable
