@@ -122,6 +122,8 @@ export function canonicalDistribution(name: string, d: unknown): Distribution {
   if (d === null || typeof d !== 'object') throw invalid(name, 'a distribution', d);
   const hit = canonicalByObject.get(d);
   if (hit !== undefined) return hit;
+  // Only frozen objects (what the distribution constructors return) are cached by identity: a mutable
+  // object could change between calls.
   let json: string;
   try {
     json = serializeDistribution(d as Distribution);
@@ -129,7 +131,7 @@ export function canonicalDistribution(name: string, d: unknown): Distribution {
     throw invalid(name, 'a distribution', d);
   }
   const c = distributionFromJson(json, name);
-  canonicalByObject.set(d, c);
+  if (Object.isFrozen(d)) canonicalByObject.set(d, c);
   return c;
 }
 
@@ -181,18 +183,17 @@ export function sameDistribution(a: Distribution, b: Distribution): boolean {
 export function encodeAttr(key: string, value: unknown): string {
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, (k, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(k === '' ? `value of ${JSON.stringify(key)}` : k, 'a JSON value (finite numbers only)', v);
-      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol') {
-        throw invalid(k === '' ? `value of ${JSON.stringify(key)}` : k, 'a JSON-serializable value', v);
-      }
+    const name = `attribute ${JSON.stringify(key)}`;
+    text = JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(name, 'a JSON value (finite numbers only)', v);
+      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol') throw invalid(name, 'a JSON-serializable value', v);
       return v;
     });
   } catch (e) {
     if (e instanceof InvalidArgumentError) throw e;
     throw new InvalidArgumentError(`Expected a JSON-serializable value for attribute ${JSON.stringify(key)}: ${(e as Error).message}`);
   }
-  if (text === undefined) throw invalid(`value of ${JSON.stringify(key)}`, 'a JSON-serializable value', value);
+  if (text === undefined) throw invalid(`attribute ${JSON.stringify(key)}`, 'a JSON-serializable value', value);
   return text;
 }
 

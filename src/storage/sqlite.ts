@@ -64,6 +64,11 @@ export interface Migration {
   readonly description: string;
   /** SQL run with `db.exec`, or a function; either runs inside the migration's transaction. */
   readonly up: string | ((db: DB) => void);
+  /**
+   * Run with `PRAGMA foreign_keys = OFF` (needed to rebuild a table others reference: dropping it with
+   * foreign keys on would cascade). `PRAGMA foreign_key_check` must come back empty before the commit.
+   */
+  readonly disableForeignKeys?: boolean;
 }
 
 /** Schema migrations, applied in order. To change the schema append `{ version: N + 1, ... }`. */
@@ -180,10 +185,22 @@ export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS, l
       if (typeof m.up === 'string') db.exec(m.up);
       else m.up(db);
     }
+    if (fkOff && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+      throw new StorageError(`Migration to schema version ${latest} left foreign key violations in ${location}`);
+    }
     if (from !== latest) db.pragma(`user_version = ${latest}`);
     return from;
   });
-  const from = run.immediate();
+  // foreign_keys cannot change inside a transaction: switch it off around the whole run when needed.
+  const fkOff = migrations.some((m) => m.version > before && m.disableForeignKeys === true);
+  const fkWas = db.pragma('foreign_keys', { simple: true }) as number;
+  if (fkOff) db.pragma('foreign_keys = OFF');
+  let from: number;
+  try {
+    from = run.immediate();
+  } finally {
+    if (fkOff) db.pragma(`foreign_keys = ${fkWas ? 'ON' : 'OFF'}`);
+  }
   return { from, to: latest };
 }
 

@@ -255,6 +255,32 @@ describe('SqliteStorage schema versions', () => {
     expect(() => new SqliteStorage(dbPath)).toThrow(/version 3/);
   });
 
+  it('runs a table-rebuilding migration with foreign keys off, without cascading deletes', async () => {
+    const s1 = new SqliteStorage(dbPath);
+    const id = await s1.createStudy('kept', ['minimize']);
+    const t = await s1.createTrial(id);
+    await s1.setTrialState(t.trialId, TrialState.COMPLETE, [5]);
+    await s1.close();
+    const rebuild: Migration = {
+      version: 2,
+      description: 'test: rebuild studies',
+      disableForeignKeys: true,
+      up: `
+        CREATE TABLE studies_new (study_id INTEGER PRIMARY KEY AUTOINCREMENT, study_name TEXT NOT NULL UNIQUE,
+          directions TEXT NOT NULL, created_at INTEGER NOT NULL, note TEXT);
+        INSERT INTO studies_new (study_id, study_name, directions, created_at) SELECT study_id, study_name, directions, created_at FROM studies;
+        DROP TABLE studies;
+        ALTER TABLE studies_new RENAME TO studies;`,
+    };
+    const db = new Database(dbPath);
+    db.pragma('foreign_keys = ON');
+    expect(migrate(db, [...MIGRATIONS, rebuild])).toEqual({ from: 1, to: 2 });
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1); // restored
+    expect(db.prepare('SELECT COUNT(*) AS n FROM trials').get()).toEqual({ n: 1 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM trial_values').get()).toEqual({ n: 1 });
+    db.close();
+  });
+
   it('migrates a fresh database from version 0', () => {
     const db = new Database(dbPath);
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
