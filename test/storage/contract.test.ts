@@ -521,9 +521,9 @@ describe.each([
       await s.createTrial(study, { state: TrialState.WAITING });
       await s.recordHeartbeat(beating.trialId);
       expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
-      await sleep(80);
+      await sleep(250);
       await s.recordHeartbeat(beating.trialId);
-      const failed = await s.failStaleTrials(study, 40);
+      const failed = await s.failStaleTrials(study, 150);
       expect(failed).toEqual([silent.number]);
       const r = await s.getTrial(silent.trialId);
       expect(r.state).toBe(TrialState.FAIL);
@@ -536,8 +536,8 @@ describe.each([
       await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toBeInstanceOf(TrialFinishedError);
       await expect(s.recordHeartbeat(silent.trialId)).rejects.toBeInstanceOf(TrialFinishedError);
       // a trial that beat long ago becomes stale too
-      await sleep(80);
-      expect(await s.failStaleTrials(study, 40)).toEqual([beating.number]);
+      await sleep(250);
+      expect(await s.failStaleTrials(study, 150)).toEqual([beating.number]);
       expect(await s.failStaleTrials(study, 0)).toEqual([]);
     });
   });
