@@ -217,13 +217,6 @@ export function withKey<T>(rec: Readonly<Record<string, T>>, key: string, value:
   return Object.freeze(out);
 }
 
-export function filterStates(trials: readonly FrozenTrial[], states: readonly TrialState[] | undefined): FrozenTrial[] {
-  if (states === undefined) return trials.slice();
-  const out: FrozenTrial[] = [];
-  for (const t of trials) if (states.includes(t.state)) out.push(t);
-  return out;
-}
-
 /** The best COMPLETE trial by the first objective (ties: lowest number); null for multi-objective. */
 export function bestOf(trials: readonly FrozenTrial[], directions: readonly StudyDirection[]): FrozenTrial | null {
   if (directions.length !== 1) return null;
@@ -263,4 +256,88 @@ export function decodeAttrs(name: string, attrs: unknown): Readonly<Record<strin
 
 export function staleReason(lastMs: number, nowMs: number, olderThanMs: number): string {
   return `Stale trial: no heartbeat for ${nowMs - lastMs} ms (limit ${olderThanMs} ms); its worker is presumed dead`;
+}
+
+/**
+ * A study's trial snapshots, indexed so that a state-filtered read costs O(result), not O(all trials):
+ * finished trials (immutable) sit in one number-sorted array per state; unfinished ones (few) in a set.
+ */
+export class TrialIndex {
+  /** Every snapshot, by number. */
+  readonly all: FrozenTrial[] = [];
+  private readonly finishedByState = new Map<TrialState, FrozenTrial[]>();
+  /** Numbers of RUNNING and WAITING trials. */
+  readonly unfinished = new Set<number>();
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  put(t: FrozenTrial): void {
+    const prev = this.all[t.number];
+    this.all[t.number] = t;
+    if (prev !== undefined && FINISHED_STATES.includes(prev.state)) {
+      // Finished trials never change; only a defensive re-put lands here.
+      const list = this.finishedByState.get(prev.state)!;
+      const i = sortedIndex(list, prev.number);
+      if (list[i]?.number === prev.number) list.splice(i, 1);
+    }
+    if (FINISHED_STATES.includes(t.state)) {
+      this.unfinished.delete(t.number);
+      let list = this.finishedByState.get(t.state);
+      if (list === undefined) this.finishedByState.set(t.state, (list = []));
+      if (list.length === 0 || list[list.length - 1]!.number < t.number) list.push(t);
+      else list.splice(sortedIndex(list, t.number), 0, t);
+    } else {
+      this.unfinished.add(t.number);
+    }
+  }
+
+  /** The trials in `states` (all when undefined), ordered by number, in a new array. */
+  select(states: readonly TrialState[] | undefined): FrozenTrial[] {
+    if (states === undefined) return this.all.slice();
+    const want = new Set(states);
+    if (want.size === 0) return [];
+    if (want.size === ALL_STATES.length) return this.all.slice();
+    const parts: FrozenTrial[][] = [];
+    for (const s of want) {
+      const list = this.finishedByState.get(s);
+      if (list !== undefined && list.length > 0) parts.push(list);
+    }
+    const loose: FrozenTrial[] = [];
+    if (want.has(TrialState.RUNNING) || want.has(TrialState.WAITING)) {
+      for (const n of this.unfinished) {
+        const t = this.all[n]!;
+        if (want.has(t.state)) loose.push(t);
+      }
+      if (loose.length > 0) parts.push(loose.sort((a, b) => a.number - b.number));
+    }
+    if (parts.length === 0) return [];
+    if (parts.length === 1) return parts[0]!.slice();
+    const out = ([] as FrozenTrial[]).concat(...parts);
+    return out.sort((a, b) => a.number - b.number);
+  }
+
+  count(states: readonly TrialState[] | undefined): number {
+    if (states === undefined) return this.all.length;
+    let n = 0;
+    const want = new Set(states);
+    for (const s of want) n += this.finishedByState.get(s)?.length ?? 0;
+    if (want.has(TrialState.RUNNING) || want.has(TrialState.WAITING)) {
+      for (const k of this.unfinished) if (want.has(this.all[k]!.state)) n++;
+    }
+    return n;
+  }
+}
+
+/** First index in a number-sorted list whose number is >= `number`. */
+function sortedIndex(list: readonly FrozenTrial[], number: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.number < number) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -27,7 +27,6 @@ import {
   decodeAttrs,
   emptyRecord,
   encodeAttr,
-  filterStates,
   sameDistribution,
   staleReason,
   studyNameNotFound,
@@ -35,6 +34,7 @@ import {
   trialFinished,
   trialNotFound,
   withKey,
+  TrialIndex,
 } from './common.js';
 
 interface MemStudy {
@@ -43,8 +43,8 @@ interface MemStudy {
   readonly directions: readonly StudyDirection[];
   userAttrs: Readonly<Record<string, unknown>>;
   systemAttrs: Readonly<Record<string, unknown>>;
-  /** Snapshots indexed by trial number. */
-  readonly trials: FrozenTrial[];
+  /** Snapshots by number and by state. */
+  readonly index: TrialIndex;
   /** Trial ids of WAITING trials, oldest first (may hold ids no longer WAITING; skipped lazily). */
   readonly waiting: number[];
 }
@@ -75,14 +75,14 @@ export class MemoryStorage implements Storage {
     const dirs = Object.freeze(checkDirections(directions));
     if (this.studyIdsByName.has(name)) throw new DuplicatedStudyError(name);
     const id = this.nextStudyId++;
-    this.studies.set(id, { id, name, directions: dirs, userAttrs: emptyRecord(), systemAttrs: emptyRecord(), trials: [], waiting: [] });
+    this.studies.set(id, { id, name, directions: dirs, userAttrs: emptyRecord(), systemAttrs: emptyRecord(), index: new TrialIndex(), waiting: [] });
     this.studyIdsByName.set(name, id);
     return id;
   }
 
   async deleteStudy(studyId: number): Promise<void> {
     const s = this.study(studyId);
-    for (const t of s.trials) this.trials.delete(t.trialId);
+    for (const t of s.index.all) this.trials.delete(t.trialId);
     this.studies.delete(s.id);
     this.studyIdsByName.delete(s.name);
   }
@@ -108,7 +108,7 @@ export class MemoryStorage implements Storage {
     const out: StudySummary[] = [];
     for (const s of this.studies.values()) {
       let start: Date | null = null;
-      for (const t of s.trials) {
+      for (const t of s.index.all) {
         if (t.datetimeStart !== null && (start === null || t.datetimeStart.getTime() < start.getTime())) start = t.datetimeStart;
       }
       out.push(
@@ -116,8 +116,8 @@ export class MemoryStorage implements Storage {
           studyId: s.id,
           studyName: s.name,
           directions: s.directions,
-          nTrials: s.trials.length,
-          bestTrial: bestOf(s.trials, s.directions),
+          nTrials: s.index.size,
+          bestTrial: bestOf(s.index.select([TrialState.COMPLETE]), s.directions),
           datetimeStart: start,
           userAttrs: s.userAttrs,
         }),
@@ -185,7 +185,7 @@ export class MemoryStorage implements Storage {
     const trialId = this.nextTrialId++;
     const snapshot: FrozenTrial = Object.freeze({
       trialId,
-      number: s.trials.length,
+      number: s.index.size,
       state,
       values: null,
       params: Object.freeze(params) as FrozenTrial['params'],
@@ -197,7 +197,7 @@ export class MemoryStorage implements Storage {
       datetimeStart: state === TrialState.RUNNING ? new Date() : null,
       datetimeComplete: null,
     });
-    s.trials.push(snapshot);
+    s.index.put(snapshot);
     if (state === TrialState.WAITING) s.waiting.push(trialId);
     this.trials.set(trialId, { studyId: s.id, snapshot, heartbeat: null });
     return snapshot;
@@ -270,16 +270,12 @@ export class MemoryStorage implements Storage {
 
   async getAllTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]> {
     const s = this.study(studyId);
-    return filterStates(s.trials, checkStates(states));
+    return s.index.select(checkStates(states));
   }
 
   async getNTrials(studyId: number, states?: readonly TrialState[]): Promise<number> {
     const s = this.study(studyId);
-    const st = checkStates(states);
-    if (st === undefined) return s.trials.length;
-    let n = 0;
-    for (const t of s.trials) if (st.includes(t.state)) n++;
-    return n;
+    return s.index.count(checkStates(states));
   }
 
   async recordHeartbeat(trialId: number): Promise<void> {
@@ -292,7 +288,8 @@ export class MemoryStorage implements Storage {
     const ms = checkStaleMs(olderThanMs);
     const now = Date.now();
     const failed: number[] = [];
-    for (const snap of s.trials) {
+    for (const number of [...s.index.unfinished].sort((a, b) => a - b)) {
+      const snap = s.index.all[number]!;
       if (snap.state !== TrialState.RUNNING) continue;
       const t = this.trials.get(snap.trialId)!;
       const last = t.heartbeat ?? snap.datetimeStart?.getTime() ?? 0;
@@ -345,6 +342,6 @@ export class MemoryStorage implements Storage {
   private replace(t: MemTrial, patch: Partial<Mutable<FrozenTrial>>): void {
     const next = Object.freeze({ ...t.snapshot, ...patch });
     t.snapshot = next;
-    this.studies.get(t.studyId)!.trials[next.number] = next;
+    this.studies.get(t.studyId)!.index.put(next);
   }
 }

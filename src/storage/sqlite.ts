@@ -41,12 +41,12 @@ import {
   distributionFromJson,
   emptyRecord,
   encodeAttr,
-  filterStates,
   staleReason,
   studyNameNotFound,
   studyNotFound,
   trialFinished,
   trialNotFound,
+  TrialIndex,
 } from './common.js';
 
 type DB = Database.Database;
@@ -232,8 +232,8 @@ interface ChildRows {
 interface StudyCache {
   /** Highest `seq` loaded. */
   seq: number;
-  /** Snapshots by number. */
-  readonly trials: FrozenTrial[];
+  /** Snapshots by number and by state. */
+  readonly trials: TrialIndex;
 }
 
 const TRIAL_COLS = 't.trial_id, t.study_id, t.number, t.state, t.datetime_start, t.datetime_complete, t.seq';
@@ -573,7 +573,7 @@ export class SqliteStorage implements Storage {
     return this.call(() => {
       const id = checkId('studyId', studyId);
       const st = checkStates(states);
-      return filterStates(this.refresh(id), st);
+      return this.refresh(id).select(st);
     });
   }
 
@@ -581,11 +581,7 @@ export class SqliteStorage implements Storage {
     return this.call(() => {
       const id = checkId('studyId', studyId);
       const st = checkStates(states);
-      const trials = this.refresh(id);
-      if (st === undefined) return trials.length;
-      let n = 0;
-      for (const t of trials) if (st.includes(t.state)) n++;
-      return n;
+      return this.refresh(id).count(st);
     });
   }
 
@@ -797,7 +793,7 @@ export class SqliteStorage implements Storage {
   }
 
   /** Brings the study's cache up to date (reading only trials changed since the watermark); returns it. */
-  private refresh(studyId: number): FrozenTrial[] {
+  private refresh(studyId: number): TrialIndex {
     return this.read(() => {
       // MAX(seq) is one index probe. Trials are never deleted alone and ids are never reused, so
       // MAX(seq) = 0 means "no trials" — or a deleted study, which requireStudy tells apart.
@@ -811,7 +807,7 @@ export class SqliteStorage implements Storage {
         }
       }
       if (cache === undefined) {
-        cache = { seq: 0, trials: [] };
+        cache = { seq: 0, trials: new TrialIndex() };
         this.caches.set(studyId, cache);
       }
       if (maxSeq === cache.seq) return cache.trials;
@@ -849,7 +845,7 @@ export class SqliteStorage implements Storage {
       let seq = w;
       for (const r of rows) {
         const t = buildTrial(r, children.get(r.trial_id)!);
-        cache.trials[t.number] = t;
+        cache.trials.put(t);
         this.known.set(t.trialId, { seq: r.seq, studyId: r.study_id, trial: t });
         if (r.seq > seq) seq = r.seq;
       }

@@ -463,6 +463,34 @@ describe.each([
       }
     });
 
+    it('state filters stay ordered by number whatever the order trials finish in', async () => {
+      const ts: FrozenTrial[] = [];
+      for (let i = 0; i < 12; i++) ts.push(await s.createTrial(study));
+      const order = [7, 2, 11, 0, 5, 9, 3, 1, 10];
+      for (const k of order) {
+        const st = k % 3 === 0 ? TrialState.COMPLETE : k % 3 === 1 ? TrialState.PRUNED : TrialState.FAIL;
+        await s.setTrialState(ts[k]!.trialId, st, st === TrialState.COMPLETE ? [k] : null);
+        // interleave reads so that every storage's index is updated incrementally
+        await s.getAllTrials(study, [TrialState.COMPLETE]);
+      }
+      const nums = async (states?: TrialState[]) => (await s.getAllTrials(study, states)).map((t) => t.number);
+      expect(await nums([TrialState.COMPLETE])).toEqual([0, 3, 9]);
+      expect(await nums([TrialState.PRUNED, TrialState.COMPLETE])).toEqual([0, 1, 3, 7, 9, 10]);
+      expect(await nums([TrialState.FAIL])).toEqual([2, 5, 11]);
+      expect(await nums([TrialState.RUNNING])).toEqual([4, 6, 8]);
+      expect(await nums([TrialState.RUNNING, TrialState.FAIL, TrialState.FAIL])).toEqual([2, 4, 5, 6, 8, 11]);
+      expect(await nums([TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL])).toEqual(
+        Array.from({ length: 12 }, (_, i) => i),
+      );
+      expect(await s.getNTrials(study, [TrialState.RUNNING, TrialState.COMPLETE, TrialState.COMPLETE])).toBe(6);
+      expect(await s.getNTrials(study, [])).toBe(0);
+      if (h.another) {
+        const s2 = h.another();
+        extra.push(s2);
+        expect((await s2.getAllTrials(study, [TrialState.PRUNED, TrialState.COMPLETE])).map((t) => t.number)).toEqual([0, 1, 3, 7, 9, 10]);
+      }
+    });
+
     it('checks params against their distribution and keeps one distribution per name', async () => {
       const t = await s.createTrial(study);
       await expect(s.setTrialParam(t.trialId, 'x', 11, F)).rejects.toBeInstanceOf(InvalidArgumentError);
