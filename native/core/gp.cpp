@@ -261,7 +261,7 @@ void GPModel::acq_batch(Backend& be, const AcqOptions& opt, double best, int m, 
 
 void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double* value, double* grad) {
   if (!conditioned_) throw std::logic_error("model is not fitted");
-  const double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
+  double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
   std::unique_ptr<Backend> fant;
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
@@ -271,7 +271,7 @@ void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double
       const double* x = &opt.pending[static_cast<size_t>(i) * d_];
       double mu = 0.0, v = 0.0;
       fant->posterior(1, x, &mu, &v, nullptr, nullptr);
-      fant->append_observation(x, mu);
+      if (fant->append_observation(x, mu)) best = std::max(best, mu);
     }
     be = fant.get();
   }

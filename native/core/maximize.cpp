@@ -38,7 +38,7 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   if (!conditioned_) throw std::logic_error("model is not fitted");
   AcqResult res;
   const int d = d_;
-  const double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
+  double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
 
   // Pending points: kriging-believer fantasies (y = posterior mean) added to a copy of the model.
   std::unique_ptr<Backend> fant;
@@ -50,7 +50,10 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
       const double* x = &opt.pending[static_cast<size_t>(i) * d];
       double mu = 0.0, v = 0.0;
       fant->posterior(1, x, &mu, &v, nullptr, nullptr);
-      if (!fant->append_observation(x, mu)) res.warnings.push_back("a pending point duplicates the data; ignored");
+      if (fant->append_observation(x, mu))
+        best = std::max(best, mu);  // a fantasy counts as observed: it can raise the incumbent
+      else
+        res.warnings.push_back("a pending point duplicates the data; ignored");
     }
     be = fant.get();
   }

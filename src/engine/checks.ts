@@ -1,0 +1,184 @@
+/** Argument checks of the engine's entry points (shapes, finiteness, the unit cube, option names). */
+import { InvalidArgumentError } from '../errors.js';
+import { describe, finiteNumber, integer, invalid, options, positiveNumber } from '../validate.js';
+import type { CategoricalSpec, Hyperparameters, IntegerSpec } from './types.js';
+
+export const MAX_DIMS = 1024;
+
+/** Flattens X ((n, d) rows, or a row-major Float64Array with d) into a fresh Float64Array. */
+export function matrix(name: string, X: unknown, d: number | undefined, { unitCube = true, allowEmpty = false } = {}): {
+  data: Float64Array;
+  n: number;
+  d: number;
+} {
+  let data: Float64Array;
+  let n: number;
+  let cols: number;
+  if (X instanceof Float64Array) {
+    if (d === undefined) throw invalid('d', `the number of columns of \`${name}\` (a Float64Array)`, d);
+    cols = integer('d', d, 1, MAX_DIMS);
+    if (X.length % cols !== 0) throw invalid(name, `a length that is a multiple of d = ${cols}`, X);
+    n = X.length / cols;
+    data = Float64Array.from(X);
+  } else if (Array.isArray(X)) {
+    n = X.length;
+    const first: unknown = X[0];
+    if (n === 0) {
+      if (!allowEmpty) throw invalid(name, 'a non-empty array of rows', X);
+      cols = d ?? 0;
+    } else {
+      if (!Array.isArray(first) && !(first instanceof Float64Array)) throw invalid(`${name}[0]`, 'an array of numbers', first);
+      cols = (first as ArrayLike<number>).length;
+    }
+    if (d !== undefined && cols !== d) throw invalid('d', `${cols} (the length of the rows of \`${name}\`)`, d);
+    if (n > 0) integer(`${name}[0].length`, cols, 1, MAX_DIMS);
+    data = new Float64Array(n * cols);
+    for (let i = 0; i < n; i++) {
+      const row: unknown = X[i];
+      if ((!Array.isArray(row) && !(row instanceof Float64Array)) || (row as ArrayLike<number>).length !== cols) {
+        throw invalid(`${name}[${i}]`, `an array of ${cols} numbers`, row);
+      }
+      const r = row as ArrayLike<number>;
+      for (let j = 0; j < cols; j++) data[i * cols + j] = r[j] as number;
+    }
+  } else {
+    throw invalid(name, 'an array of rows or a Float64Array', X);
+  }
+  for (let k = 0; k < data.length; k++) {
+    const v = data[k]!;
+    const where = `${name}[${Math.floor(k / cols)}][${k % cols}]`;
+    if (!Number.isFinite(v)) throw invalid(where, 'a finite number', v);
+    if (unitCube && (v < 0 || v > 1)) throw invalid(where, 'a number in [0, 1]', v);
+  }
+  return { data, n, d: cols };
+}
+
+export function vector(name: string, y: unknown, length?: number): Float64Array {
+  if (!Array.isArray(y) && !(y instanceof Float64Array)) throw invalid(name, 'an array of numbers', y);
+  if (length !== undefined && y.length !== length) throw invalid(name, `an array of length ${length}`, y);
+  const out = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = finiteNumber(`${name}[${i}]`, y[i]);
+  return out;
+}
+
+export function seed(name: string, v: unknown): number {
+  return integer(name, v, 0, Number.MAX_SAFE_INTEGER);
+}
+
+const HYPER_KEYS = ['lengthscales', 'outputscale', 'noise', 'mean'] as const;
+
+export function hyperparameters(name: string, h: unknown, d: number): Hyperparameters {
+  const o = options<Hyperparameters>(name, h, HYPER_KEYS);
+  if (h === undefined) throw invalid(name, 'a hyperparameter object', h);
+  const ls = o.lengthscales;
+  if (!Array.isArray(ls) || ls.length !== d) throw invalid(`${name}.lengthscales`, `an array of ${d} positive numbers`, ls);
+  return {
+    lengthscales: ls.map((v, j) => positiveNumber(`${name}.lengthscales[${j}]`, v)),
+    outputscale: positiveNumber(`${name}.outputscale`, o.outputscale),
+    noise: positiveNumber(`${name}.noise`, o.noise),
+    mean: finiteNumber(`${name}.mean`, o.mean),
+  };
+}
+
+/** Partial hyperparameters held fixed while the others are fitted. */
+export function partialHyperparameters(name: string, h: unknown, d: number): Partial<Hyperparameters> {
+  const o = options<Hyperparameters>(name, h, HYPER_KEYS);
+  const out: Partial<Hyperparameters> = {};
+  if (o.lengthscales !== undefined) {
+    const ls = o.lengthscales;
+    if (!Array.isArray(ls) || ls.length !== d) throw invalid(`${name}.lengthscales`, `an array of ${d} positive numbers`, ls);
+    out.lengthscales = ls.map((v, j) => positiveNumber(`${name}.lengthscales[${j}]`, v));
+  }
+  if (o.outputscale !== undefined) out.outputscale = positiveNumber(`${name}.outputscale`, o.outputscale);
+  if (o.noise !== undefined) out.noise = positiveNumber(`${name}.noise`, o.noise);
+  if (o.mean !== undefined) out.mean = finiteNumber(`${name}.mean`, o.mean);
+  return out;
+}
+
+export function toTheta(h: Hyperparameters): Float64Array {
+  const d = h.lengthscales.length;
+  const t = new Float64Array(d + 3);
+  for (let j = 0; j < d; j++) t[j] = Math.log(h.lengthscales[j]!);
+  t[d] = Math.log(h.outputscale);
+  t[d + 1] = Math.log(h.noise);
+  t[d + 2] = h.mean;
+  return t;
+}
+
+export function fromTheta(t: Float64Array, d: number): Hyperparameters {
+  return {
+    lengthscales: Array.from(t.subarray(0, d), (v) => Math.exp(v)),
+    outputscale: Math.exp(t[d]!),
+    noise: Math.exp(t[d + 1]!),
+    mean: t[d + 2]!,
+  };
+}
+
+function dimIndex(name: string, v: unknown, d: number, seen: Set<number>): number {
+  const j = integer(name, v, 0, d - 1);
+  if (seen.has(j)) throw new InvalidArgumentError(`Dimension ${j} appears twice in \`${name.split('[')[0]}\``);
+  seen.add(j);
+  return j;
+}
+
+function grid(name: string, values: unknown): Float64Array {
+  if (!Array.isArray(values) || values.length < 1) throw invalid(name, 'a non-empty array of numbers in [0, 1]', values);
+  const g = Float64Array.from(new Set(values.map((v, i) => finiteNumber(`${name}[${i}]`, v)))).sort();
+  for (const v of g) if (v < 0 || v > 1) throw invalid(name, 'numbers in [0, 1]', v);
+  return g;
+}
+
+function levelsGrid(name: string, k: unknown): Float64Array {
+  const levels = integer(name, k, 1, 1 << 20);
+  return levels === 1 ? Float64Array.of(0) : Float64Array.from({ length: levels }, (_, i) => i / (levels - 1));
+}
+
+/** Categorical specs → (d) sorted grids (null = not categorical); snaps X's categorical values. */
+export function categoricalGrids(spec: unknown, X: Float64Array, n: number, d: number): Array<Float64Array | null> {
+  const out: Array<Float64Array | null> = Array.from({ length: d }, () => null);
+  if (spec === undefined) return out;
+  if (!Array.isArray(spec)) throw invalid('categorical', 'an array of dimension indices or { dim, choices }', spec);
+  const seen = new Set<number>();
+  (spec as CategoricalSpec[]).forEach((s, i) => {
+    let j: number;
+    let g: Float64Array;
+    if (typeof s === 'number') {
+      j = dimIndex(`categorical[${i}]`, s, d, seen);
+      const vals: number[] = [];
+      for (let r = 0; r < n; r++) vals.push(X[r * d + j]!);
+      g = grid(`categorical[${i}]`, vals);
+    } else {
+      const o = options<{ dim: number; choices: number | number[] }>(`categorical[${i}]`, s, ['dim', 'choices']);
+      j = dimIndex(`categorical[${i}].dim`, o.dim, d, seen);
+      g = Array.isArray(o.choices) ? grid(`categorical[${i}].choices`, o.choices) : levelsGrid(`categorical[${i}].choices`, o.choices);
+    }
+    for (let r = 0; r < n; r++) {
+      const v = X[r * d + j]!;
+      let best = g[0]!;
+      for (const c of g) if (Math.abs(c - v) < Math.abs(best - v)) best = c;
+      if (Math.abs(best - v) > 1e-9) {
+        throw new InvalidArgumentError(
+          `Expected one of the choices of categorical dimension ${j} for \`X[${r}][${j}]\` but received ${describe(v)}`,
+        );
+      }
+      X[r * d + j] = best;
+    }
+    out[j] = g;
+  });
+  return out;
+}
+
+export function integerGrids(spec: unknown, d: number, categorical: Array<Float64Array | null>): Array<Float64Array | null> {
+  const out: Array<Float64Array | null> = Array.from({ length: d }, () => null);
+  if (spec === undefined) return out;
+  if (!Array.isArray(spec)) throw invalid('integer', 'an array of { dim, levels } or { dim, values }', spec);
+  const seen = new Set<number>();
+  (spec as IntegerSpec[]).forEach((s, i) => {
+    const o = options<{ dim: number; levels: number; values: number[] }>(`integer[${i}]`, s, ['dim', 'levels', 'values']);
+    const j = dimIndex(`integer[${i}].dim`, o.dim, d, seen);
+    if (categorical[j]) throw new InvalidArgumentError(`Dimension ${j} is categorical and cannot also be in \`integer\``);
+    if (o.values !== undefined) out[j] = grid(`integer[${i}].values`, o.values);
+    else out[j] = levelsGrid(`integer[${i}].levels`, o.levels);
+  });
+  return out;
+}

@@ -1,0 +1,130 @@
+/**
+ * The native Gaussian-process engine (issue 3): `engine.backends()`, `engine.fitGP(...)`.
+ * Every heavy call runs on libuv's threadpool (a Napi::AsyncWorker) behind a Promise; all
+ * arguments are validated here before the addon sees them. Model, priors and fallbacks:
+ * native/README.md.
+ */
+import { availableParallelism } from 'node:os';
+
+import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+import { integer, oneOf, options, positiveNumber, boolean } from '../validate.js';
+import { loadAddon, type NativeAddon, type NativeFitOptions } from '../native/binding.js';
+import { categoricalGrids, hyperparameters, matrix, partialHyperparameters, seed, toTheta, vector } from './checks.js';
+import { GP, nativeCall } from './gp.js';
+import type { BackendName, FitGPOptions, Kernel } from './types.js';
+
+export { GP } from './gp.js';
+export type * from './types.js';
+
+const FIT_KEYS = [
+  'X', 'd', 'y', 'kernel', 'restarts', 'seed', 'backend', 'categorical', 'warmStart', 'fixed', 'threads',
+  'maxIterations', 'noiseFloor',
+] as const;
+
+/** Backends usable in this process, fastest first (e.g. ['cpu']); [] when the addon is not built. */
+function backends(): Array<'cpu' | 'cuda'> {
+  try {
+    return loadAddon().backends() as Array<'cpu' | 'cuda'>;
+  } catch {
+    return [];
+  }
+}
+
+/** Default thread count: 1 for small matrices (n < 1000), else min(cores, 2). */
+function defaultThreads(n: number): number {
+  return n < 1000 ? 1 : Math.max(1, Math.min(availableParallelism(), 2));
+}
+
+function resolveBackend(name: BackendName, addon: NativeAddon): 'cpu' | 'cuda' {
+  const have = addon.backends();
+  if (name === 'auto') return have.includes('cuda') ? 'cuda' : 'cpu';
+  if (!have.includes(name)) {
+    throw new BackendUnavailableError(
+      `The ${name} backend is not available here (available: ${have.join(', ') || 'none'})` +
+        (name === 'cuda' ? '; this build has no CUDA backend' : ''),
+    );
+  }
+  return name;
+}
+
+/** Fits a GP (MAP hyperparameters, several batched L-BFGS-B starts) and returns its handle. */
+async function fitGP(opts: FitGPOptions): Promise<GP> {
+  const o = options<FitGPOptions>('options', opts, FIT_KEYS);
+  if (opts === undefined) throw new InvalidArgumentError('Expected an options object for `fitGP` but received undefined');
+  const { data: X, n, d } = matrix('X', o.X, o.d === undefined ? undefined : integer('d', o.d, 1));
+  const y = vector('y', o.y, n);
+  const kernel: Kernel = o.kernel === undefined ? 'matern52' : oneOf('kernel', o.kernel, ['matern52', 'rbf'] as const);
+  const restarts = o.restarts === undefined ? 4 : integer('restarts', o.restarts, 0, 1000);
+  const fitSeed = o.seed === undefined ? 0 : seed('seed', o.seed);
+  const backendName = o.backend === undefined ? 'auto' : oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
+  const categorical = categoricalGrids(o.categorical, X, n, d);
+  const warm = o.warmStart === undefined ? undefined : hyperparameters('warmStart', o.warmStart, d);
+  const threads = o.threads === undefined ? defaultThreads(n) : integer('threads', o.threads, 1, 1024);
+  const maxIterations = o.maxIterations === undefined ? 0 : integer('maxIterations', o.maxIterations, 1, 100000);
+  const noiseFloor = o.noiseFloor === undefined ? 1e-6 : positiveNumber('noiseFloor', o.noiseFloor);
+
+  const fit: NativeFitOptions = { restarts, seed: fitSeed, fixedAll: false, maxIterations, keep: 0, noiseFloor };
+  if (o.fixed !== undefined && typeof o.fixed === 'boolean') {
+    if (boolean('fixed', o.fixed)) {
+      if (!warm) throw new InvalidArgumentError('`fixed: true` needs `warmStart` (the hyperparameters to use)');
+      fit.fixedAll = true;
+    }
+  } else if (o.fixed !== undefined) {
+    const f = partialHyperparameters('fixed', o.fixed, d);
+    const start = {
+      lengthscales: f.lengthscales ?? warm?.lengthscales ?? Array.from({ length: d }, () => 0.2 * Math.sqrt(d)),
+      outputscale: f.outputscale ?? warm?.outputscale ?? 1,
+      noise: f.noise ?? warm?.noise ?? 1e-3,
+      mean: f.mean ?? warm?.mean ?? y.reduce((a, b) => a + b, 0) / n,
+    };
+    const mask = new Float64Array(d + 3);
+    if (f.lengthscales) mask.fill(1, 0, d);
+    if (f.outputscale !== undefined) mask[d] = 1;
+    if (f.noise !== undefined) mask[d + 1] = 1;
+    if (f.mean !== undefined) mask[d + 2] = 1;
+    fit.fixedMask = mask;
+    fit.warm = toTheta(start);
+  }
+  if (warm && !fit.warm) fit.warm = toTheta(warm);
+
+  const addon = loadAddon();
+  const backend = resolveBackend(backendName, addon);
+  const native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend: 'cpu' });
+  const t0 = performance.now();
+  let r;
+  try {
+    r = await nativeCall(native.fit(fit));
+  } catch (e) {
+    native.dispose();
+    throw e;
+  }
+  const milliseconds = performance.now() - t0;
+  return new GP({
+    native, backend, kernel, n, d, threads, theta: r.theta, lml: r.lml, logPrior: r.logPrior,
+    warnings: r.warnings, categorical,
+    info: {
+      starts: r.starts, optimized: r.optimized, iterations: r.iterations, evaluations: r.evaluations,
+      batchedCalls: r.batchedCalls, jitter: r.jitter, milliseconds,
+    },
+  });
+}
+
+/** Seconds for one Cholesky of a random SPD (n, n) matrix with the CPU backend (best of repeats). */
+async function choleskyBenchmark(n: number, opts?: { repeats?: number; threads?: number }): Promise<number> {
+  const o = options<{ repeats: number; threads: number }>('options', opts, ['repeats', 'threads']);
+  const size = integer('n', n, 1, 20000);
+  const repeats = o.repeats === undefined ? 3 : integer('repeats', o.repeats, 1, 1000);
+  const threads = o.threads === undefined ? defaultThreads(size) : integer('threads', o.threads, 1, 1024);
+  return nativeCall(loadAddon().choleskyBenchmark(size, repeats, threads));
+}
+
+/** Which build system produced the loaded addon ('cmake-js' | 'node-gyp'), or null. */
+function buildSystem(): string | null {
+  try {
+    return loadAddon().buildSystem;
+  } catch {
+    return null;
+  }
+}
+
+export const engine = { backends, fitGP, defaultThreads, choleskyBenchmark, buildSystem };

@@ -1,0 +1,122 @@
+/** Public types of the native Gaussian-process engine (`engine` in src/engine/index.ts). */
+
+export type Kernel = 'matern52' | 'rbf';
+/** `auto` picks the fastest usable backend (today: `cpu`). */
+export type BackendName = 'auto' | 'cpu' | 'cuda';
+export type AcquisitionName = 'logei' | 'ei' | 'pi' | 'ucb';
+
+/** Kernel hyperparameters in the units of the data: k = outputscale · k(r) + noise · δ, constant mean. */
+export interface Hyperparameters {
+  lengthscales: number[];
+  outputscale: number;
+  noise: number;
+  mean: number;
+}
+
+/**
+ * A categorical dimension: its index (choices = the distinct values seen in X), or the index with
+ * the number of choices k (encoded as i/(k-1), i = 0..k-1) or the explicit encoded values.
+ */
+export type CategoricalSpec = number | { dim: number; choices: number | number[] };
+
+/** An integer dimension for the acquisition optimiser: `levels` values i/(levels-1), or explicit values. */
+export type IntegerSpec = { dim: number; levels: number } | { dim: number; values: number[] };
+
+export interface FitGPOptions {
+  /** Inputs in [0, 1]^d: rows, or a row-major Float64Array with `d`. */
+  X: number[][] | Float64Array;
+  /** Number of columns when X is a flat Float64Array. */
+  d?: number;
+  /** Outputs (larger is better for the acquisition functions), used as given. */
+  y: number[] | Float64Array;
+  /** Default 'matern52' (Matérn-5/2 with a lengthscale per dimension). */
+  kernel?: Kernel;
+  /** Random starts besides the warm (or default) start. Default 4. */
+  restarts?: number;
+  /** Seed of the random starts. Default 0. */
+  seed?: number;
+  /** Default 'auto'. */
+  backend?: BackendName;
+  categorical?: CategoricalSpec[];
+  /** Hyperparameters to start from (e.g. the previous fit). */
+  warmStart?: Hyperparameters;
+  /**
+   * `true`: use `warmStart` as it is, no optimisation (evaluation at fixed hyperparameters).
+   * An object: hold those hyperparameters at the given values and fit the others.
+   */
+  fixed?: boolean | Partial<Hyperparameters>;
+  /** Threads for this model's heavy calls. Default: 1 for n < 1000, else min(cores, 2). */
+  threads?: number;
+  /** L-BFGS-B iterations per start; default automatic (fewer for large n). */
+  maxIterations?: number;
+  /** Noise floor relative to var(y): noise >= noiseFloor · var(y). Default 1e-6. */
+  noiseFloor?: number;
+}
+
+export interface PredictOptions {
+  /** Also return the (m, m) posterior covariance, row-major. */
+  covariance?: boolean;
+  /** Also return ∂mean/∂x and ∂variance/∂x, (m, d) row-major. */
+  gradient?: boolean;
+}
+
+export interface Prediction {
+  /** Posterior mean of f, in y's units. */
+  mean: Float64Array;
+  /** Posterior variance of the latent f (no observation noise). */
+  variance: Float64Array;
+  covariance?: Float64Array;
+  meanGradient?: Float64Array;
+  varianceGradient?: Float64Array;
+}
+
+export interface AcquisitionOptions {
+  /** Default 'logei'. */
+  acquisition?: AcquisitionName;
+  /** Incumbent for logei/ei/pi. Default max(y). */
+  best?: number;
+  /** UCB exploration: μ + √β σ. Default 2. */
+  beta?: number;
+  /** Points still being evaluated: (q, d) rows or a row-major Float64Array. */
+  pending?: number[][] | Float64Array;
+}
+
+export interface MaximizeOptions extends AcquisitionOptions {
+  /** Scrambled-Sobol' raw samples. Default 1024. */
+  rawSamples?: number;
+  /** L-BFGS-B starts (the incumbent + the best raw samples). Default 10. */
+  restarts?: number;
+  integer?: IntegerSpec[];
+  /** Seed of the Sobol' scramble. Default 0. */
+  seed?: number;
+  /** L-BFGS-B iterations per start. Default 200. */
+  maxIterations?: number;
+}
+
+export interface AcquisitionValues {
+  value: Float64Array;
+  /** (m, d) row-major when asked for. */
+  gradient?: Float64Array;
+}
+
+export interface MaximizeResult {
+  x: Float64Array;
+  value: number;
+  warnings: string[];
+}
+
+export interface LikelihoodAt {
+  value: number;
+  /** Gradient in θ = [log ℓ_1..log ℓ_d, log outputscale, log noise, mean]. */
+  gradient: Float64Array;
+}
+
+export interface FitInfo {
+  starts: number;
+  optimized: number;
+  iterations: number;
+  evaluations: number;
+  batchedCalls: number;
+  jitter: number;
+  milliseconds: number;
+}

@@ -1,0 +1,168 @@
+/**
+ * The one place that loads and types the native addon (native/addon/*.cpp).
+ *
+ * Candidates, in order: $TUNABLE_NATIVE_ADDON (a path), the cmake-js build
+ * (build/cmake/Release/tunable.node, what `npm install` produces) and the node-gyp build
+ * (build/Release/tunable.node, `npm run build:gyp`). Every failure is collected; when none loads,
+ * one BackendUnavailableError lists them and says what to install.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { BackendUnavailableError } from '../errors.js';
+
+export type BuildSystem = 'cmake-js' | 'node-gyp';
+
+/** Options of `new GP(...)`; arrays are copied on the main thread. */
+export interface NativeGPInit {
+  X: Float64Array; // (n, d) row-major
+  y: Float64Array; // (n)
+  n: number;
+  d: number;
+  kernel: 0 | 1; // 0 = Matérn-5/2, 1 = RBF
+  categorical: Array<Float64Array | null>; // (d) sorted choice values of categorical dimensions
+  threads: number;
+  backend: 'cpu';
+}
+
+export interface NativeFitOptions {
+  restarts: number;
+  seed: number;
+  warm?: Float64Array; // (p) θ
+  fixedMask?: Float64Array; // (p) 1 = held at warm
+  fixedAll: boolean;
+  maxIterations: number; // 0 = automatic
+  keep: number; // 0 = automatic
+  noiseFloor: number;
+}
+
+export interface NativeFitResult {
+  theta: Float64Array; // (p) = [log ℓ (d), log σ_f², log σ_n², mean]
+  lml: number;
+  logPrior: number;
+  jitter: number;
+  iterations: number;
+  evaluations: number;
+  batchedCalls: number;
+  starts: number;
+  optimized: number;
+  warnings: string[];
+}
+
+export interface NativeAcqOptions {
+  type: 0 | 1 | 2 | 3; // logei, ei, pi, ucb
+  best: number; // NaN = max(y)
+  beta: number;
+  pending?: Float64Array; // (q, d)
+  rawSamples: number;
+  restarts: number;
+  seed: number;
+  integer: Array<Float64Array | null>; // (d) allowed values of integer dimensions
+  maxIterations: number;
+}
+
+export interface NativePrediction {
+  mean: Float64Array; // (m)
+  variance: Float64Array; // (m)
+  meanGradient?: Float64Array; // (m, d)
+  varianceGradient?: Float64Array; // (m, d)
+  covariance?: Float64Array; // (m, m)
+}
+
+export interface NativeGP {
+  fit(options: NativeFitOptions): Promise<NativeFitResult>;
+  predict(Xc: Float64Array, options: { gradient: boolean; covariance: boolean }): Promise<NativePrediction>;
+  acquisition(Xc: Float64Array, options: NativeAcqOptions, gradient: boolean): Promise<{ value: Float64Array; gradient?: Float64Array }>;
+  maximize(options: NativeAcqOptions): Promise<{ x: Float64Array; value: number; warnings: string[] }>;
+  addObservation(x: Float64Array, y: number): Promise<{ warnings: string[]; lml: number }>;
+  evaluate(theta: Float64Array, withPrior: boolean): Promise<{ value: number; gradient: Float64Array }>;
+  setThreads(threads: number): void;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  buildSystem: BuildSystem;
+  version: string;
+  backends(): string[];
+  choleskyBenchmark(n: number, repeats: number, threads: number): Promise<number>;
+  GP: new (init: NativeGPInit) => NativeGP;
+}
+
+export interface AddonCandidate {
+  buildSystem: BuildSystem | 'env';
+  path: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Package root: src/native/ and dist/native/ both sit two levels below it. */
+export const packageRoot = path.resolve(here, '..', '..');
+const require = createRequire(import.meta.url);
+
+export function addonCandidates(): AddonCandidate[] {
+  const list: AddonCandidate[] = [];
+  const env = process.env['TUNABLE_NATIVE_ADDON'];
+  if (env) list.push({ buildSystem: 'env', path: path.resolve(env) });
+  list.push({ buildSystem: 'cmake-js', path: path.join(packageRoot, 'build', 'cmake', 'Release', 'tunable.node') });
+  list.push({ buildSystem: 'node-gyp', path: path.join(packageRoot, 'build', 'Release', 'tunable.node') });
+  return list;
+}
+
+const INSTALL_HINT =
+  'The native GP engine is not built. It needs a C++17 compiler, CMake >= 3.15 and Eigen 3.4 ' +
+  '(Debian/Ubuntu: `apt-get install build-essential cmake libeigen3-dev`; macOS: `brew install cmake eigen`), ' +
+  'then `npm run build:native` (cmake-js) or `npm run build:gyp` (node-gyp).';
+
+function tryLoad(file: string): NativeAddon {
+  const mod = require(file) as NativeAddon;
+  if (typeof mod?.GP !== 'function' || typeof mod.backends !== 'function') {
+    throw new Error('not a tunable engine addon');
+  }
+  return mod;
+}
+
+let cached: NativeAddon | undefined;
+let cachedError: BackendUnavailableError | undefined;
+
+/** Loads the first addon that works; throws BackendUnavailableError listing every failure. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  if (cachedError) throw cachedError;
+  const errors: string[] = [];
+  for (const c of addonCandidates()) {
+    if (!existsSync(c.path)) {
+      errors.push(`${c.buildSystem}: ${c.path} does not exist`);
+      continue;
+    }
+    try {
+      cached = tryLoad(c.path);
+      return cached;
+    } catch (e) {
+      errors.push(`${c.buildSystem}: ${c.path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  cachedError = new BackendUnavailableError(`${INSTALL_HINT}\nTried:\n  ${errors.join('\n  ')}`);
+  throw cachedError;
+}
+
+/** The addon of one build system, or null when that build is absent or does not load (tests). */
+export function loadAddonFrom(buildSystem: BuildSystem): NativeAddon | null {
+  const c = addonCandidates().find((x) => x.buildSystem === buildSystem);
+  if (!c || !existsSync(c.path)) return null;
+  try {
+    return tryLoad(c.path);
+  } catch {
+    return null;
+  }
+}
+
+/** True when some addon loads. */
+export function addonAvailable(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,63 @@
+/** Log marginal likelihood gradient (and the MAP objective's) against central finite differences. */
+import { describe, expect, it } from 'vitest';
+
+import { engine, type Hyperparameters } from '../../src/engine/index.js';
+import { backendRows, randomData } from './helpers.js';
+
+function thetaToHyper(t: number[], d: number): Hyperparameters {
+  return {
+    lengthscales: t.slice(0, d).map(Math.exp),
+    outputscale: Math.exp(t[d]!),
+    noise: Math.exp(t[d + 1]!),
+    mean: t[d + 2]!,
+  };
+}
+
+describe.each(backendRows())('likelihood gradient (%s)', (backend) => {
+  const cases = [
+    { name: 'matern52 d=3', kernel: 'matern52' as const, d: 3, n: 40, categorical: undefined },
+    { name: 'rbf d=4', kernel: 'rbf' as const, d: 4, n: 50, categorical: undefined },
+    { name: 'matern52 d=6 n=300 (blocked paths)', kernel: 'matern52' as const, d: 6, n: 300, categorical: undefined },
+    { name: 'matern52 with a categorical dimension', kernel: 'matern52' as const, d: 3, n: 40, categorical: [2] },
+  ];
+  it.skipIf(backend === 'none').each(cases)('$name: analytic = central differences (rel < 1e-6)', async (c) => {
+    const { X, y } = randomData(c.n, c.d, 7);
+    if (c.categorical) for (const row of X) row[2] = Math.floor(row[2]! * 3) / 2; // values 0, 0.5, 1
+    const gp = await engine.fitGP({
+      X, y, kernel: c.kernel, backend: backend as 'cpu', restarts: 0,
+      ...(c.categorical ? { categorical: c.categorical } : {}),
+    });
+    const d = c.d;
+    // A point away from the optimum so that every gradient component is sizeable.
+    const theta = [...Array.from({ length: d }, (_, j) => Math.log(0.3 + 0.2 * j)), Math.log(1.3), Math.log(0.02), 0.4];
+    for (const prior of [false, true]) {
+      const at = await gp.logMarginalLikelihoodAt(thetaToHyper(theta, d), { prior });
+      const gnorm = Math.max(...Array.from(at.gradient, Math.abs));
+      for (let i = 0; i < theta.length; i++) {
+        const h = 1e-5;
+        const tp = theta.slice();
+        const tm = theta.slice();
+        tp[i]! += h;
+        tm[i]! -= h;
+        const fp = (await gp.logMarginalLikelihoodAt(thetaToHyper(tp, d), { prior })).value;
+        const fm = (await gp.logMarginalLikelihoodAt(thetaToHyper(tm, d), { prior })).value;
+        const fd = (fp - fm) / (2 * h);
+        const g = at.gradient[i]!;
+        // Relative error, with the gradient's overall scale as the floor for tiny components.
+        expect(Math.abs(g - fd) / Math.max(Math.abs(fd), 1e-3 * gnorm), `${c.name} θ[${i}] prior=${prior}`).toBeLessThan(1e-6);
+      }
+    }
+    gp.dispose();
+  });
+
+  it.skipIf(backend === 'none')('logMarginalLikelihood is the plain value (no prior) at the fitted hyperparameters', async () => {
+    const { X, y } = randomData(30, 2, 3);
+    const gp = await engine.fitGP({ X, y, backend: backend as 'cpu' });
+    const plain = await gp.logMarginalLikelihoodAt(gp.hyperparameters);
+    const map = await gp.logMarginalLikelihoodAt(gp.hyperparameters, { prior: true });
+    expect(gp.logMarginalLikelihood).toBeCloseTo(plain.value, 8);
+    expect(gp.logPosterior).toBeCloseTo(map.value, 8);
+    // At the MAP optimum the MAP gradient is small (or points out of the box).
+    gp.dispose();
+  });
+});
