@@ -14,6 +14,13 @@
  * - Returned records are snapshots (FrozenTrial); the caller may keep them, the storage never mutates them.
  * - Nothing that was stored is lost by a failed call: each write is a transaction.
  * - `close()` releases connections; after it every call throws.
+ * Details both implementations share (and the contract suite checks):
+ * - WAITING trials are not finished: their params and attrs may be written, and `setTrialState` may
+ *   finish them directly. `recordHeartbeat` on a finished trial throws TrialFinishedError.
+ * - `setTrialParam` again with the same name overwrites when the distribution is equal and throws
+ *   ParameterConflictError when it differs; the internal value must belong to the distribution.
+ * - Attributes are JSON (NaN, functions, BigInt refused); the storage keeps its own frozen copy.
+ * - Ids are never reused. A trial is stale only when its silence is strictly longer than `olderThanMs`.
  */
 import type { Distribution } from '../distributions/index.js';
 import type { FrozenTrial, StudyDirection, StudySummary, TrialState } from '../study/types.js';

@@ -97,13 +97,22 @@ export async function loadStudy(opts: LoadStudyOptions): Promise<Study> {
 
 export async function deleteStudy(opts: { studyName: string; storage?: string | Storage }): Promise<void> {
   const o = options<{ studyName: string; storage?: string | Storage }>('deleteStudy options', opts, ['studyName', 'storage']);
-  const storage = createStorage(o.storage);
-  await storage.deleteStudy(await storage.getStudyIdFromName(string('studyName', o.studyName)));
+  await withStorage(o.storage, async (storage) => storage.deleteStudy(await storage.getStudyIdFromName(string('studyName', o.studyName))));
 }
 
 export async function getAllStudySummaries(opts: { storage?: string | Storage } = {}): Promise<StudySummary[]> {
   const o = options<{ storage?: string | Storage }>('getAllStudySummaries options', opts, ['storage']);
-  return createStorage(o.storage).getAllStudies();
+  return withStorage(o.storage, (storage) => storage.getAllStudies());
+}
+
+/** Runs `f` on the storage; a storage opened here from a URL is closed afterwards. */
+async function withStorage<T>(urlOrStorage: string | Storage | undefined, f: (s: Storage) => Promise<T>): Promise<T> {
+  const storage = createStorage(urlOrStorage);
+  try {
+    return await f(storage);
+  } finally {
+    if (typeof urlOrStorage === 'string') await storage.close();
+  }
 }
 
 export class Study implements StudyView {
