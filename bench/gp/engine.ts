@@ -19,11 +19,11 @@
  *     samples, 10 restarts). Median over reps (after one untimed warm-up). Goals: 50 ms, 250 ms, 2 s.
  *  B  posterior mean + variance of 10,000 points at n = 1000 (engine) vs sklearn predict(return_std=True) with
  *     the same fixed hyperparameters.
- *  C  a 10-start fit, no warm start (restarts: 10), at n = 100, 250, 500; held-out RMSE on 1000 test points;
+ *  C  a 10-start fit, no warm start (the engine's default start + restarts: 9), at n = 100, 250, 500; held-out RMSE on 1000 test points;
  *     vs sklearn GaussianProcessRegressor(n_restarts_optimizer=9) (= 10 starts).
- *  chol  numpy.linalg.cholesky GFLOP/s (n^3/3 flops) at n = 1000, 2000 vs the engine: fitGP({fixed: true})
- *     at the same n, which is one kernel-matrix build + one Cholesky + one solve, so its "GFLOP/s" is a lower
- *     bound on the engine's Cholesky rate (unless the engine exposes a Cholesky timing hook; see below).
+ *  chol  Cholesky GFLOP/s (n^3/3 flops) at n = 1000, 2000: engine.choleskyBenchmark (one in-place Cholesky,
+ *     copy excluded; falls back to timing fitGP({fixed: true}) if the hook is missing) vs the bare OpenBLAS
+ *     dpotrf (scipy.linalg.lapack, copy excluded) and numpy.linalg.cholesky (copy and zeroing included).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,6 +64,8 @@ const CHOL_NS = quick ? [200, 400] : [1000, 2000];
 type Hyper = { lengthscales: number[]; outputscale: number; noise: number; mean: number };
 interface GP {
   backend?: string;
+  threads?: number;
+  fitInfo?: { starts: number; optimized: number; iterations: number; evaluations: number; milliseconds: number };
   hyperparameters: Hyper;
   logMarginalLikelihood: number;
   predict(X: number[][]): Promise<{ mean: Float64Array; variance: Float64Array }>;
@@ -144,7 +146,7 @@ async function scenarioA(): Promise<void> {
     prev.dispose();
     const best = Math.max(...data.y); // the engine's acquisitions seek large y (native/core/acquisition.hpp)
     const fit: number[] = [], acq: number[] = [], tot: number[] = [];
-    let gpBackend = '';
+    let gpBackend = '', info = '';
     for (let r = -1; r < REPS; r++) { // r = -1: untimed warm-up
       const t0 = now();
       const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 4, warmStart: warm, seed: 100 + r });
@@ -152,6 +154,7 @@ async function scenarioA(): Promise<void> {
       await gp.maximizeAcquisition({ acquisition: 'logei', best, rawSamples: 2048, restarts: 10, seed: 200 + r });
       const t2 = now();
       gpBackend = gp.backend ?? backend;
+      if (r === 0 && gp.fitInfo) info = `; fit: ${gp.fitInfo.starts} starts, ${gp.fitInfo.iterations} iterations, ${gp.fitInfo.evaluations} LML evaluations, ${gp.threads ?? '?'} thread(s)`;
       gp.dispose();
       if (r >= 0) { fit.push(t1 - t0); acq.push(t2 - t1); tot.push(t2 - t0); }
     }
@@ -161,7 +164,7 @@ async function scenarioA(): Promise<void> {
     rows.push({
       scenario: 'A: warm fit (+4 starts) + LogEI max (2048 raw, 10 starts)', n: String(n), engine: ms(med), peer: '—', ratio: '—',
       goal: goal ? `≤ ${ms(goal)} ${med <= goal ? '✅' : `❌ (${(med / goal).toFixed(2)}×)`}` : '—',
-      note: `fit ${ms(median(fit))} + acq ${ms(median(acq))}; median of ${REPS}; range ${ms(Math.min(...tot))}–${ms(Math.max(...tot))}; backend ${gpBackend}`,
+      note: `fit ${ms(median(fit))} + acq ${ms(median(acq))}; median of ${REPS}; range ${ms(Math.min(...tot))}–${ms(Math.max(...tot))}; backend ${gpBackend}${info}`,
     });
   }
 }
@@ -207,12 +210,13 @@ async function scenarioC(): Promise<void> {
   for (const n of C_NS) {
     const data = makeData(n, 3000 + n);
     const t: number[] = [];
-    let err = 0, lml = 0;
+    let err = 0, lml = 0, info = '';
     for (let r = 0; r < FIT_REPS; r++) {
       const t0 = now();
-      const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 10, seed: 10 + r });
+      const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 9, seed: 10 + r });
       t.push(now() - t0);
       if (r === 0) {
+        info = gp.fitInfo ? `${gp.fitInfo.starts} starts (${gp.fitInfo.optimized} optimised), ${gp.fitInfo.iterations} L-BFGS-B iterations, ${gp.fitInfo.evaluations} LML evaluations, ${gp.threads ?? '?'} thread(s)` : '';
         err = rmse((await gp.predict(data.Xtest)).mean, data.ytest);
         lml = gp.logMarginalLikelihood;
       }
@@ -224,25 +228,33 @@ async function scenarioC(): Promise<void> {
     log(`C n=${n}: engine ${ms(e)} rmse ${err.toFixed(4)} lml ${lml.toFixed(2)}` +
       (p ? ` | sklearn ${ms(p.seconds * 1000)} rmse ${p.rmse.toFixed(4)} lml ${p.lml.toFixed(2)}` : ''));
     rows.push({
-      scenario: 'C: 10-start fit (restarts: 10, no warm start)', n: String(n), engine: ms(e),
+      scenario: 'C: 10-start fit (default start + restarts: 9, no warm start)', n: String(n), engine: ms(e),
       peer: p ? `sklearn ${ms(p.seconds * 1000)}` : '—', ratio: p ? `${((p.seconds * 1000) / e).toFixed(1)}×` : '—', goal: '—',
-      note: `held-out RMSE engine ${err.toFixed(4)}${p ? ` / sklearn ${p.rmse.toFixed(4)}` : ''}; LML engine ${lml.toFixed(2)}${p ? ` / sklearn ${p.lml.toFixed(2)}` : ''}; engine median of ${FIT_REPS}, sklearn ${PEER_FIT_REPS} fit(s)`,
+      note: `held-out RMSE engine ${err.toFixed(4)}${p ? ` / sklearn ${p.rmse.toFixed(4)}` : ''}; LML engine ${lml.toFixed(2)}${p ? ` / sklearn ${p.lml.toFixed(2)}` : ''}; engine median of ${FIT_REPS} (${info}), sklearn ${PEER_FIT_REPS} fit(s)`,
     });
   }
 }
 
 // ---------------------------------------------------------------- Cholesky rate
 async function scenarioChol(): Promise<void> {
-  // Preferred: a dedicated timing hook, if the engine helper exposes one.
-  const hook = (engine as Record<string, unknown>)['benchCholesky'] as ((n: number, reps: number) => Promise<{ seconds: number }>) | undefined;
+  // Preferred: the engine's Cholesky timing hook (engine.choleskyBenchmark: seconds for one in-place Cholesky of a
+  // random SPD matrix, copy excluded), called once per repetition; else fitGP({fixed: true}).
+  const hook = engine['choleskyBenchmark'] as ((n: number, o?: { repeats?: number; threads?: number }) => Promise<number>) | undefined;
   for (const n of CHOL_NS) {
     const data = makeData(n, 4000 + n);
     const hyp: Hyper = { lengthscales: Array(D).fill(0.5), outputscale: 1, noise: 1e-3, mean: 0 };
     const t: number[] = [];
     let what: string;
     if (typeof hook === 'function') {
-      what = 'engine.benchCholesky';
-      for (let r = 0; r < REPS; r++) t.push((await hook(n, 1)).seconds * 1000);
+      const thr = threads ?? (engine['defaultThreads'] as ((n: number) => number) | undefined)?.(n);
+      what = `engine.choleskyBenchmark (${thr ?? 'default'} thread(s))`;
+      await hook(n, { repeats: 1, ...(threads ? { threads } : {}) }); // warm-up
+      for (let r = 0; r < REPS; r++) t.push((await hook(n, { repeats: 1, ...(threads ? { threads } : {}) })) * 1000);
+      if (!threads && thr !== 1) {
+        const t1: number[] = [];
+        for (let r = 0; r < REPS; r++) t1.push((await hook(n, { repeats: 1, threads: 1 })) * 1000);
+        what += `; 1 thread ${(n ** 3 / 3 / (median(t1) / 1000) / 1e9).toFixed(1)} GFLOP/s`;
+      }
     } else {
       what = 'fitGP({fixed: true}) = kernel build + Cholesky + solve';
       for (let r = -1; r < REPS; r++) {
