@@ -13,8 +13,7 @@
         "native/addon/gp_wrap.cpp"
       ],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!(node native/gyp-eigen.cjs)"
+        "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "defines": [
         "NAPI_VERSION=8",
@@ -25,7 +24,7 @@
       ],
       "cflags!": ["-fno-exceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20", "-O2"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-fopenmp", "<!@(node native/gyp-arch.cjs)"],
+      "cflags_cc": ["-isystem", "<!(node native/gyp-eigen.cjs)", "-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-fopenmp", "<!@(node native/gyp-arch.cjs)"],
       "ldflags": ["-fopenmp"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
