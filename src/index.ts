@@ -16,5 +16,5 @@ export {
   type ParamValue,
 } from './distributions/index.js';
 export * from './samplers/index.js';
-export { NopPruner, type Pruner } from './pruners/base.js';
+export * from './pruners/index.js';
 export { createStorage, MemoryStorage, SqliteStorage, type Storage, type TrialTemplate } from './storage/index.js';
