@@ -1,0 +1,114 @@
+/**
+ * A `model.fit` callback that reports a monitored metric to a trial after every epoch and stops
+ * training when the study's pruner prunes the trial.
+ *
+ * The pattern (the callback never throws TrialPruned itself, see below):
+ *
+ *   const cb = pruningCallback(trial, { monitor: 'val_acc' });
+ *   await model.fit(xs, ys, { epochs: 30, validationData: [vx, vy], callbacks: [cb] });
+ *   cb.throwIfPruned();            // throws TrialPruned when the pruner stopped training
+ *   return lastValue;
+ *
+ * Why stop-then-throw: throwing out of a callback aborts fit() between its bookkeeping steps (the
+ * epoch's metric tensors and the History are left half-done). Setting `model.stopTraining` lets fit()
+ * finish the epoch and clean up; the objective then throws TrialPruned and the study records PRUNED.
+ *
+ * Steps are tfjs's epoch indices (0-based, as in Keras and Optuna's Keras callback): after the k-th
+ * epoch the value is reported at step k-1; with `initialEpoch` the steps continue from there.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, TrialPruned } from '../errors.js';
+import type { Trial } from '../study/trial.js';
+import { options, string } from '../validate.js';
+
+/** The monitored key is absent from the epoch logs (a typo, or no validation data was given). */
+export class MonitorKeyError extends InvalidArgumentError {
+  readonly monitor: string;
+  readonly available: readonly string[];
+  constructor(monitor: string, available: readonly string[]) {
+    const hint = monitor.startsWith('val_') && !available.some((k) => k.startsWith('val_')) ? ' (validation metrics need `validationData` or `validationSplit` in fit())' : '';
+    super(
+      `The monitored metric ${JSON.stringify(monitor)} is not in the epoch logs; ` +
+        `available: ${available.length > 0 ? available.map((k) => JSON.stringify(k)).join(', ') : 'none'}${hint}`,
+    );
+    this.monitor = monitor;
+    this.available = Object.freeze([...available]);
+  }
+}
+
+export interface PruningCallbackOptions {
+  /** The epoch-log key to report: "val_acc", "val_loss", "acc", "loss", ... */
+  monitor: string;
+}
+
+/** Logs as tfjs hands them to callbacks: numbers, or scalars not yet read back. */
+type EpochLogs = Record<string, number | tf.Scalar>;
+
+export class PruningCallback extends tf.Callback {
+  readonly trial: Trial;
+  readonly monitor: string;
+  private epochs = 0;
+  private prunedEpoch: number | null = null;
+  private stopReason: string | null = null;
+  private last: number | null = null;
+
+  constructor(trial: Trial, opts: PruningCallbackOptions) {
+    super();
+    const o = options<PruningCallbackOptions>('pruningCallback options', opts, ['monitor']);
+    this.trial = trial;
+    this.monitor = string('monitor', o.monitor);
+  }
+
+  /** Epochs that ended while this callback was attached (the training cost actually spent). */
+  get epochsRun(): number {
+    return this.epochs;
+  }
+
+  /** Whether training was stopped because the trial was pruned (or its metric became non-finite). */
+  get pruned(): boolean {
+    return this.prunedEpoch !== null;
+  }
+
+  /** The epoch index after which training was stopped, or null. */
+  get prunedAtEpoch(): number | null {
+    return this.prunedEpoch;
+  }
+
+  /** The monitored value of the last epoch (null before the first one ends). */
+  get lastValue(): number | null {
+    return this.last;
+  }
+
+  override async onEpochEnd(epoch: number, logs?: EpochLogs): Promise<void> {
+    this.epochs++;
+    const raw = logs?.[this.monitor];
+    if (raw === undefined) throw new MonitorKeyError(this.monitor, Object.keys(logs ?? {}));
+    // Read without disposing: the same tensor is read again by fit()'s History afterwards.
+    const value = typeof raw === 'number' ? raw : (await raw.data())[0]!;
+    this.last = value;
+    if (!Number.isFinite(value)) {
+      // A diverged model (NaN loss) cannot be reported (trial.report refuses non-finite values) and
+      // cannot recover; Optuna's pruners prune NaN as the worst value, so it is treated as pruned.
+      this.stop(epoch, `${this.monitor} became ${value} at epoch ${epoch}`);
+      return;
+    }
+    this.trial.report(value, epoch);
+    if (await this.trial.shouldPrune()) this.stop(epoch, `pruned at epoch ${epoch} (${this.monitor} = ${value})`);
+  }
+
+  /** Throws TrialPruned when training was stopped by the pruner; call it after fit() returned. */
+  throwIfPruned(): void {
+    if (this.stopReason !== null) throw new TrialPruned(`Trial ${this.trial.number} ${this.stopReason}`);
+  }
+
+  private stop(epoch: number, reason: string): void {
+    this.prunedEpoch = epoch;
+    this.stopReason = reason;
+    this.model.stopTraining = true;
+  }
+}
+
+/** A callback for `model.fit({ callbacks: [...] })`; see the module comment for the full pattern. */
+export function pruningCallback(trial: Trial, opts: PruningCallbackOptions): PruningCallback {
+  return new PruningCallback(trial, opts);
+}

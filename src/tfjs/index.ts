@@ -1,0 +1,30 @@
+/**
+ * tunable/tfjs: TensorFlow.js integration. `loadTf()` picks the fastest backend available (tfjs-node-gpu,
+ * tfjs-node, wasm, cpu), `pruningCallback()` reports epochs to a trial and stops pruned trials, and the
+ * MLP helpers build, train and evaluate a model from a trial's parameters.
+ *
+ *   const { tf, description } = await loadTf();
+ *   const study = await createStudy({ direction: 'maximize', pruner: new HyperbandPruner() });
+ *   await study.optimize(mlpObjective({ train, valid }, { epochs: 27 }), { nTrials: 50 });
+ */
+export { loadTf, TF_CANDIDATES, type LoadedTf, type LoadTfOptions, type TfAttempt, type TfCandidate, type TfModule } from './load.js';
+export { pruningCallback, PruningCallback, MonitorKeyError, type PruningCallbackOptions } from './callback.js';
+export { stratifiedSplit, toSplit, disposeSplit, type Split, type SplitIndices } from './data.js';
+export {
+  suggestMlpParams,
+  mlpParamsFrom,
+  buildMlp,
+  trainAndEvaluate,
+  evaluate,
+  mlpObjective,
+  disposeModel,
+  type MlpActivation,
+  type MlpSpace,
+  type MlpParams,
+  type BuildMlpOptions,
+  type TrainData,
+  type TrainOptions,
+  type TrainResult,
+  type Evaluation,
+  type MlpObjectiveOptions,
+} from './mlp.js';
