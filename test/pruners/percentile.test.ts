@@ -3,6 +3,7 @@ import {
   createStudy,
   InvalidArgumentError,
   InvalidStateError,
+  loadStudy,
   MedianPruner,
   PercentilePruner,
   ThresholdPruner,
@@ -151,6 +152,18 @@ describe.each(storages)('PercentilePruner / MedianPruner on %s storage', (_name,
     await expect(Promise.resolve().then(() => study.pruner.prune(study, done))).rejects.toThrow(
       'MedianPruner cannot prune trial 5: it is COMPLETE, not RUNNING',
     );
+  });
+
+  it('a trial finished through another Study object is refused by the pruner with InvalidStateError', async () => {
+    const storage = makeStorage();
+    const study = await studyWithHistory(storage, new MedianPruner());
+    const other = await loadStudy({ studyName: study.studyName, storage: typeof storage === 'string' ? storage : study.storage });
+    const t = await study.ask();
+    t.report(10, 0);
+    await t.flush();
+    await other.tell(t.number, 'FAIL');
+    await expect(t.shouldPrune()).rejects.toThrow(InvalidStateError);
+    await expect(t.shouldPrune()).rejects.toThrow('MedianPruner cannot prune trial 5: it is FAIL, not RUNNING');
   });
 });
 
