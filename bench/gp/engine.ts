@@ -154,7 +154,10 @@ async function scenarioA(): Promise<void> {
       await gp.maximizeAcquisition({ acquisition: 'logei', best, rawSamples: 2048, restarts: 10, seed: 200 + r });
       const t2 = now();
       gpBackend = gp.backend ?? backend;
-      if (r === 0 && gp.fitInfo) info = `; fit: ${gp.fitInfo.starts} starts, ${gp.fitInfo.iterations} iterations, ${gp.fitInfo.evaluations} LML evaluations, ${gp.threads ?? '?'} thread(s)`;
+      if (r === 0 && gp.fitInfo) {
+        const fi = gp.fitInfo;
+        info = `; fit: ${fi.starts} starts (${fi.optimized} optimised), ${fi.iterations} iterations, ${fi.evaluations} LML+gradient evaluations ≈ ${(fi.milliseconds / fi.evaluations).toFixed(2)} ms each, ${gp.threads ?? '?'} thread(s)`;
+      }
       gp.dispose();
       if (r >= 0) { fit.push(t1 - t0); acq.push(t2 - t1); tot.push(t2 - t0); }
     }
@@ -216,7 +219,7 @@ async function scenarioC(): Promise<void> {
       const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 9, seed: 10 + r });
       t.push(now() - t0);
       if (r === 0) {
-        info = gp.fitInfo ? `${gp.fitInfo.starts} starts (${gp.fitInfo.optimized} optimised), ${gp.fitInfo.iterations} L-BFGS-B iterations, ${gp.fitInfo.evaluations} LML evaluations, ${gp.threads ?? '?'} thread(s)` : '';
+        info = gp.fitInfo ? `${gp.fitInfo.starts} starts (${gp.fitInfo.optimized} optimised), ${gp.fitInfo.iterations} L-BFGS-B iterations, ${gp.fitInfo.evaluations} LML+gradient evaluations ≈ ${(gp.fitInfo.milliseconds / gp.fitInfo.evaluations).toFixed(2)} ms each, ${gp.threads ?? '?'} thread(s)` : '';
         err = rmse((await gp.predict(data.Xtest)).mean, data.ytest);
         lml = gp.logMarginalLikelihood;
       }
@@ -281,6 +284,7 @@ async function scenarioChol(): Promise<void> {
 
 // ---------------------------------------------------------------- main
 const started = new Date();
+const load0 = os.loadavg()[0] as number;
 const info = peer('info');
 log(`engine backends: ${engine.backends().join(', ')}; using ${backend}${threads ? `, threads ${threads}` : ''}`);
 if (only.has('A')) await scenarioA();
@@ -304,7 +308,8 @@ const section = [
   '',
   `Command: \`${cmd}\` (after \`npm run build:native\`); run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, took ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`,
   '',
-  `Machine: ${machine}. Shared, noisy machine: engine and peers ran interleaved in one invocation; treat differences under ~20% as noise.`,
+  `Machine: ${machine}. Shared, noisy machine (1-min load average ${load0.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end, on 2 cores): ` +
+    'engine and peers ran interleaved in one invocation, but other work competed for the cores, so absolute times are inflated and ratios are only indicative.',
   '',
   'Data: d = 6, y = Σ sin(3xⱼ) + 0.5 cos(5x₀x₅) + 0.01ε, standardised (as shared/reference/sklearn_gp.py); identical data for engine and peers (bench/gp/.data). ' +
     'Cholesky ratio column is engine GFLOP/s ÷ peer GFLOP/s (above 1 = engine faster); the others are peer time ÷ engine time (above 1 = engine faster).',
