@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, UnknownOptionError } from '../../src/errors.js';
+import { InvalidArgumentError, TrialPruned, UnknownOptionError } from '../../src/errors.js';
 import { CmaEsSampler, createStudy, loadStudy, RandomSampler, type Study, type Trial } from '../../src/index.js';
 import { allStates, GENERATION_ATTR, latestFull, stateKey, X_ATTR, type CmaState } from '../../src/samplers/cmaes/state.js';
 import { TrialState } from '../../src/study/types.js';
@@ -193,5 +193,132 @@ describe('CmaEsSampler: state in the storage', () => {
       if (g !== undefined) expect(g as number).toBeLessThan(st.length);
     }
     expect(study.bestValue).toBeLessThan(0.5);
+  });
+});
+
+describe('CmaEsSampler: options and edge cases', () => {
+  it('rejects invalid options with typed errors', () => {
+    const cases: [unknown, string][] = [
+      [{ popsize: 1 }, 'Expected an integer >= 2 for `popsize` but received 1'],
+      [{ popsize: 4.5 }, 'Expected an integer for `popsize` but received 4.5'],
+      [{ sigma0: 0 }, 'Expected a positive finite number for `sigma0` but received 0'],
+      [{ restartStrategy: 'bipop' }, 'Expected "ipop" or null for `restartStrategy` but received "bipop"'],
+      [{ incPopsize: 1 }, 'Expected a finite number > 1 for `incPopsize` but received 1'],
+      [{ nStartupTrials: -1 }, 'Expected an integer >= 0 for `nStartupTrials` but received -1'],
+      [{ x0: { a: NaN } }, 'Expected a finite number for `x0.a` but received NaN'],
+      [{ x0: [1] }, 'Expected an object of parameter values for `x0` but received an array of length 1'],
+      [{ independentSampler: {} }, 'Expected a Sampler for `independentSampler` but received an object (Object)'],
+      [{ withMargin: 'yes' }, 'Expected a boolean for `withMargin` but received "yes"'],
+      [{ warnIndependentSampling: 1 }, 'Expected a boolean for `warnIndependentSampling` but received 1'],
+      [{ considerPrunedTrials: null }, 'Expected a boolean for `considerPrunedTrials` but received null'],
+      [{ seed: -1 }, 'Expected an integer >= 0 for `seed` but received -1'],
+      [5, 'Expected an options object for `CmaEsSampler options` but received 5'],
+    ];
+    for (const [opts, message] of cases) {
+      expect(() => new CmaEsSampler(opts as never)).toThrow(InvalidArgumentError);
+      expect(() => new CmaEsSampler(opts as never)).toThrow(message);
+    }
+    expect(() => new CmaEsSampler({ popSize: 4 } as never)).toThrow(UnknownOptionError);
+    expect(() => new CmaEsSampler({ popSize: 4 } as never)).toThrow(/^Unknown option `popSize` in `CmaEsSampler options` \(did you mean `popsize`\?\)/);
+    expect(new CmaEsSampler({ restartStrategy: null, seed: 3 }).seed).toBe(3);
+  });
+
+  it('refuses a multi-objective study at the first ask', async () => {
+    const study = await createStudy({ directions: ['minimize', 'maximize'], sampler: new CmaEsSampler({ seed: 0 }) });
+    await expect(study.ask()).rejects.toThrow(InvalidArgumentError);
+    await expect(study.ask()).rejects.toThrow(`CmaEsSampler supports single-objective studies only; study ${JSON.stringify(study.studyName)} has 2 objectives`);
+  });
+
+  it('starts at x0 with sigma0, and rejects an x0 outside its parameter', async () => {
+    const study = await run(new CmaEsSampler({ seed: 0, x0: { x0: 0.8, x1: -0.5 }, sigma0: 0.01 }), floats(2, -1, 1, sphere), 5);
+    for (const t of study.trials.slice(1)) {
+      expect(Math.abs((t.params['x0'] as number) - 0.8)).toBeLessThan(0.1);
+      expect(Math.abs((t.params['x1'] as number) + 0.5)).toBeLessThan(0.1);
+    }
+    const bad = await createStudy({ sampler: new CmaEsSampler({ seed: 0, x0: { x0: 10 } }) });
+    await expect(bad.optimize(floats(2, -1, 1, sphere), { nTrials: 3 })).rejects.toThrow(
+      'Expected a value of {"type":"float","low":-1,"high":1,"log":false,"step":null} for `x0.x0` but received 10',
+    );
+  });
+
+  it('samples at random and stores no state while every trial fails', async () => {
+    const study = await createStudy({ sampler: new CmaEsSampler({ seed: 0 }) });
+    await study.optimize((t) => {
+      floats(2, -1, 1, sphere)(t);
+      throw new Error('boom');
+    }, { nTrials: 12, catch: [Error] });
+    expect(study.trials.map((t) => t.state)).toEqual(new Array(12).fill(TrialState.FAIL));
+    expect(new Set(study.trials.map((t) => t.params['x0'])).size).toBe(12);
+    expect(await states(study)).toEqual([]);
+  });
+
+  it('waits for λ COMPLETE trials per generation when some fail', async () => {
+    const study = await createStudy({ sampler: new CmaEsSampler({ seed: 1 }) });
+    await study.optimize((t) => {
+      const v = floats(3, -5, 5, sphere)(t);
+      if (t.number % 3 === 0) throw new Error('flaky');
+      return v;
+    }, { nTrials: 240, catch: [Error] });
+    const st = await states(study);
+    for (const s of st.slice(0, -1)) {
+      const done = study.trials.filter((t) => t.state === TrialState.COMPLETE && t.systemAttrs[GENERATION_ATTR] === s.gen);
+      expect(done.length).toBeGreaterThanOrEqual(s.popsize);
+    }
+    expect(study.bestValue).toBeLessThan(1e-2);
+  });
+
+  it('leaves categoricals to the independent sampler, warning once; a one-choice categorical is silent', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const study = await run(new CmaEsSampler({ seed: 0 }), (t) => {
+        const only = t.suggestCategorical('only', ['x']);
+        const c = t.suggestCategorical('c', ['a', 'b', 'c']);
+        return sphere([t.suggestFloat('u', -1, 1), t.suggestFloat('v', -1, 1)]) + (c === 'b' ? 0 : 1) + (only === 'x' ? 0 : 1);
+      }, 40);
+      await new Promise((r) => setImmediate(r));
+      const mine = warnings.filter((w) => (w as { code?: string }).code === 'TUNABLE_CMAES_INDEPENDENT');
+      expect(mine).toHaveLength(1);
+      expect(mine[0]!.message).toContain('"c"');
+      expect((await states(study))[0]!.names).toEqual(['u', 'v']);
+      expect(study.trials.every((t) => t.params['only'] === 'x')).toBe(true);
+      expect(study.bestParams['c']).toBe('b');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('starts a new run when the search space changes', async () => {
+    const study = await createStudy({ sampler: new CmaEsSampler({ seed: 2, warnIndependentSampling: false }) });
+    await study.optimize((t) => sphere([t.suggestFloat('x', -5, 5), t.suggestFloat('y', -5, 5)]), { nTrials: 30 });
+    const before = await states(study);
+    expect(before.every((s) => s.names.join() === 'x,y')).toBe(true);
+    // y's range changes: it leaves the intersection space; CMA-ES goes on in 1-D on x.
+    await study.optimize((t) => sphere([t.suggestFloat('x', -5, 5)]) + 1e-3 * t.suggestInt('y', 0, 10), { nTrials: 40 });
+    const after = await states(study);
+    const change = after.find((s) => s.reason === 'space')!;
+    expect(change).toMatchObject({ gen: before.length, names: ['x'], restart: 0 });
+    expect(after.slice(change.gen).every((s) => s.names.join() === 'x')).toBe(true);
+    expect(after.length).toBeGreaterThan(change.gen + 2);
+    for (const t of study.trials.slice(30)) expect(Number.isInteger(t.params['y'])).toBe(true);
+    const run1d = latestFull(await study.storage.getStudySystemAttrs(study.studyId))!.run;
+    expect(run1d.n).toBe(1);
+    expect(Math.abs(run1d.mean[0]! - 0.5)).toBeLessThan(0.02); // x = 0 sits at the centre of [-5, 5]
+  });
+
+  it('uses PRUNED trials with considerPrunedTrials', async () => {
+    const count = async (considerPrunedTrials: boolean): Promise<number> => {
+      const study = await createStudy({ sampler: new CmaEsSampler({ seed: 0, considerPrunedTrials }) });
+      await study.optimize((t) => {
+        const v = floats(2, -5, 5, sphere)(t);
+        t.report(v, 0);
+        if (t.number % 2 === 1) throw new TrialPruned();
+        return v;
+      }, { nTrials: 60 });
+      expect(study.trials.filter((t) => t.state === TrialState.PRUNED)).toHaveLength(30);
+      return (await states(study)).length;
+    };
+    expect(await count(true)).toBeGreaterThan(await count(false));
   });
 });
