@@ -3,4 +3,5 @@ export type { Sampler, StudyView } from './base.js';
 export { RandomSampler, type RandomSamplerOptions } from './random.js';
 export { GridSampler, type GridSamplerOptions, type GridSearchSpace, type GridValue } from './grid.js';
 export { QMCSampler, type QMCSamplerOptions, type QMCType } from './qmc.js';
+export { TPESampler, type TPESamplerOptions, type GammaFunction, type WeightsFunction } from './tpe/index.js';
 export { CmaEsSampler, type CmaEsSamplerOptions } from './cmaes/index.js';

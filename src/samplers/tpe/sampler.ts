@@ -1,0 +1,252 @@
+/**
+ * TPESampler: the Tree-structured Parzen Estimator (Bergstra et al. 2011), following Optuna 3.1.
+ *
+ * After `nStartupTrials` finished trials, each suggestion splits the history into the best trials
+ * (`gamma(n)` of them: l(x)) and the rest (g(x)), fits a Parzen estimator (parzen.ts) to each, draws
+ * `nEICandidates` candidates from l and keeps the one maximising l(x)/g(x) — the expected-improvement
+ * maximiser under TPE's model. Before that, parameters are drawn uniformly at random.
+ * - univariate (default): every parameter has its own pair of estimators, in `sampleIndependent`;
+ * - `multivariate`: one joint pair over the intersection search space (the parameters every finished
+ *   trial has, with the same distribution), in `sampleRelative` at ask(); other parameters fall back to
+ *   univariate sampling;
+ * - `group` (with `multivariate`): the space is decomposed into groups of parameters that always appear
+ *   together (conditional spaces, see search-space.ts) and each group is sampled jointly from the trials
+ *   that have it;
+ * - `constantLiar`: RUNNING trials join the bad group, so parallel workers avoid each other's points.
+ * The history is read once per trial, at ask() (`inferRelativeSearchSpace`), and kept for the trial's
+ * synchronous `sampleIndependent` calls, so a trial sees the study as it was when it started.
+ *
+ * Reproducibility: every random draw comes from a generator derived from (seed, trial number, parameter
+ * or group name), as in RandomSampler; a trial's values therefore depend only on the seed, its number
+ * and the history it saw. A seeded sequential study is reproducible, and so is a concurrent one whose
+ * trials see the same histories (a deterministic interleaving); with real-time races the histories, and
+ * so the values, may differ.
+ */
+import { contains, distributionsEqual, fromUnit, isSingle, toInternal, type Distribution } from '../../distributions/index.js';
+import { InvalidArgumentError } from '../../errors.js';
+import type { Storage } from '../../storage/base.js';
+import { TrialState, type FrozenTrial } from '../../study/types.js';
+import { boolean, integer, invalid, options, positiveNumber } from '../../validate.js';
+import type { Sampler, StudyView } from '../base.js';
+import type { Rng } from '../rng.js';
+import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-space.js';
+import { paramRng, resolveSeed } from '../seed.js';
+import { defaultGamma, defaultWeights, type GammaFunction, type WeightsFunction } from './defaults.js';
+import { buildHistory, type History } from './history.js';
+import { ParzenEstimator, type ParzenOptions } from './parzen.js';
+
+export interface TPESamplerOptions {
+  /** An integer >= 0; drawn at random when absent. */
+  readonly seed?: number;
+  /** Finished trials sampled at random before TPE takes over (default 10). */
+  readonly nStartupTrials?: number;
+  /** Candidates drawn from l(x) per suggestion (default 24). */
+  readonly nEICandidates?: number;
+  /** Sample the intersection search space jointly (default false). */
+  readonly multivariate?: boolean;
+  /** With `multivariate`: sample groups of parameters that appear together jointly (default false). */
+  readonly group?: boolean;
+  /** Count RUNNING trials as bad observations, for parallel workers (default false). */
+  readonly constantLiar?: boolean;
+  /** Add a broad prior component to every estimator (default true). */
+  readonly considerPrior?: boolean;
+  /** The prior component's weight, relative to an observation's (default 1). */
+  readonly priorWeight?: number;
+  /** Bound bandwidths below by range / min(100, 1 + components) (default true). */
+  readonly considerMagicClip?: boolean;
+  /** Let the range bounds narrow the extreme observations' bandwidths (default false). */
+  readonly considerEndpoints?: boolean;
+  /** Number of finished trials → size of the good group (default min(ceil(0.1 n), 25)). */
+  readonly gamma?: GammaFunction;
+  /** Number of observations → their weights, oldest first (default: Optuna's ramp, see defaults.ts). */
+  readonly weights?: WeightsFunction;
+  /** With `multivariate`: warn when a known parameter is sampled independently (default true). */
+  readonly warnIndependentSampling?: boolean;
+}
+
+const OPTION_NAMES = [
+  'seed', 'nStartupTrials', 'nEICandidates', 'multivariate', 'group', 'constantLiar', 'considerPrior', 'priorWeight',
+  'considerMagicClip', 'considerEndpoints', 'gamma', 'weights', 'warnIndependentSampling',
+];
+/** Tags separating TPE's draws from other samplers' with the same seed. */
+const TAG_INDEPENDENT = 4;
+const TAG_RELATIVE = 5;
+/** Histories kept for trials that were asked but never told (bounded; told trials are dropped at once). */
+const MAX_CACHED = 256;
+
+function optionalFunction<T>(name: string, v: unknown, fallback: T): T {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'function') throw invalid(name, 'a function', v);
+  return v as T;
+}
+
+export class TPESampler implements Sampler {
+  readonly seed: number;
+  readonly nStartupTrials: number;
+  readonly nEICandidates: number;
+  readonly multivariate: boolean;
+  readonly group: boolean;
+  readonly constantLiar: boolean;
+  readonly warnIndependentSampling: boolean;
+  readonly gamma: GammaFunction;
+  private readonly parzen: ParzenOptions;
+  /** storage → trial id → the history that trial saw at ask(); plus the latest per study. */
+  private readonly histories = new WeakMap<Storage, Map<number, History>>();
+  private readonly latest = new WeakMap<Storage, Map<number, History>>();
+  private readonly warned = new Set<string>();
+
+  constructor(opts?: TPESamplerOptions) {
+    const o = options<TPESamplerOptions>('TPESampler options', opts, OPTION_NAMES);
+    this.seed = resolveSeed(o.seed);
+    this.nStartupTrials = o.nStartupTrials === undefined ? 10 : integer('nStartupTrials', o.nStartupTrials, 0);
+    this.nEICandidates = o.nEICandidates === undefined ? 24 : integer('nEICandidates', o.nEICandidates, 1);
+    this.multivariate = o.multivariate === undefined ? false : boolean('multivariate', o.multivariate);
+    this.group = o.group === undefined ? false : boolean('group', o.group);
+    if (this.group && !this.multivariate) throw new InvalidArgumentError('`group: true` requires `multivariate: true`');
+    this.constantLiar = o.constantLiar === undefined ? false : boolean('constantLiar', o.constantLiar);
+    this.warnIndependentSampling = o.warnIndependentSampling === undefined ? true : boolean('warnIndependentSampling', o.warnIndependentSampling);
+    this.gamma = optionalFunction('gamma', o.gamma, defaultGamma);
+    this.parzen = Object.freeze({
+      considerPrior: o.considerPrior === undefined ? true : boolean('considerPrior', o.considerPrior),
+      priorWeight: o.priorWeight === undefined ? 1 : positiveNumber('priorWeight', o.priorWeight),
+      considerMagicClip: o.considerMagicClip === undefined ? true : boolean('considerMagicClip', o.considerMagicClip),
+      considerEndpoints: o.considerEndpoints === undefined ? false : boolean('considerEndpoints', o.considerEndpoints),
+      multivariate: this.multivariate,
+      weights: optionalFunction<WeightsFunction>('weights', o.weights, defaultWeights),
+    });
+  }
+
+  async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
+    const states = this.constantLiar ? [TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING] : [TrialState.COMPLETE, TrialState.PRUNED];
+    const h = buildHistory(await study.getTrials({ states }), study.directions, trial.trialId, this.gamma);
+    this.remember(study, trial, h);
+    if (!this.multivariate) return {};
+    const space: Record<string, Distribution> = {};
+    if (this.group) {
+      h.groups = [];
+      for (const g of groupDecomposedSearchSpace(h.trials, { includePruned: true })) {
+        const kept = withoutSingles(g);
+        if (Object.keys(kept).length === 0) continue;
+        h.groups.push(kept);
+        Object.assign(space, kept);
+      }
+      return space;
+    }
+    return withoutSingles(intersectionSearchSpace(h.trials, { includePruned: true }));
+  }
+
+  async sampleRelative(study: StudyView, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Promise<Record<string, number>> {
+    const h = this.historyOf(study, trial);
+    if (h === null || h.nFinished < this.nStartupTrials) return {};
+    const groups = this.group && h.groups !== null ? h.groups : [searchSpace];
+    const out: Record<string, number> = {};
+    for (const g of groups) {
+      const names = Object.keys(g).filter((name) => searchSpace[name] !== undefined).sort();
+      if (names.length === 0) continue;
+      const dists = names.map((name) => searchSpace[name]!);
+      const rng = paramRng(this.seed, TAG_RELATIVE, trial.number, names.join('\u0000'));
+      const x = this.sampleJoint(h, names, dists, rng);
+      names.forEach((name, j) => (out[name] = x[j]!));
+    }
+    return out;
+  }
+
+  sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): number {
+    const rng = paramRng(this.seed, TAG_INDEPENDENT, trial.number, name);
+    const h = this.historyOf(study, trial);
+    if (h === null || h.nFinished < this.nStartupTrials) return fromUnit(distribution, rng.random());
+    if (this.multivariate && this.warnIndependentSampling && h.nFinished >= Math.max(this.nStartupTrials, 1)) this.warnIndependent(h, trial, name);
+    return this.sampleJoint(h, [name], [distribution], rng)[0]!;
+  }
+
+  async afterTrial(study: StudyView, trial: FrozenTrial): Promise<void> {
+    this.histories.get(study.storage)?.delete(trial.trialId);
+  }
+
+  /**
+   * One TPE step over `names`: the trials having all of them (with legal values) are split into good
+   * and bad observations, an estimator is fitted to each, and the best of the candidates drawn from the
+   * good one (by log l − log g) is returned as internal values.
+   */
+  private sampleJoint(h: History, names: readonly string[], dists: readonly Distribution[], rng: Rng): Float64Array {
+    const d = names.length;
+    const n = h.trials.length;
+    const good = new Float64Array(n * d);
+    const bad = new Float64Array(n * d);
+    let nGood = 0;
+    let nBad = 0;
+    const row = new Float64Array(d);
+    const equalTo = dists.map((dist) => new Set<Distribution>([dist]));
+    trials: for (let i = 0; i < n; i++) {
+      const t = h.trials[i]!;
+      for (let j = 0; j < d; j++) {
+        const v = valueOf(t, names[j]!, dists[j]!, equalTo[j]!);
+        if (Number.isNaN(v)) continue trials;
+        row[j] = v;
+      }
+      if (h.below[i] === 1) good.set(row, d * nGood++);
+      else bad.set(row, d * nBad++);
+    }
+    const l = new ParzenEstimator(dists, good, nGood, this.parzen);
+    const g = new ParzenEstimator(dists, bad, nBad, this.parzen);
+    const m = this.nEICandidates;
+    const cand = new Float64Array(m * d);
+    l.sample(rng, m, cand);
+    const logL = new Float64Array(m);
+    const logG = new Float64Array(m);
+    l.logPdf(cand, m, logL);
+    g.logPdf(cand, m, logG);
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let i = 0; i < m; i++) {
+      const s = logL[i]! - logG[i]!;
+      if (s > bestScore) [best, bestScore] = [i, s];
+    }
+    return cand.subarray(best * d, best * d + d);
+  }
+
+  private remember(study: StudyView, trial: FrozenTrial, h: History): void {
+    let byTrial = this.histories.get(study.storage);
+    if (byTrial === undefined) this.histories.set(study.storage, (byTrial = new Map()));
+    byTrial.set(trial.trialId, h);
+    if (byTrial.size > MAX_CACHED) byTrial.delete(byTrial.keys().next().value!);
+    let byStudy = this.latest.get(study.storage);
+    if (byStudy === undefined) this.latest.set(study.storage, (byStudy = new Map()));
+    byStudy.set(study.studyId, h);
+  }
+
+  /** The history read for this trial at ask(); failing that (never asked here), the study's latest. */
+  private historyOf(study: StudyView, trial: FrozenTrial): History | null {
+    return this.histories.get(study.storage)?.get(trial.trialId) ?? this.latest.get(study.storage)?.get(study.studyId) ?? null;
+  }
+
+  private warnIndependent(h: History, trial: FrozenTrial, name: string): void {
+    if (this.warned.has(name) || !h.trials.some((t) => name in t.distributions)) return;
+    this.warned.add(name);
+    process.emitWarning(
+      `TPESampler: parameter ${JSON.stringify(name)} (trial ${trial.number}) is sampled independently, not by the ` +
+        'multivariate model (it is outside the joint search space: conditional, or its distribution changed); ' +
+        'pass `warnIndependentSampling: false` if this is intended. Warned once per parameter.',
+      { code: 'TUNABLE_TPE_INDEPENDENT' },
+    );
+  }
+}
+
+function withoutSingles(space: Record<string, Distribution>): Record<string, Distribution> {
+  const out: Record<string, Distribution> = {};
+  for (const [name, d] of Object.entries(space)) if (!isSingle(d)) out[name] = d;
+  return out;
+}
+
+/**
+ * The internal value of `name` in trial `t` as a value of `dist`, or NaN when the trial lacks it. A
+ * value stored under another distribution (the space changed) still counts when it is legal in `dist`
+ * (categoricals: matched by choice). `equal` memoises distribution objects known equal to `dist`.
+ */
+function valueOf(t: FrozenTrial, name: string, dist: Distribution, equal: Set<Distribution>): number {
+  const td = t.distributions[name];
+  if (td === undefined) return NaN;
+  if (equal.has(td) || (distributionsEqual(td, dist) && equal.add(td))) return t.internalParams[name] ?? NaN;
+  const ext = t.params[name];
+  return contains(dist, ext) ? toInternal(dist, ext) : NaN;
+}
