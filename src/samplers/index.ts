@@ -5,3 +5,4 @@ export { GridSampler, type GridSamplerOptions, type GridSearchSpace, type GridVa
 export { QMCSampler, type QMCSamplerOptions, type QMCType } from './qmc.js';
 export { TPESampler, type TPESamplerOptions, type GammaFunction, type WeightsFunction } from './tpe/index.js';
 export { CmaEsSampler, type CmaEsSamplerOptions } from './cmaes/index.js';
+export { RegularizedEvolutionSampler, type RegularizedEvolutionSamplerOptions } from './evolution/index.js';
