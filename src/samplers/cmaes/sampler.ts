@@ -31,7 +31,8 @@ import { paramRng } from '../seed.js';
 import { applyMargin, defaultMargin, encodeCoord, type DiscreteDim } from './margin.js';
 import { resolveOptions, x0Error, type CmaEsSamplerOptions, type ResolvedOptions } from './options.js';
 import { defaultPopsize, newRun, sampleFromRun, stopReason, tell, type CmaRun } from './solver.js';
-import { intersectionSearchSpace, isDiscrete, numericPart, spaceKey, type NumericDistribution } from './space.js';
+import { intersectionSearchSpace } from '../search-space.js';
+import { isDiscrete, numericPart, spaceKey, type NumericDistribution } from './space.js';
 import { GENERATION_ATTR, X_ATTR, latestFull, publish, type FullState } from './state.js';
 
 /** Tag separating this sampler's draws from other samplers' with the same seed. */
@@ -83,7 +84,7 @@ export class CmaEsSampler implements Sampler {
       );
     }
     const trials = await study.getTrials({ states: this.usableStates() });
-    const space = numericPart(intersectionSearchSpace(trials));
+    const space = numericPart(intersectionSearchSpace(trials, { includePruned: this.o.considerPrunedTrials }));
     if (Object.keys(space).length > 0) this.pending.set(study.storage, trial.trialId, trials);
     return space;
   }
