@@ -5,7 +5,7 @@
  * run can be inspected (`tunable trials --storage ...`) or resumed (`--study NAME`). At the end the best
  * parameters are retrained from scratch and evaluated once on the held-out test split.
  *
- * Run: npm run example:digits [-- --trials 150 --timeout 540 --epochs 27 --seed 0 --storage sqlite:FILE --study NAME]
+ * Run: npm run example:digits [-- --trials 250 --timeout 540 --epochs 27 --seed 0 --storage sqlite:FILE --study NAME]
  * About 10 minutes at the defaults on a 2-core CPU with the wasm backend (the timeout bounds it).
  *
  * In a project of your own the imports are `from 'tunable'` and `from 'tunable/tfjs'`.
@@ -19,7 +19,7 @@ import { EPOCHS, loadDigits, SPACE } from './task.js';
 
 const { values: flags } = parseArgs({
   options: {
-    trials: { type: 'string', default: '150' },
+    trials: { type: 'string', default: '250' },
     timeout: { type: 'string', default: '540' },
     epochs: { type: 'string', default: String(EPOCHS) },
     seed: { type: 'string', default: '0' },
