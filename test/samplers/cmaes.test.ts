@@ -307,6 +307,34 @@ describe('CmaEsSampler: options and edge cases', () => {
     expect(Math.abs(run1d.mean[0]! - 0.5)).toBeLessThan(0.02); // x = 0 sits at the centre of [-5, 5]
   });
 
+  it('tells an enqueued trial at the point it was evaluated, not at its CMA proposal', async () => {
+    const sampler = new CmaEsSampler({ seed: 6 });
+    const study = await createStudy({ sampler });
+    const obj = floats(2, -5, 5, sphere);
+    await study.optimize(obj, { nTrials: 3 });
+    await study.enqueueTrial({ x0: 4, x1: -4 });
+    await study.optimize(obj, { nTrials: 20 });
+    const fixed = study.trials[3]!;
+    expect(fixed.params).toEqual({ x0: 4, x1: -4 });
+    const proposal = fixed.systemAttrs[X_ATTR] as number[];
+    expect(proposal).toHaveLength(2);
+    const st = (await states(study)).find((s) => s.gen === fixed.systemAttrs[GENERATION_ATTR])!;
+    const told = (sampler as unknown as { toldVector(...a: unknown[]): number[] }).toldVector(
+      { ...latestFull(await study.storage.getStudySystemAttrs(study.studyId))!.run, A: [1, 1] },
+      fixed,
+      st.names,
+      st.names.map((n) => fixed.distributions[n]),
+    );
+    expect(told).toEqual([0.9, 0.1]);
+    const plain = study.trials[4]!;
+    expect((sampler as unknown as { toldVector(...a: unknown[]): number[] }).toldVector(
+      latestFull(await study.storage.getStudySystemAttrs(study.studyId))!.run,
+      plain,
+      st.names,
+      st.names.map((n) => plain.distributions[n]),
+    )).toEqual(plain.systemAttrs[X_ATTR]);
+  });
+
   it('uses PRUNED trials with considerPrunedTrials', async () => {
     const count = async (considerPrunedTrials: boolean): Promise<number> => {
       const study = await createStudy({ sampler: new CmaEsSampler({ seed: 0, considerPrunedTrials }) });
