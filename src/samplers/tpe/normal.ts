@@ -28,9 +28,8 @@ const SQRT1_2 = Math.SQRT1_2;
 /** log √(2π), the normaliser of the standard normal density. */
 export const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** log erfc(z) for z >= 0 (Clenshaw summation of the Chebyshev series). */
-function logErfcPos(z: number): number {
-  const t = 2 / (2 + z);
+/** P(t) at t = 2/(2 + z), z >= 0 (Clenshaw summation of the Chebyshev series in y = 2t − 1). */
+function chebP(t: number): number {
   const y = 2 * t - 1;
   const y2 = 2 * y;
   let b1 = 0;
@@ -40,17 +39,29 @@ function logErfcPos(z: number): number {
     b2 = b1;
     b1 = b0;
   }
-  return Math.log(t) - z * z + (y * b1 - b2 + CHEB[0]!);
+  return y * b1 - b2 + CHEB[0]!;
+}
+
+/** log erfc(z) for z >= 0. */
+function logErfcPos(z: number): number {
+  const t = 2 / (2 + z);
+  return Math.log(t) - z * z + chebP(t);
+}
+
+/** erfc(z) for z >= 0 (no logarithm: ndtr is on the estimators' hot path). */
+function erfcPos(z: number): number {
+  const t = 2 / (2 + z);
+  return t * Math.exp(-z * z + chebP(t));
 }
 
 export function logErfc(z: number): number {
   if (z >= 0) return logErfcPos(z);
   // erfc(z) = 2 − erfc(−z) lies in (1, 2]: no precision to lose.
-  return Math.log(2 - Math.exp(logErfcPos(-z)));
+  return Math.log(2 - erfcPos(-z));
 }
 
 export function erfc(z: number): number {
-  return z >= 0 ? Math.exp(logErfcPos(z)) : 2 - Math.exp(logErfcPos(-z));
+  return z >= 0 ? erfcPos(z) : 2 - erfcPos(-z);
 }
 
 /** Φ(x), accurate to relative precision in the left tail (where it is small). */
