@@ -288,6 +288,7 @@ describe('TPESampler multivariate, group and constant liar', () => {
     const s = study.sampler as TPESampler;
     const view = await makeView(study.storage, study.studyName);
     expect(s.sampleIndependent(view, fakeTrial(77), 'c', categoricalDistribution(['only']))).toBe(0);
+    expect(s.sampleIndependent(view, fakeTrial(77), 'f', floatDistribution(2, 2))).toBe(2);
     const v = s.sampleIndependent(view, fakeTrial(77), 'x', floatDistribution(0, 1));
     expect(v).toBeGreaterThanOrEqual(0);
     expect(v).toBeLessThanOrEqual(1);

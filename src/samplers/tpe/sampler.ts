@@ -152,6 +152,8 @@ export class TPESampler implements Sampler {
   }
 
   sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): number {
+    // The study answers single-valued parameters itself; a direct call gets the value, not a zero-width estimator.
+    if (isSingle(distribution)) return distribution.type === 'categorical' ? 0 : distribution.low;
     const rng = paramRng(this.seed, TAG_INDEPENDENT, trial.number, name);
     const h = this.historyOf(study, trial);
     if (h === null || h.nFinished < this.nStartupTrials) return fromUnit(distribution, rng.random());
