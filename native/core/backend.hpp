@@ -55,6 +55,8 @@ class Backend {
 
   // Deep copy (data and factorisation), e.g. to add fantasies for pending points.
   virtual std::unique_ptr<Backend> clone() const = 0;
+  // A backend of the same kind and settings, without data (e.g. for a subset of the data).
+  virtual std::unique_ptr<Backend> empty() const = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

@@ -16,6 +16,9 @@ namespace tunable {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Above this n the random starts are optimised on a random subset of the data first.
+constexpr int kSubsetAbove = 300;
+constexpr int kSubsetMin = 128, kSubsetMax = 500;
 
 std::string fmt(double v) {
   std::ostringstream o;
@@ -153,51 +156,87 @@ FitResult GPModel::fit(const FitOptions& opt) {
   FitResult res;
   res.starts = S;
   int evals = 0;
-  // MAP objective, minimised: -(lml + log prior), batched over starts.
-  std::vector<double> lml_buf, grad_buf;
-  auto objective = [&](int k, const double* T, double* f, double* G) {
-    lml_buf.resize(k);
-    backend_->log_marginal_likelihood(k, T, lml_buf.data(), G, nullptr);
-    evals += k;
-    for (int s = 0; s < k; ++s) {
-      double* g = G ? G + static_cast<size_t>(s) * p : nullptr;
-      const double lp = log_prior(pr, d_, T + static_cast<size_t>(s) * p, g);
-      f[s] = std::isfinite(lml_buf[s]) ? -(lml_buf[s] + lp) : kInf;
-      if (g)
-        for (int i = 0; i < p; ++i) g[i] = -g[i];
-    }
+  // MAP objective, minimised: -(lml + log prior), batched over starts, on a given backend.
+  std::vector<double> lml_buf;
+  auto objective_on = [&](Backend& be) {
+    return [&, bep = &be](int k, const double* T, double* f, double* G) {
+      lml_buf.resize(k);
+      bep->log_marginal_likelihood(k, T, lml_buf.data(), G, nullptr);
+      if (bep == backend_.get()) evals += k;
+      for (int s = 0; s < k; ++s) {
+        double* g = G ? G + static_cast<size_t>(s) * p : nullptr;
+        const double lp = log_prior(pr, d_, T + static_cast<size_t>(s) * p, g);
+        f[s] = std::isfinite(lml_buf[s]) ? -(lml_buf[s] + lp) : kInf;
+        if (g)
+          for (int i = 0; i < p; ++i) g[i] = -g[i];
+      }
+    };
   };
-  // Screening: one value-only batched evaluation, then optimise the most promising starts.
-  int keep = opt.keep > 0 ? opt.keep : (n_ <= 100 ? S : n_ <= 300 ? 3 : n_ <= 1000 ? 2 : 1);
-  keep = std::min(keep, S);
-  std::vector<int> chosen(S);
-  std::iota(chosen.begin(), chosen.end(), 0);
-  if (keep < S) {
-    std::vector<double> f0(S);
-    objective(S, X0.data(), f0.data(), nullptr);
-    ++res.batched_calls;
-    std::vector<int> order(S - (has_warm ? 1 : 0));
-    std::iota(order.begin(), order.end(), has_warm ? 1 : 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return f0[a] < f0[b]; });
-    chosen.clear();
-    if (has_warm) chosen.push_back(0);
-    for (int idx : order)
-      if (static_cast<int>(chosen.size()) < keep) chosen.push_back(idx);
-  }
-  const int K = static_cast<int>(chosen.size());
-  std::vector<double> XK(static_cast<size_t>(K) * p), LO(static_cast<size_t>(K) * p), HI(static_cast<size_t>(K) * p);
-  for (int k = 0; k < K; ++k) {
-    std::copy(X0.begin() + static_cast<size_t>(chosen[k]) * p, X0.begin() + static_cast<size_t>(chosen[k] + 1) * p,
-              XK.begin() + static_cast<size_t>(k) * p);
-    std::copy(lo.begin(), lo.end(), LO.begin() + static_cast<size_t>(k) * p);
-    std::copy(hi.begin(), hi.end(), HI.begin() + static_cast<size_t>(k) * p);
-  }
+  auto replicate = [&](const std::vector<double>& v, int K) {
+    std::vector<double> out(static_cast<size_t>(K) * p);
+    for (int k = 0; k < K; ++k) std::copy(v.begin(), v.end(), out.begin() + static_cast<size_t>(k) * p);
+    return out;
+  };
+  // Cost-aware schedule (native/README.md): every start is optimised where evaluations are cheap;
+  // for larger n the starts are optimised on a random subset of the data and only the best of
+  // them and the warm start are carried to the full data, which gets a few polishing iterations.
   LbfgsbOptions lopt;
-  lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations : (n_ <= 300 ? 150 : n_ <= 1000 ? 50 : 20);
-  lopt.pgtol = 1e-5;
+  lopt.pgtol = 1e-3;
   lopt.ftol = 1e-9;
+  lopt.fatol = 1e-4;
+  std::vector<double> cand;  // (K, p) starts of the full-data optimisation
+  if (n_ > kSubsetAbove && S > 1) {
+    const int m = std::min(n_, std::max(kSubsetMin, std::min(kSubsetMax, n_ / 4)));
+    std::vector<int> idx(n_);
+    std::iota(idx.begin(), idx.end(), 0);
+    for (int i = 0; i < m; ++i) std::swap(idx[i], idx[i + static_cast<int>(rng.next() % (n_ - i))]);
+    std::vector<double> Xs(static_cast<size_t>(m) * d_), ys(m);
+    for (int i = 0; i < m; ++i) {
+      std::copy(X_.begin() + static_cast<size_t>(idx[i]) * d_, X_.begin() + static_cast<size_t>(idx[i] + 1) * d_,
+                Xs.begin() + static_cast<size_t>(i) * d_);
+      ys[i] = y_[idx[i]];
+    }
+    std::unique_ptr<Backend> sub = backend_->empty();
+    sub->set_data(spec_, m, Xs.data(), ys.data());
+    LbfgsbOptions sopt = lopt;
+    sopt.max_iterations = 30;
+    const std::vector<double> LO = replicate(lo, S), HI = replicate(hi, S);
+    int calls = 0;
+    std::vector<LbfgsbResult> sr = minimize_batched(objective_on(*sub), S, p, X0.data(), LO.data(), HI.data(), sopt, &calls);
+    res.batched_calls += calls;
+    int sb = -1;
+    for (int s = 0; s < S; ++s)
+      if (std::isfinite(sr[s].f) && (sb < 0 || sr[s].f < sr[sb].f)) sb = s;
+    if (has_warm) cand.insert(cand.end(), X0.begin(), X0.begin() + p);
+    if (sb >= 0) cand.insert(cand.end(), sr[sb].x.begin(), sr[sb].x.end());
+    if (cand.empty()) cand.insert(cand.end(), X0.begin(), X0.begin() + p);
+  } else {
+    cand = X0;
+  }
+  int K = static_cast<int>(cand.size()) / p;
+  int keep = opt.keep > 0 ? opt.keep : (n_ <= 150 ? 3 : n_ <= kSubsetAbove ? 2 : 1);
+  if (K > keep) {
+    // Screening: one value-only batched evaluation; keep the warm start and the best others.
+    std::vector<double> f0(K);
+    objective_on(*backend_)(K, cand.data(), f0.data(), nullptr);
+    ++res.batched_calls;
+    std::vector<int> order(K - (has_warm ? 1 : 0));
+    std::iota(order.begin(), order.end(), has_warm ? 1 : 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a2, int b2) { return f0[a2] < f0[b2]; });
+    std::vector<int> chosen;
+    if (has_warm && (keep > 1 || !(f0[order[0]] < f0[0]))) chosen.push_back(0);
+    for (int i : order)
+      if (static_cast<int>(chosen.size()) < keep) chosen.push_back(i);
+    std::vector<double> next;
+    for (int c : chosen) next.insert(next.end(), cand.begin() + static_cast<size_t>(c) * p, cand.begin() + static_cast<size_t>(c + 1) * p);
+    cand.swap(next);
+    K = static_cast<int>(chosen.size());
+  }
+  lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations
+                                               : (n_ <= 300 ? 60 : n_ <= 600 ? 25 : n_ <= 1200 ? 8 : 3);
+  const std::vector<double> LO = replicate(lo, K), HI = replicate(hi, K);
   int calls = 0;
-  std::vector<LbfgsbResult> results = minimize_batched(objective, K, p, XK.data(), LO.data(), HI.data(), lopt, &calls);
+  std::vector<LbfgsbResult> results = minimize_batched(objective_on(*backend_), K, p, cand.data(), LO.data(), HI.data(), lopt, &calls);
   res.batched_calls += calls;
   res.optimized = K;
   int best = -1;

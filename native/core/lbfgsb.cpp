@@ -187,7 +187,7 @@ std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts,
         st.g = st.gt;
         ++st.iter;
         st.in_search = false;
-        if (fold - st.f <= opt.ftol * std::max({std::fabs(fold), std::fabs(st.f), 1.0})) {
+        if (fold - st.f <= std::max(opt.ftol * std::max({std::fabs(fold), std::fabs(st.f), 1.0}), opt.fatol)) {
           st.status = LbfgsbStatus::Converged;
         }
         continue;

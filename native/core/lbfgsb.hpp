@@ -20,6 +20,7 @@ struct LbfgsbOptions {
   int max_line_search = 20;
   double pgtol = 1e-6;   // stop when max |P(x - g) - x| < pgtol
   double ftol = 1e-10;   // stop when (f_old - f_new) <= ftol · max(|f_old|, |f_new|, 1)
+  double fatol = 0.0;    // ... or when (f_old - f_new) <= fatol (absolute)
 };
 
 enum class LbfgsbStatus : int { Running = 0, Converged = 1, MaxIterations = 2, LineSearchFailed = 3, NonFinite = 4 };

@@ -113,8 +113,9 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   // 3. Batched L-BFGS-B on -acquisition.
   LbfgsbOptions lopt;
   lopt.max_iterations = opt.max_iterations;
-  lopt.pgtol = 1e-8;
-  lopt.ftol = 1e-12;
+  lopt.pgtol = 1e-6;
+  lopt.ftol = 1e-10;
+  lopt.fatol = 1e-7;
   auto neg = [&](int m, const double* X, double* f, double* G) {
     evaluate(m, X, f, G);
     for (int a = 0; a < m; ++a) {

@@ -24,6 +24,11 @@ class CpuBackend final : public Backend {
   void posterior_covariance(int m, const double* Xc, double* cov) override;
   bool append_observation(const double* x, double y) override;
   std::unique_ptr<Backend> clone() const override { return std::make_unique<CpuBackend>(*this); }
+  std::unique_ptr<Backend> empty() const override {
+    auto b = std::make_unique<CpuBackend>();
+    b->set_threads(threads_);
+    return b;
+  }
 
  private:
   struct Hyper {

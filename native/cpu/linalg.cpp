@@ -60,26 +60,38 @@ void inverse_from_cholesky(const Mat& L, Mat& Kinv, int threads) {
   Mat& Z = Kinv;
   Z.resize(n, n);
   const Eigen::Index nb = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic, 1) if (threads > 1)
+  const int T = threads > 1 && nb > 1 ? threads : 1;
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1) if (T > 1)
   for (Eigen::Index jb = 0; jb < nb; ++jb) {
     const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), r = n - j - b;
-    Mat Zjj = Mat::Identity(b, b);
+    auto Zjj = Z.block(j, j, b, b);
+    Zjj.setIdentity();
     L.block(j, j, b, b).triangularView<Eigen::Lower>().solveInPlace(Zjj);
-    Z.block(j, j, b, b) = Zjj;
+    Zjj.triangularView<Eigen::StrictlyUpper>().setZero();
     if (r > 0) {
-      Mat T = L.block(j + b, j, r, b) * Zjj;
-      L.block(j + b, j + b, r, r).triangularView<Eigen::Lower>().solveInPlace(T);
-      Z.block(j + b, j, r, b) = -T;
+      auto T21 = Z.block(j + b, j, r, b);
+      T21.noalias() = L.block(j + b, j, r, b) * Zjj.triangularView<Eigen::Lower>();
+      L.block(j + b, j + b, r, r).triangularView<Eigen::Lower>().solveInPlace(T21);
+      T21 = -T21;
     }
   }
-  // Kinv[j:, J] = Z[j:, j:]ᵀ Z[j:, J] (lower part), in increasing J so Z's later columns stay intact.
-  // Each block writes only its own columns and reads columns >= its own, so blocks are independent
-  // once results go to a separate buffer; we compute into temporaries and then store.
+  // Kinv[j:, J] = Z[j:, j:]ᵀ Z[j:, J] (lower part). In increasing J, in place: block J writes only
+  // its own columns, and later blocks read only columns to their right.
+  if (T == 1) {
+    Mat tmp;
+    for (Eigen::Index jb = 0; jb < nb; ++jb) {
+      const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), m = n - j;
+      tmp.noalias() = Z.block(j, j, m, m).triangularView<Eigen::Lower>().transpose() * Z.block(j, j, m, b);
+      Kinv.block(j, j, m, b) = tmp;
+    }
+    return;
+  }
+  // In parallel a block could read columns another block is overwriting: results go to buffers.
   std::vector<Mat> out(nb);
-#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic, 1) if (threads > 1)
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
   for (Eigen::Index jb = 0; jb < nb; ++jb) {
     const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), m = n - j;
-    out[jb] = Z.block(j, j, m, m).triangularView<Eigen::Lower>().transpose() * Z.block(j, j, m, b);
+    out[jb].noalias() = Z.block(j, j, m, m).triangularView<Eigen::Lower>().transpose() * Z.block(j, j, m, b);
   }
   for (Eigen::Index jb = 0; jb < nb; ++jb) {
     const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), m = n - j;
