@@ -11,7 +11,7 @@
  * E/3 epochs. The best parameters of each run are retrained once and scored on the test split, to show
  * whether a validation gain is real (the best of many noisy runs is optimistic for either run).
  *
- * Run: npm run bench:hyperband [-- --seeds 0,1,2 --trials 30 --epochs 27 --no-retrain]
+ * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --no-retrain]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { EPOCHS, loadDigits, SPACE, type Digits } from '../../examples/digits/ta
 
 const { values: flags } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '0,1,2' },
+    seeds: { type: 'string', default: '0,1,2,3,4' },
     trials: { type: 'string', default: '30' },
     epochs: { type: 'string', default: String(EPOCHS) },
     'no-retrain': { type: 'boolean', default: false },
@@ -119,6 +119,7 @@ console.log(`backend: ${backend.description}; seeds ${seeds.join(', ')}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tunable-bench-hb-'));
 const summary: string[] = [];
+const ratios: (number | null)[] = [];
 try {
   for (const seed of seeds) {
     const data = loadDigits(seed);
@@ -146,6 +147,7 @@ try {
         `| ${pct(bestWithin(hb.curve, third))} | ${pct(hb.best)} | ${plain.test === undefined ? '–' : pct(plain.test)} | ${hb.test === undefined ? '–' : pct(hb.test)} ` +
         `| ${plain.seconds.toFixed(0)} s / ${hb.seconds.toFixed(0)} s | ${reach !== null && reach <= third ? '✓' : '✗'} |`;
       summary.push(line);
+      ratios.push(reach === null ? null : reach / plain.epochs);
       console.log(`\nbest without pruning: trial #${plain.bestTrial.number} ${JSON.stringify(plain.bestTrial.params)}`);
       console.log(`best with Hyperband:  trial #${hb.bestTrial.number} ${JSON.stringify(hb.bestTrial.params)}\n`);
     } finally {
@@ -161,3 +163,9 @@ console.log(
 );
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|');
 for (const l of summary) console.log(l);
+const met = ratios.filter((r) => r !== null && r <= 1 / 3).length;
+const reached = ratios.filter((r): r is number => r !== null).sort((a, b) => a - b);
+console.log(
+  `\ngoal (target reached within E/3) met for ${met} of ${ratios.length} seeds; target reached at all (within E) for ${reached.length}` +
+    (reached.length > 0 ? `, at ${reached.map((r) => `${(100 * r).toFixed(0)} %`).join(', ')} of E` : ''),
+);

@@ -81,7 +81,7 @@ export interface BuildMlpOptions {
   nClasses: number;
   /** The search space when building from a trial. */
   space?: MlpSpace;
-  /** Seeds the weight initialisers and dropout masks (fit()'s shuffling stays unseeded in tfjs). */
+  /** Seeds the weight initialisers. Dropout masks and fit()'s shuffling stay random (tfjs cannot seed them usefully). */
   seed?: number;
 }
 
@@ -106,7 +106,9 @@ export function buildMlp(source: Trial | MlpParams, opts: BuildMlpOptions): { mo
         kernelInitializer: init(i),
       }),
     );
-    if (params.dropout > 0) model.add(tf.layers.dropout({ rate: params.dropout, ...(seed === undefined ? {} : { seed: seed + 1000 + i }) }));
+    // Never seeded: tfjs re-creates a seeded generator on every call, so a seeded dropout layer draws
+    // the same mask for every batch and trains one fixed thinned network.
+    if (params.dropout > 0) model.add(tf.layers.dropout({ rate: params.dropout }));
   }
   model.add(
     tf.layers.dense({ ...(params.layers === 0 ? { inputShape: [inputDim] } : {}), units: nClasses, activation: 'softmax', kernelInitializer: init(params.layers) }),

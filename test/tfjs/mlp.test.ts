@@ -162,6 +162,14 @@ describe('MLP helpers', () => {
     expect(() => suggestMlpParams(trial, { unit: [1, 2] } as never)).toThrow(/unit/);
   });
 
+  it('draws a fresh dropout mask for every batch, also with a seed', () => {
+    const { model } = buildMlp({ ...SMALL, layers: 1, dropout: 0.5 }, { inputDim: 64, nClasses: 10, seed: 4 });
+    const drop = model.layers.find((l) => l.getClassName() === 'Dropout')!;
+    const masks = tf.tidy(() => [0, 1, 2].map(() => Array.from((drop.apply(tf.ones([4, 16]), { training: true }) as typeof data.train.x).dataSync()).join()));
+    expect(new Set(masks).size).toBe(3);
+    disposeModel(model);
+  });
+
   it('trains, evaluates on the test split and frees every tensor it made', async () => {
     const before = tf.memory().numTensors;
     const { model, params } = buildMlp(SMALL, { inputDim: 64, nClasses: 10, seed: 3 });
