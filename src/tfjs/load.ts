@@ -74,6 +74,7 @@ let cached: Promise<LoadedTf> | null = null;
 /**
  * Loads TensorFlow.js and activates the first backend that initialises (see the module comment).
  * Without options the result is cached: tfjs has one global engine, so one process has one backend.
+ * A call with options switches that engine's backend too (the last call wins; `tf.getBackend()` tells).
  * Throws BackendUnavailableError, listing every attempt, when none works.
  */
 export function loadTf(opts?: LoadTfOptions): Promise<LoadedTf> {
