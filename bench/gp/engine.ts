@@ -304,6 +304,14 @@ async function scenarioChol(): Promise<void> {
 
 // ---------------------------------------------------------------- main
 const started = new Date();
+// What is measured: the addon as loaded now (recorded before the scenarios, since others may rebuild meanwhile).
+const git = (args: string[]): string => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
+const head = git(['rev-parse', '--short', 'HEAD']);
+const dirty = git(['status', '--porcelain', '--', 'native', 'src/engine', 'src/native']) !== '';
+const addonFile = [path.join(root, 'build', 'cmake', 'Release', 'tunable.node'), path.join(root, 'build', 'Release', 'tunable.node')].find(existsSync);
+const buildSys = (engine['buildSystem'] as (() => string | null) | undefined)?.() ?? '?';
+const engineNote = `engine at commit ${head}${dirty ? ' (with uncommitted changes in native/ or src/engine/)' : ''}, ${buildSys} build` +
+  (addonFile ? ` of ${statSync(addonFile).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
 const load0 = os.loadavg()[0] as number;
 const info = peer('info');
 log(`engine backends: ${engine.backends().join(', ')}; using ${backend}${threads ? `, threads ${threads}` : ''}`);
@@ -314,13 +322,6 @@ if (only.has('chol')) await scenarioChol();
 
 const cmd = `npm run bench:gp${argv.length ? ' -- ' + argv.join(' ') : ''}`;
 const cpu = os.cpus();
-const git = (args: string[]): string => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
-const head = git(['rev-parse', '--short', 'HEAD']);
-const dirty = git(['status', '--porcelain', '--', 'native', 'src/engine', 'src/native']) !== '';
-const addonFile = [path.join(root, 'build', 'cmake', 'Release', 'tunable.node'), path.join(root, 'build', 'Release', 'tunable.node')].find(existsSync);
-const buildSys = (engine['buildSystem'] as (() => string | null) | undefined)?.() ?? '?';
-const engineNote = `engine at commit ${head}${dirty ? ' (with uncommitted changes in native/ or src/engine/)' : ''}, ${buildSys} build` +
-  (addonFile ? ` of ${statSync(addonFile).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
 const blas = info && Array.isArray(info.blas) ? (info.blas as any[]).map((b) => `${b.internal_api} ${b.version ?? ''} (${b.num_threads} threads${b.architecture ? ', ' + b.architecture : ''})`).join(', ') : 'n/a';
 const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; ` +
   `Node ${process.version}; ${engineNote}; engine backend ${backend}${threads ? ` threads=${threads}` : ' (default threads)'}` +
