@@ -18,7 +18,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Above this n the random starts are optimised on a random subset of the data first.
 constexpr int kSubsetAbove = 300;
-constexpr int kSubsetMin = 128, kSubsetMax = 500;
+constexpr int kSubsetMin = 128, kSubsetMax = 200;
 
 std::string fmt(double v) {
   std::ostringstream o;
@@ -199,7 +199,7 @@ FitResult GPModel::fit(const FitOptions& opt) {
     std::unique_ptr<Backend> sub = backend_->empty();
     sub->set_data(spec_, m, Xs.data(), ys.data());
     LbfgsbOptions sopt = lopt;
-    sopt.max_iterations = 30;
+    sopt.max_iterations = 25;
     const std::vector<double> LO = replicate(lo, S), HI = replicate(hi, S);
     int calls = 0;
     std::vector<LbfgsbResult> sr = minimize_batched(objective_on(*sub), S, p, X0.data(), LO.data(), HI.data(), sopt, &calls);
@@ -232,8 +232,13 @@ FitResult GPModel::fit(const FitOptions& opt) {
     cand.swap(next);
     K = static_cast<int>(chosen.size());
   }
+  // Iterations on the full data: fewer when only the warm start is polished (it is usually close).
+  const bool warm_only = has_warm && K == 1 && std::equal(cand.begin(), cand.begin() + p, X0.begin());
   lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations
-                                               : (n_ <= 300 ? 60 : n_ <= 600 ? 25 : n_ <= 1200 ? 8 : 3);
+                        : n_ <= 300            ? 60
+                        : n_ <= 600            ? 25
+                        : n_ <= 1200           ? (warm_only ? 8 : 15)
+                                               : (warm_only ? 3 : 10);
   const std::vector<double> LO = replicate(lo, K), HI = replicate(hi, K);
   int calls = 0;
   std::vector<LbfgsbResult> results = minimize_batched(objective_on(*backend_), K, p, cand.data(), LO.data(), HI.data(), lopt, &calls);

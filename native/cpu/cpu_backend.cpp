@@ -114,6 +114,11 @@ double CpuBackend::eval_one(const double* theta, double* grad, double* jitter_ou
   const Hyper h = unpack(theta);
   const double jitter = factor(h, w.K, grad ? &w.Kp : nullptr, threads);
   if (jitter_out) *jitter_out = jitter;
+  w.theta.clear();
+  if (jitter >= 0.0) {
+    w.theta.assign(theta, theta + p);
+    w.jitter = jitter;
+  }
   if (jitter < 0.0) {
     if (grad) std::fill(grad, grad + p, 0.0);
     return std::nan("");
@@ -195,7 +200,15 @@ void CpuBackend::refresh_alpha() {
 
 double CpuBackend::condition(const double* theta) {
   h_ = unpack(theta);
-  const double jitter = factor(h_, L_, nullptr, threads_);
+  const int p = num_hyper(d_);
+  double jitter;
+  if (!ws_.empty() && ws_[0].theta.size() == static_cast<size_t>(p) && std::equal(ws_[0].theta.begin(), ws_[0].theta.end(), theta)) {
+    // The last likelihood evaluation factorised exactly this θ (the optimiser's final point).
+    L_.swap(ws_[0].K);
+    jitter = ws_[0].jitter;
+  } else {
+    jitter = factor(h_, L_, nullptr, threads_);
+  }
   if (jitter < 0.0) {
     ready_ = false;
     return -1.0;
@@ -270,12 +283,13 @@ void CpuBackend::posterior_chunk(int m, const double* Xc, double* mean, double* 
 
 void CpuBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
   if (!ready_) throw std::logic_error("backend is not conditioned");
-  constexpr int kChunk = 256;
-  const int chunks = (m + kChunk - 1) / kChunk;
+  // Chunks of at most 256 points; small batches (an L-BFGS round) are split over the threads too.
+  const int per = std::max(1, std::min(256, (m + threads_ - 1) / threads_));
+  const int chunks = (m + per - 1) / per;
   const int T = std::min(threads_, chunks);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1) if (T > 1)
   for (int c = 0; c < chunks; ++c) {
-    const int a0 = c * kChunk, mc = std::min(kChunk, m - a0);
+    const int a0 = c * per, mc = std::min(per, m - a0);
     const size_t o = static_cast<size_t>(a0) * d_;
     posterior_chunk(mc, Xc + o, mean + a0, var + a0, dmean ? dmean + o : nullptr, dvar ? dvar + o : nullptr);
   }

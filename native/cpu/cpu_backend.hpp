@@ -38,6 +38,8 @@ class CpuBackend final : public Backend {
   struct Workspace {
     Mat K, Kinv, Kp;  // (n, n) lower triangles: K → L, K⁻¹, k'(r²)
     Vec r, alpha;     // (n)
+    std::vector<double> theta;  // (p) θ of the factor in K, empty when K holds none
+    double jitter = 0.0;
   };
   Hyper unpack(const double* theta) const;
   // Lower triangle of K = σ_f² k(r²) + (σ_n² + jitter) I; Kp (lower) = k'(r²) when non-null.
