@@ -114,7 +114,19 @@ const INSTALL_HINT =
   '(Debian/Ubuntu: `apt-get install build-essential cmake libeigen3-dev`; macOS: `brew install cmake eigen`), ' +
   'then `npm run build:native` (cmake-js) or `npm run build:gyp` (node-gyp).';
 
+/**
+ * OpenMP threads that wait at a barrier sleep instead of spinning (read by libgomp when the addon
+ * loads). Spinning waiters steal the core a descheduled team-mate needs, which on a busy machine
+ * made 2-thread evaluations ~10× slower; sleeping costs ~50 µs per barrier. An explicit setting wins.
+ */
+function quietOpenMP(): void {
+  if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined) {
+    process.env['OMP_WAIT_POLICY'] = 'PASSIVE';
+  }
+}
+
 function tryLoad(file: string): NativeAddon {
+  quietOpenMP();
   const mod = require(file) as NativeAddon;
   if (typeof mod?.GP !== 'function' || typeof mod.backends !== 'function') {
     throw new Error('not a tunable engine addon');

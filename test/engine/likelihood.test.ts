@@ -19,6 +19,7 @@ describe.each(backendRows())('likelihood gradient (%s)', (backend) => {
     { name: 'rbf d=4', kernel: 'rbf' as const, d: 4, n: 50, categorical: undefined },
     { name: 'matern52 d=6 n=300 (blocked paths)', kernel: 'matern52' as const, d: 6, n: 300, categorical: undefined },
     { name: 'matern52 with a categorical dimension', kernel: 'matern52' as const, d: 3, n: 40, categorical: [2] },
+    { name: 'rbf d=5 n=600 threads=2 (parallel Cholesky/inverse)', kernel: 'rbf' as const, d: 5, n: 600, categorical: undefined, threads: 2 },
   ];
   it.skipIf(backend === 'none').each(cases)('$name: analytic = central differences (rel < 1e-6)', async (c) => {
     const { X, y } = randomData(c.n, c.d, 7);
@@ -26,6 +27,7 @@ describe.each(backendRows())('likelihood gradient (%s)', (backend) => {
     const gp = await engine.fitGP({
       X, y, kernel: c.kernel, backend: backend as 'cpu', restarts: 0,
       ...(c.categorical ? { categorical: c.categorical } : {}),
+      ...('threads' in c ? { threads: c.threads } : {}),
     });
     const d = c.d;
     // A point away from the optimum so that every gradient component is sizeable.
@@ -59,5 +61,25 @@ describe.each(backendRows())('likelihood gradient (%s)', (backend) => {
     expect(gp.logPosterior).toBeCloseTo(map.value, 8);
     // At the MAP optimum the MAP gradient is small (or points out of the box).
     gp.dispose();
+  });
+
+  it.skipIf(backend === 'none')('threaded and single-threaded paths agree', async () => {
+    const { X, y } = randomData(700, 4, 12);
+    const h = { lengthscales: [0.4, 0.5, 0.6, 0.7], outputscale: 1.1, noise: 1e-3, mean: 0.2 };
+    const one = await engine.fitGP({ X, y, backend: backend as 'cpu', warmStart: h, fixed: true, threads: 1 });
+    const two = await engine.fitGP({ X, y, backend: backend as 'cpu', warmStart: h, fixed: true, threads: 2 });
+    expect(two.logMarginalLikelihood).toBeCloseTo(one.logMarginalLikelihood, 7);
+    const a = await one.logMarginalLikelihoodAt(h);
+    const b = await two.logMarginalLikelihoodAt(h);
+    for (let i = 0; i < a.gradient.length; i++) expect(b.gradient[i]).toBeCloseTo(a.gradient[i]!, 6);
+    const pts = randomData(600, 4, 1).X;
+    const pa = await one.predict(pts);
+    const pb = await two.predict(pts);
+    for (let i = 0; i < pts.length; i++) expect(pb.variance[i]).toBeCloseTo(pa.variance[i]!, 9);
+    // Several starts on several threads: same result as one thread.
+    const f1 = await engine.fitGP({ X: X.slice(0, 120), y: y.slice(0, 120), backend: backend as 'cpu', threads: 1, seed: 4 });
+    const f2 = await engine.fitGP({ X: X.slice(0, 120), y: y.slice(0, 120), backend: backend as 'cpu', threads: 2, seed: 4 });
+    expect(f2.logMarginalLikelihood).toBeCloseTo(f1.logMarginalLikelihood, 6);
+    for (const g of [one, two, f1, f2]) g.dispose();
   });
 });
