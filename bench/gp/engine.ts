@@ -308,9 +308,10 @@ const started = new Date();
 const git = (args: string[]): string => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
 const head = git(['rev-parse', '--short', 'HEAD']);
 const dirty = git(['status', '--porcelain', '--', 'native', 'src/engine', 'src/native']) !== '';
-const addonFile = [path.join(root, 'build', 'cmake', 'Release', 'tunable.node'), path.join(root, 'build', 'Release', 'tunable.node')].find(existsSync);
+const addonFile = [process.env['TUNABLE_NATIVE_ADDON'] ?? '', path.join(root, 'build', 'cmake', 'Release', 'tunable.node'), path.join(root, 'build', 'Release', 'tunable.node')].find((f) => f !== '' && existsSync(f));
 const buildSys = (engine['buildSystem'] as (() => string | null) | undefined)?.() ?? '?';
 const engineNote = `engine at commit ${head}${dirty ? ' (with uncommitted changes in native/ or src/engine/)' : ''}, ${buildSys} build` +
+  (process.env['TUNABLE_NATIVE_ADDON'] ? ' (TUNABLE_NATIVE_ADDON)' : '') +
   (addonFile ? ` of ${statSync(addonFile).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
 const load0 = os.loadavg()[0] as number;
 const info = peer('info');
