@@ -1,14 +1,6 @@
 /** Summary statistics and number formatting shared by the regret benches, matching the Python reference. */
-
-/** numpy.percentile's default ('linear'): position p/100·(n−1) in the sorted sample, interpolated. */
-export function percentile(sample: readonly number[], p: number): number {
-  if (sample.length === 0) return NaN;
-  const s = [...sample].sort((a, b) => a - b);
-  const pos = (p / 100) * (s.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, s.length - 1);
-  return s[lo]! + (pos - lo) * (s[hi]! - s[lo]!);
-}
+// The pruners' percentile is numpy.percentile's default (linear), the method of optuna_regret.py.
+import { percentile } from '../../src/pruners/common.js';
 
 export const median = (sample: readonly number[]): number => percentile(sample, 50);
 
