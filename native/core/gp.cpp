@@ -207,8 +207,10 @@ FitResult GPModel::fit(const FitOptions& opt) {
     int sb = -1;
     for (int s = 0; s < S; ++s)
       if (std::isfinite(sr[s].f) && (sb < 0 || sr[s].f < sr[sb].f)) sb = s;
+    // The warm start (unchanged) always competes on the full data; a random start only when it
+    // beat the warm start on the subset (saves a full-data screening when the warm start is best).
     if (has_warm) cand.insert(cand.end(), X0.begin(), X0.begin() + p);
-    if (sb >= 0) cand.insert(cand.end(), sr[sb].x.begin(), sr[sb].x.end());
+    if (sb >= 0 && !(has_warm && sb == 0)) cand.insert(cand.end(), sr[sb].x.begin(), sr[sb].x.end());
     if (cand.empty()) cand.insert(cand.end(), X0.begin(), X0.begin() + p);
   } else {
     cand = X0;

@@ -26,7 +26,7 @@ struct State {
 inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // Chooses the next direction for a start; returns false when it has converged or stopped.
-bool start_iteration(State& st, int p, const LbfgsbOptions& opt) {
+bool start_iteration(State& st, int p, const LbfgsbOptions& opt) {  // NOLINT
   std::vector<char> free(p);
   double pg = 0.0;
   for (int i = 0; i < p; ++i) {
@@ -91,7 +91,9 @@ bool start_iteration(State& st, int p, const LbfgsbOptions& opt) {
       dn += st.d[i] * st.d[i];
     }
   }
-  st.t = st.mem.empty() ? std::min(1.0, 1.0 / std::max(std::sqrt(dn), 1e-300)) : 1.0;
+  double dmax = 0.0;
+  for (int i = 0; i < p; ++i) dmax = std::max(dmax, std::fabs(st.d[i]));
+  st.t = st.mem.empty() ? std::min({1.0, 1.0 / std::max(std::sqrt(dn), 1e-300), opt.first_step / std::max(dmax, 1e-300)}) : 1.0;
   st.ls = 0;
   st.in_search = true;
   return true;
@@ -145,6 +147,12 @@ std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts,
       if (st.status != LbfgsbStatus::Running) continue;
       if (!st.in_search && !start_iteration(st, p, opt)) continue;
       make_trial(st, p);
+      // A quasi-Newton step whose predicted decrease is below the absolute tolerance: done.
+      if (opt.fatol > 0.0 && !st.mem.empty() && st.ls == 0 && -st.slope < opt.fatol) {
+        st.in_search = false;
+        st.status = LbfgsbStatus::Converged;
+        continue;
+      }
       bool moved = false;
       for (int i = 0; i < p && !moved; ++i) moved = st.xt[i] != st.x[i];
       if (!moved) {
@@ -190,6 +198,12 @@ std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts,
         if (fold - st.f <= std::max(opt.ftol * std::max({std::fabs(fold), std::fabs(st.f), 1.0}), opt.fatol)) {
           st.status = LbfgsbStatus::Converged;
         }
+        continue;
+      }
+      if (finite && -st.slope < opt.fatol) {
+        // Backtracked to steps whose predicted decrease is negligible: no progress left to make.
+        st.in_search = false;
+        st.status = LbfgsbStatus::Converged;
         continue;
       }
       if (++st.ls >= opt.max_line_search) {

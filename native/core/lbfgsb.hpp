@@ -21,6 +21,7 @@ struct LbfgsbOptions {
   double pgtol = 1e-6;   // stop when max |P(x - g) - x| < pgtol
   double ftol = 1e-10;   // stop when (f_old - f_new) <= ftol · max(|f_old|, |f_new|, 1)
   double fatol = 0.0;    // ... or when (f_old - f_new) <= fatol (absolute)
+  double first_step = 1.0;  // steepest-descent steps (empty memory) move at most this far in max-norm
 };
 
 enum class LbfgsbStatus : int { Running = 0, Converged = 1, MaxIterations = 2, LineSearchFailed = 3, NonFinite = 4 };
