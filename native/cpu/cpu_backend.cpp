@@ -57,6 +57,7 @@ void CpuBackend::set_data(const GPSpec& spec, int n, const double* X, const doub
     for (int j = 0; j < d_; ++j) Xt_[static_cast<size_t>(j) * n + i] = X_[static_cast<size_t>(i) * d_ + j];
   y_ = Eigen::Map<const Vec>(y, n);
   ready_ = false;
+  ws_.clear();  // cached factors belong to the old data
   L_.resize(0, 0);
 }
 

@@ -63,7 +63,16 @@ class CpuBackend final : public Backend {
   double jitter_ = 0.0, logdet_ = 0.0, lml_ = 0.0;
   Mat L_;      // (n, n) lower Cholesky factor of K + jitter I
   Vec alpha_;  // (n) K⁻¹ (y - c)
-  std::vector<Workspace> ws_;
+  // Scratch of likelihood evaluations (one per thread); never copied by clone().
+  struct Scratch : std::vector<Workspace> {
+    Scratch() = default;
+    Scratch(const Scratch&) : std::vector<Workspace>() {}
+    Scratch& operator=(const Scratch&) {
+      clear();
+      return *this;
+    }
+  };
+  Scratch ws_;
 };
 
 }  // namespace cpu

@@ -64,6 +64,18 @@ describe.each(backendRows())('ill-conditioned data (%s)', (backend) => {
     gp.dispose();
     ref.dispose();
   });
+  it.skipIf(skip)('addObservation of a duplicate at tiny noise refactorises on the new data', async () => {
+    const { X, y } = randomData(30, 2, 6);
+    const h = { lengthscales: [0.3, 0.4], outputscale: 1, noise: 1e-13, mean: 0 };
+    const gp = await engine.fitGP({ X, y, backend: be, warmStart: h, fixed: true });
+    await gp.logMarginalLikelihoodAt(h); // leaves a factor of the old data in the backend's scratch
+    await gp.addObservation(X[3]!, y[3]!);
+    expect(gp.warnings.join(' ')).toMatch(/refactorised/);
+    const ref = await engine.fitGP({ X: [...X, X[3]!], y: [...y, y[3]!], backend: be, warmStart: h, fixed: true });
+    expect(gp.logMarginalLikelihood).toBeCloseTo(ref.logMarginalLikelihood, 6);
+    gp.dispose();
+    ref.dispose();
+  });
 });
 
 describe('invalid input is rejected before the addon', () => {
