@@ -38,6 +38,8 @@ interface Point {
   readonly epochs: number;
   /** Best validation accuracy of a COMPLETE trial so far (0 before the first). */
   readonly best: number;
+  /** COMPLETE trials so far. */
+  readonly complete: number;
 }
 
 interface Run {
@@ -63,6 +65,7 @@ async function run(data: Digits, seed: number, pruner: Pruner, epochBudget: numb
   const curve: Point[] = [];
   let spent = 0;
   let best = 0;
+  let complete = 0;
   const t0 = performance.now();
   await study.optimize(mlpObjective(data, { epochs, space: SPACE, seed }), {
     // Without a budget: exactly nTrials. With one: until the budget is spent (the cap is never reached).
@@ -70,8 +73,11 @@ async function run(data: Digits, seed: number, pruner: Pruner, epochBudget: numb
     callbacks: [
       (s, t) => {
         spent += t.intermediateValues.size;
-        if (t.state === TrialState.COMPLETE) best = Math.max(best, t.values![0]!);
-        curve.push({ epochs: spent, best });
+        if (t.state === TrialState.COMPLETE) {
+          best = Math.max(best, t.values![0]!);
+          complete++;
+        }
+        curve.push({ epochs: spent, best, complete });
         if (epochBudget !== null && spent >= epochBudget) s.stop();
       },
     ],
@@ -90,11 +96,15 @@ async function run(data: Digits, seed: number, pruner: Pruner, epochBudget: numb
   };
 }
 
-/** Best accuracy reached within `budget` epochs. */
+/** The last point within `budget` epochs (best accuracy and complete trials by then). */
+function within(curve: readonly Point[], budget: number): Point {
+  let last: Point = { epochs: 0, best: 0, complete: 0 };
+  for (const p of curve) if (p.epochs <= budget) last = p;
+  return last;
+}
+
 function bestWithin(curve: readonly Point[], budget: number): number {
-  let best = 0;
-  for (const p of curve) if (p.epochs <= budget) best = p.best;
-  return best;
+  return within(curve, budget).best;
 }
 
 /** Epochs spent when `target` was first reached, or null. */
@@ -137,10 +147,11 @@ try {
       }
       const reach = epochsToReach(hb.curve, plain.best);
       const third = plain.epochs / 3;
-      console.log('\n| epochs spent | best val acc, no pruning | best val acc, Hyperband |\n|---:|---:|---:|');
+      console.log('\n| epochs spent | best val acc, no pruning | best val acc, Hyperband | complete trials, no pruning / Hyperband |\n|---:|---:|---:|---:|');
       for (const f of [0.1, 0.2, 1 / 3, 0.5, 0.75, 1]) {
         const b = Math.round(f * plain.epochs);
-        console.log(`| ${b} (${(100 * f).toFixed(0)} %) | ${pct(bestWithin(plain.curve, b))} | ${pct(bestWithin(hb.curve, b))} |`);
+        const [p, h] = [within(plain.curve, b), within(hb.curve, b)];
+        console.log(`| ${b} (${(100 * f).toFixed(0)} %) | ${pct(p.best)} | ${pct(h.best)} | ${p.complete} / ${h.complete} |`);
       }
       const line =
         `| ${seed} | ${pct(plain.best)} | ${plain.epochs} | ${reach === null ? 'not reached' : `${reach} (${((100 * reach) / plain.epochs).toFixed(0)} %)`} ` +
