@@ -236,6 +236,7 @@ FitResult GPModel::fit(const FitOptions& opt) {
   }
   // Iterations on the full data: fewer when only the warm start is polished (it is usually close).
   const bool warm_only = has_warm && K == 1 && std::equal(cand.begin(), cand.begin() + p, X0.begin());
+  lopt.lazy_gradient = K == 1;  // one start: its value evaluation's factor is reused for its gradient
   lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations
                         : n_ <= 300            ? 60
                         : n_ <= 600            ? 25

@@ -107,6 +107,34 @@ void make_trial(State& st, int p) {
   }
 }
 
+// Moves a start to its accepted trial point (st.ft, st.gt filled) and updates its memory.
+void accept(State& st, int p, const LbfgsbOptions& opt) {
+  Pair pr;
+  pr.s.resize(p);
+  pr.y.resize(p);
+  double sy = 0.0, yy = 0.0;
+  for (int i = 0; i < p; ++i) {
+    pr.s[i] = st.xt[i] - st.x[i];
+    pr.y[i] = st.gt[i] - st.g[i];
+    sy += pr.s[i] * pr.y[i];
+    yy += pr.y[i] * pr.y[i];
+  }
+  if (sy > 1e-10 * yy && sy > 0.0) {
+    pr.rho = 1.0 / sy;
+    st.mem.push_back(std::move(pr));
+    if (static_cast<int>(st.mem.size()) > opt.memory) st.mem.pop_front();
+  }
+  const double fold = st.f;
+  st.x = st.xt;
+  st.f = st.ft;
+  st.g = st.gt;
+  ++st.iter;
+  st.in_search = false;
+  if (fold - st.f <= std::max(opt.ftol * std::max({std::fabs(fold), std::fabs(st.f), 1.0}), opt.fatol)) {
+    st.status = LbfgsbStatus::Converged;
+  }
+}
+
 }  // namespace
 
 std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts, int p, const double* x0,
@@ -139,7 +167,8 @@ std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts,
     for (int i = 0; i < p && finite; ++i) finite = std::isfinite(st.g[i]);
     if (!finite) st.status = LbfgsbStatus::NonFinite;
   }
-  std::vector<int> active;
+  std::vector<int> active, accepted;
+  const bool lazy = opt.lazy_gradient;
   for (;;) {
     active.clear();
     for (int s = 0; s < starts; ++s) {
@@ -164,40 +193,21 @@ std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts,
     }
     if (active.empty()) break;
     const int k = static_cast<int>(active.size());
-    fn(k, X.data(), F.data(), G.data());
+    fn(k, X.data(), F.data(), lazy ? nullptr : G.data());
     ++calls;
+    accepted.clear();
     for (int a = 0; a < k; ++a) {
       State& st = states[active[a]];
       st.ft = F[a];
-      std::copy(G.begin() + a * p, G.begin() + (a + 1) * p, st.gt.begin());
+      if (!lazy) std::copy(G.begin() + a * p, G.begin() + (a + 1) * p, st.gt.begin());
       ++st.evals;
       bool finite = std::isfinite(st.ft);
-      for (int i = 0; i < p && finite; ++i) finite = std::isfinite(st.gt[i]);
+      for (int i = 0; i < p && finite && !lazy; ++i) finite = std::isfinite(st.gt[i]);
       if (finite && st.ft <= st.f + 1e-4 * st.slope) {
-        Pair pr;
-        pr.s.resize(p);
-        pr.y.resize(p);
-        double sy = 0.0, yy = 0.0;
-        for (int i = 0; i < p; ++i) {
-          pr.s[i] = st.xt[i] - st.x[i];
-          pr.y[i] = st.gt[i] - st.g[i];
-          sy += pr.s[i] * pr.y[i];
-          yy += pr.y[i] * pr.y[i];
-        }
-        if (sy > 1e-10 * yy && sy > 0.0) {
-          pr.rho = 1.0 / sy;
-          st.mem.push_back(std::move(pr));
-          if (static_cast<int>(st.mem.size()) > opt.memory) st.mem.pop_front();
-        }
-        const double fold = st.f;
-        st.x = st.xt;
-        st.f = st.ft;
-        st.g = st.gt;
-        ++st.iter;
-        st.in_search = false;
-        if (fold - st.f <= std::max(opt.ftol * std::max({std::fabs(fold), std::fabs(st.f), 1.0}), opt.fatol)) {
-          st.status = LbfgsbStatus::Converged;
-        }
+        if (lazy)
+          accepted.push_back(active[a]);
+        else
+          accept(st, p, opt);
         continue;
       }
       if (finite && -st.slope < opt.fatol) {
@@ -223,6 +233,29 @@ std::vector<LbfgsbResult> minimize_batched(const BatchObjective& fn, int starts,
         tn = clampd(tn, 0.1 * st.t, 0.5 * st.t);
       }
       st.t = tn;
+    }
+    if (!accepted.empty()) {
+      // Lazy mode: gradients only where a step was accepted (a rejected trial cost a value only).
+      const int ka = static_cast<int>(accepted.size());
+      for (int a = 0; a < ka; ++a) {
+        const State& st = states[accepted[a]];
+        std::copy(st.xt.begin(), st.xt.end(), X.begin() + a * p);
+      }
+      fn(ka, X.data(), F.data(), G.data());
+      ++calls;
+      for (int a = 0; a < ka; ++a) {
+        State& st = states[accepted[a]];
+        std::copy(G.begin() + a * p, G.begin() + (a + 1) * p, st.gt.begin());
+        bool finite = std::isfinite(F[a]);
+        for (int i = 0; i < p && finite; ++i) finite = std::isfinite(st.gt[i]);
+        if (!finite) {
+          st.in_search = false;
+          st.status = LbfgsbStatus::NonFinite;
+          continue;
+        }
+        st.ft = F[a];
+        accept(st, p, opt);
+      }
     }
   }
   if (batched_calls) *batched_calls = calls;

@@ -21,6 +21,9 @@ struct LbfgsbOptions {
   double pgtol = 1e-6;   // stop when max |P(x - g) - x| < pgtol
   double ftol = 1e-10;   // stop when (f_old - f_new) <= ftol · max(|f_old|, |f_new|, 1)
   double fatol = 0.0;    // ... or when (f_old - f_new) <= fatol (absolute)
+  // Evaluate trial points value-only (G = nullptr) and ask for gradients only where the line search
+  // accepted a step; pays off when a gradient costs much more than a value (GP likelihoods).
+  bool lazy_gradient = false;
   double first_step = 1.0;  // steepest-descent steps (empty memory) move at most this far in max-norm
 };
 

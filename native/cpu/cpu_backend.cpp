@@ -71,14 +71,21 @@ CpuBackend::Hyper CpuBackend::unpack(const double* theta) const {
   return h;
 }
 
-void CpuBackend::build_kernel(const Hyper& h, double jitter, Mat& K, Mat* Kp, int threads) const {
+void CpuBackend::build_kernel(const Hyper& h, double jitter, Mat* K, Mat* Kp, int threads) const {
   const int n = n_;
-  K.resize(n, n);
+  if (K) K->resize(n, n);
   if (Kp) Kp->resize(n, n);
   const KernelType kt = spec_.kernel;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (threads > 1 && n > 256)
   for (int b = 0; b < n; ++b) {
-    double* col = K.data() + static_cast<size_t>(b) * n;  // column b; rows a >= b used
+    thread_local std::vector<double> scratch;
+    double* col;  // column b of r²; rows a >= b used
+    if (K) {
+      col = K->data() + static_cast<size_t>(b) * n;
+    } else {
+      scratch.resize(n);
+      col = scratch.data();
+    }
     for (int a = b; a < n; ++a) col[a] = 0.0;
     for (int j = 0; j < d_; ++j) {
       const double* xj = &Xt_[static_cast<size_t>(j) * n];
@@ -100,11 +107,11 @@ void CpuBackend::build_kernel(const Hyper& h, double jitter, Mat& K, Mat* Kp, in
 }
 
 double CpuBackend::factor(const Hyper& h, Mat& K, Mat* Kp, int threads) const {
-  build_kernel(h, 0.0, K, Kp, threads);
+  build_kernel(h, 0.0, &K, Kp, threads);
   if (cholesky_lower(K, threads)) return 0.0;
   const double md = h.sf2 + h.sn2;
   for (double rel = kJitterStart; rel <= kJitterMax * 1.0001; rel *= 10.0) {
-    build_kernel(h, rel * md, K, nullptr, threads);
+    build_kernel(h, rel * md, &K, nullptr, threads);
     if (cholesky_lower(K, threads)) return rel * md;
   }
   return -1.0;
@@ -113,7 +120,16 @@ double CpuBackend::factor(const Hyper& h, Mat& K, Mat* Kp, int threads) const {
 double CpuBackend::eval_one(const double* theta, double* grad, double* jitter_out, Workspace& w, int threads) const {
   const int n = n_, p = num_hyper(d_);
   const Hyper h = unpack(theta);
-  const double jitter = factor(h, w.K, grad ? &w.Kp : nullptr, threads);
+  // A gradient asked for right after a value at the same θ (the lazy line search) reuses the factor.
+  const bool cached = grad && w.theta.size() == static_cast<size_t>(p) && w.K.rows() == n &&
+                      std::equal(w.theta.begin(), w.theta.end(), theta);
+  double jitter;
+  if (cached) {
+    jitter = w.jitter;
+    build_kernel(h, 0.0, nullptr, &w.Kp, threads);
+  } else {
+    jitter = factor(h, w.K, grad ? &w.Kp : nullptr, threads);
+  }
   if (jitter_out) *jitter_out = jitter;
   w.theta.clear();
   if (jitter >= 0.0) {

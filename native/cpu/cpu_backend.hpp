@@ -43,7 +43,8 @@ class CpuBackend final : public Backend {
   };
   Hyper unpack(const double* theta) const;
   // Lower triangle of K = σ_f² k(r²) + (σ_n² + jitter) I; Kp (lower) = k'(r²) when non-null.
-  void build_kernel(const Hyper& h, double jitter, Mat& K, Mat* Kp, int threads) const;
+  // K null: only Kp is written (the factor of K is cached elsewhere).
+  void build_kernel(const Hyper& h, double jitter, Mat* K, Mat* Kp, int threads) const;
   // Cholesky with jitter escalation (rebuilds K between attempts); returns jitter or -1.
   double factor(const Hyper& h, Mat& K, Mat* Kp, int threads) const;
   double eval_one(const double* theta, double* grad, double* jitter, Workspace& w, int threads) const;
