@@ -78,6 +78,8 @@ interface Engine {
   fitGP(o: Record<string, unknown>): Promise<GP>;
   [k: string]: unknown;
 }
+// The environment the user gave (recorded before the engine loads: its loader sets OMP_WAIT_POLICY=PASSIVE when unset).
+const envs = ['TUNABLE_NATIVE_ADDON', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
 const engineModule = process.env.GP_BENCH_ENGINE ?? '../../src/engine/index.js';
 let engine: Engine;
 try {
@@ -322,12 +324,11 @@ if (only.has('B')) await scenarioB();
 if (only.has('C')) await scenarioC();
 if (only.has('chol')) await scenarioChol();
 
-const envs = ['TUNABLE_NATIVE_ADDON', 'OMP_WAIT_POLICY'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
 const cmd = `${envs}npm run bench:gp${argv.length ? ' -- ' + argv.join(' ') : ''}`;
 const cpu = os.cpus();
 const blas = info && Array.isArray(info.blas) ? (info.blas as any[]).map((b) => `${b.internal_api} ${b.version ?? ''} (${b.num_threads} threads${b.architecture ? ', ' + b.architecture : ''})`).join(', ') : 'n/a';
 const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; ` +
-  `Node ${process.version}; ${engineNote}; engine backend ${backend}${threads ? ` threads=${threads}` : ' (default threads)'}` +
+  `Node ${process.version}; ${engineNote}; OMP_WAIT_POLICY=${process.env['OMP_WAIT_POLICY'] ?? 'unset'} during the run; engine backend ${backend}${threads ? ` threads=${threads}` : ' (default threads)'}` +
   (info ? `; peers: Python ${info.python}, numpy ${info.numpy}, scipy ${info.scipy}, scikit-learn ${info.sklearn}, BLAS ${blas}` : '');
 const table = [
   '| Scenario | n | tunable engine | peer | peer ÷ engine (speed-up) | goal | notes |',
