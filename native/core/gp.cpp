@@ -59,11 +59,11 @@ void GPModel::bounds(const Scale& sc, std::vector<double>& lo, std::vector<doubl
   hi.assign(p, 0.0);
   for (int j = 0; j < d_; ++j) {
     lo[j] = std::log(5e-3);
-    hi[j] = std::log(1e3);
+    hi[j] = std::log(1e4);
   }
   const double ls2 = std::log(sc.s2);
   lo[d_] = ls2 + std::log(1e-6);
-  hi[d_] = ls2 + std::log(1e4);
+  hi[d_] = ls2 + std::log(1e6);
   lo[d_ + 1] = ls2 + std::log(noise_floor_);
   hi[d_ + 1] = ls2 + std::log(10.0);
   const double sd = std::sqrt(sc.s2);
@@ -183,7 +183,7 @@ FitResult GPModel::fit(const FitOptions& opt) {
   LbfgsbOptions lopt;
   lopt.pgtol = 1e-3;
   lopt.ftol = 1e-9;
-  lopt.fatol = 1e-4;
+  lopt.fatol = 1e-3;
   std::vector<double> cand;  // (K, p) starts of the full-data optimisation
   if (n_ > kSubsetAbove && S > 1) {
     const int m = std::min(n_, std::max(kSubsetMin, std::min(kSubsetMax, n_ / 4)));
@@ -239,7 +239,7 @@ FitResult GPModel::fit(const FitOptions& opt) {
   lopt.lazy_gradient = K == 1;  // one start: its value evaluation's factor is reused for its gradient
   lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations
                         : n_ <= 300            ? 60
-                        : n_ <= 600            ? 25
+                        : n_ <= 600            ? (warm_only ? 15 : 50)
                         : n_ <= 1200           ? (warm_only ? 8 : 15)
                                                : (warm_only ? 3 : 10);
   const std::vector<double> LO = replicate(lo, K), HI = replicate(hi, K);
