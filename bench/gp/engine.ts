@@ -236,7 +236,7 @@ async function scenarioC(): Promise<void> {
   for (const n of C_NS) {
     const data = makeData(n, 3000 + n);
     const t: number[] = [];
-    let err = 0, lml = 0, info = '';
+    let err = 0, lml = 0, info = '', first: GP | undefined;
     for (let r = 0; r < FIT_REPS; r++) {
       const t0 = now();
       const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 9, seed: 10 + r });
@@ -245,18 +245,33 @@ async function scenarioC(): Promise<void> {
         info = gp.fitInfo ? `${gp.fitInfo.starts} starts (${gp.fitInfo.optimized} optimised), ${gp.fitInfo.iterations} L-BFGS-B iterations, ${gp.fitInfo.evaluations} full-data LML evaluations, fit ms ÷ evaluations = ${(gp.fitInfo.milliseconds / gp.fitInfo.evaluations).toFixed(2)} ms, ${gp.threads ?? '?'} thread(s)` : '';
         err = rmse((await gp.predict(data.Xtest)).mean, data.ytest);
         lml = gp.logMarginalLikelihood;
-      }
-      gp.dispose();
+        first = gp;
+      } else gp.dispose();
     }
     const file = writeJson(`C_n${n}.json`, { X: data.X, y: data.y, Xtest: data.Xtest, ytest: data.ytest });
     const p = peer('fit', file, String(PEER_FIT_REPS));
     const e = median(t);
+    // Diagnostic: the engine's own objectives at sklearn's optimum (mean 0: sklearn fits no mean; y is standardised).
+    // If the MAP objective (LML + log prior) is higher there than at the engine's optimum, the engine's optimiser
+    // stopped short; if lower, the prior is what moves the engine away from sklearn's (maximum-likelihood) answer.
+    let diag = '';
+    if (p?.hyperparameters && first && typeof first.logMarginalLikelihoodAt === 'function') {
+      const own = first.hyperparameters;
+      const [atOwn, atSk, atSkPlain] = await Promise.all([
+        first.logMarginalLikelihoodAt(own, { prior: true }),
+        first.logMarginalLikelihoodAt(p.hyperparameters as Hyper, { prior: true }),
+        first.logMarginalLikelihoodAt(p.hyperparameters as Hyper, { prior: false }),
+      ]);
+      diag = `; engine's MAP objective (LML + log prior) at its optimum ${atOwn.value.toFixed(2)}, at sklearn's ${atSk.value.toFixed(2)}` +
+        ` (engine's plain LML at sklearn's θ ${atSkPlain.value.toFixed(2)})`;
+    }
+    first?.dispose();
     log(`C n=${n}: engine ${ms(e)} rmse ${err.toFixed(4)} lml ${lml.toFixed(2)}` +
-      (p ? ` | sklearn ${ms(p.seconds * 1000)} rmse ${p.rmse.toFixed(4)} lml ${p.lml.toFixed(2)}` : ''));
+      (p ? ` | sklearn ${ms(p.seconds * 1000)} rmse ${p.rmse.toFixed(4)} lml ${p.lml.toFixed(2)} ${p.kernel}` : '') + diag);
     rows.push({
       scenario: 'C: 10-start fit (default start + restarts: 9, no warm start)', n: String(n), engine: ms(e),
       peer: p ? `sklearn ${ms(p.seconds * 1000)}` : '—', ratio: p ? `${((p.seconds * 1000) / e).toFixed(1)}×` : '—', goal: '—',
-      note: `held-out RMSE engine ${err.toFixed(4)}${p ? ` / sklearn ${p.rmse.toFixed(4)}` : ''}; LML engine ${lml.toFixed(2)}${p ? ` / sklearn ${p.lml.toFixed(2)}` : ''}; engine median of ${FIT_REPS} (${info}), sklearn ${PEER_FIT_REPS} fit(s)`,
+      note: `held-out RMSE engine ${err.toFixed(4)}${p ? ` / sklearn ${p.rmse.toFixed(4)}` : ''}; LML engine ${lml.toFixed(2)}${p ? ` / sklearn ${p.lml.toFixed(2)}` : ''}; engine median of ${FIT_REPS} (${info}), sklearn ${PEER_FIT_REPS} fit(s)${diag}`,
     });
   }
 }

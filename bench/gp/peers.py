@@ -70,8 +70,12 @@ def task_fit(path, reps):
         gp.fit(X, y)
         times.append(time.perf_counter() - t)
         mu = gp.predict(Xt)
+        k = gp.kernel_
         out = {"rmse": float(np.sqrt(np.mean((mu - yt) ** 2))), "lml": float(gp.log_marginal_likelihood_value_),
-               "kernel": str(gp.kernel_)}
+               "kernel": str(k),
+               "hyperparameters": {"lengthscales": np.atleast_1d(k.k1.k2.length_scale).astype(float).tolist(),
+                                   "outputscale": float(k.k1.k1.constant_value), "noise": float(k.k2.noise_level),
+                                   "mean": 0.0}}
     out.update({"seconds": statistics.median(times), "times": times, "reps": reps})
     return out
 
