@@ -4,7 +4,7 @@
  * arguments are validated here before the addon sees them. Model, priors and fallbacks:
  * native/README.md.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import { integer, oneOf, options, positiveNumber, boolean } from '../validate.js';
@@ -30,9 +30,16 @@ function backends(): Array<'cpu' | 'cuda'> {
   }
 }
 
-/** Default thread count: 1 for small matrices (n < 1000), else min(cores, 2). */
+/**
+ * Default thread count: 1 for small matrices (n < 1000); else min(2, cores), reduced to 1 when the
+ * machine is already busy (fewer than 2 cores idle by the 1-minute load average), because a 2-thread
+ * team on an oversubscribed machine is slower than one thread.
+ */
 function defaultThreads(n: number): number {
-  return n < 1000 ? 1 : Math.max(1, Math.min(availableParallelism(), 2));
+  if (n < 1000) return 1;
+  const cores = availableParallelism();
+  const idle = Math.floor(cores - (loadavg()[0] ?? 0));
+  return Math.max(1, Math.min(2, cores, idle));
 }
 
 function resolveBackend(name: BackendName, addon: NativeAddon): 'cpu' | 'cuda' {

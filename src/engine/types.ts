@@ -45,7 +45,7 @@ export interface FitGPOptions {
    * An object: hold those hyperparameters at the given values and fit the others.
    */
   fixed?: boolean | Partial<Hyperparameters>;
-  /** Threads for this model's heavy calls. Default: 1 for n < 1000, else min(cores, 2). */
+  /** Threads for this model's heavy calls. Default: 1 for n < 1000, else min(cores, 2, idle cores by the load average) (at least 1). */
   threads?: number;
   /** L-BFGS-B iterations per start; default automatic (fewer for large n). */
   maxIterations?: number;
