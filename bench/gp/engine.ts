@@ -328,7 +328,8 @@ const head = git(['rev-parse', '--short', 'HEAD']);
 const dirty = git(['status', '--porcelain', '--', 'native', 'src/engine', 'src/native']) !== '';
 const addonFile = [process.env['TUNABLE_NATIVE_ADDON'] ?? '', path.join(root, 'build', 'cmake', 'Release', 'tunable.node'), path.join(root, 'build', 'Release', 'tunable.node')].find((f) => f !== '' && existsSync(f));
 const buildSys = (engine['buildSystem'] as (() => string | null) | undefined)?.() ?? '?';
-const engineNote = `engine at commit ${head}${dirty ? ' (with uncommitted changes in native/ or src/engine/)' : ''}, ${buildSys} build` +
+const engineCommit = git(['log', '-1', '--format=%h', '--', 'native', 'src/engine', 'src/native']);
+const engineNote = `engine at commit ${head} (native/, src/engine/, src/native/ last changed in ${engineCommit})${dirty ? ' (with uncommitted changes in native/ or src/engine/)' : ''}, ${buildSys} build` +
   (process.env['TUNABLE_NATIVE_ADDON'] ? ' (TUNABLE_NATIVE_ADDON)' : '') +
   (addonFile ? ` of ${statSync(addonFile).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
 const load0 = os.loadavg()[0] as number;
@@ -353,7 +354,7 @@ const table = [
 const section = [
   '## GP engine (issue 3)',
   '',
-  `Command: \`${cmd}\` (after \`npm run build:native\`); run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, took ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`,
+  `Command: \`${cmd}\` (${process.env['TUNABLE_NATIVE_ADDON'] ? 'the addon at TUNABLE_NATIVE_ADDON was built from the same tree with `npx cmake-js compile --out <dir>`' : 'after `npm run build:native`'}); run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, took ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`,
   '',
   `Machine: ${machine}. Shared, noisy machine (1-min load average ${load0.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end, on 2 cores): ` +
     'engine and peers ran interleaved in one invocation, but other work competed for the cores, so absolute times are inflated and ratios are only indicative.',
