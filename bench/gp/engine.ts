@@ -16,7 +16,8 @@
  * Scenarios
  *  A  one BO step at n = 100, 500, 2000: fitGP warm-started from the hyperparameters of a (untimed) fit on the
  *     first n-1 points, restarts: 4 (= warm start + 4 random starts), then maximizeAcquisition(LogEI, 2048 raw
- *     samples, 10 restarts). Median over reps (after one untimed warm-up). Goals: 50 ms, 250 ms, 2 s.
+ *     samples, 10 restarts). Median over reps (after one untimed warm-up). Goals: 50 ms, 250 ms, 2 s. At n >= 1000
+ *     the other thread count (1 or 2) than the engine's load-dependent default is measured too, interleaved rep by rep.
  *  B  posterior mean + variance of 10,000 points at n = 1000 (engine) vs sklearn predict(return_std=True) with
  *     the same fixed hyperparameters.
  *  C  a 10-start fit, no warm start (the engine's default start + restarts: 9), at n = 100, 250, 500; held-out RMSE on 1000 test points;
@@ -148,50 +149,63 @@ async function scenarioA(): Promise<void> {
     const warm = prev.hyperparameters;
     prev.dispose();
     const best = Math.max(...data.y); // the engine's acquisitions seek large y (native/core/acquisition.hpp)
-    const fit: number[] = [], acq: number[] = [], tot: number[] = [];
-    let gpBackend = '', info = '', evals = 0;
+    // Variants: the engine's default threads (it picks 1 below n = 1000 and, since bf68ac9, also on a busy machine);
+    // for n >= 1000 without --threads, also the other choice of 1 or 2 threads, interleaved rep by rep, to check
+    // that default on this machine at this load.
+    const dflt = (engine['defaultThreads'] as ((n: number) => number) | undefined)?.(n) ?? 1;
+    const variants: Array<number | undefined> = threads === undefined && n >= 1000 && os.cpus().length > 1 ? [undefined, dflt > 1 ? 1 : 2] : [undefined];
+    const res = variants.map(() => ({ fit: [] as number[], acq: [] as number[], tot: [] as number[], info: '', evals: 0, backend: '' }));
     for (let r = -1; r < REPS; r++) { // r = -1: untimed warm-up
-      const t0 = now();
-      const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, restarts: 4, warmStart: warm, seed: 100 + r });
-      const t1 = now();
-      await gp.maximizeAcquisition({ acquisition: 'logei', best, rawSamples: 2048, restarts: 10, seed: 200 + r });
-      const t2 = now();
-      gpBackend = gp.backend ?? backend;
-      if (r === 0 && gp.fitInfo) {
-        const fi = gp.fitInfo;
-        evals = fi.evaluations;
-        info = `; fit: ${fi.starts} starts (${fi.optimized} optimised), ${fi.iterations} iterations, ${fi.evaluations} full-data LML evaluations, fit ms ÷ evaluations = ${(fi.milliseconds / fi.evaluations).toFixed(2)} ms, ${gp.threads ?? '?'} thread(s)`;
-      }
-      gp.dispose();
-      if (r >= 0) { fit.push(t1 - t0); acq.push(t2 - t1); tot.push(t2 - t0); }
-    }
-    // Where the fit's time goes: the cost of one LML + gradient evaluation at these hyperparameters.
-    // (Only for n >= 500: below that, one async call's dispatch cost swamps a single evaluation.)
-    let evalNote = '';
-    if (n >= 500) {
-      const gp = await engine.fitGP({ ...common(), X: data.X, y: data.y, warmStart: warm, fixed: true, restarts: 0 });
-      if (typeof gp.logMarginalLikelihoodAt === 'function') {
-        const te: number[] = [];
-        for (let r = -1; r < REPS; r++) {
-          const t0 = now();
-          await gp.logMarginalLikelihoodAt(warm, { prior: true });
-          if (r >= 0) te.push(now() - t0);
+      for (let v = 0; v < variants.length; v++) {
+        const thr = variants[v];
+        const o = res[v]!;
+        const t0 = now();
+        const gp = await engine.fitGP({ ...common(), ...(thr ? { threads: thr } : {}), X: data.X, y: data.y, restarts: 4, warmStart: warm, seed: 100 + r });
+        const t1 = now();
+        await gp.maximizeAcquisition({ acquisition: 'logei', best, rawSamples: 2048, restarts: 10, seed: 200 + r });
+        const t2 = now();
+        o.backend = gp.backend ?? backend;
+        if (r === 0 && gp.fitInfo) {
+          const fi = gp.fitInfo;
+          o.evals = fi.evaluations;
+          o.info = `; fit: ${fi.starts} starts (${fi.optimized} optimised), ${fi.iterations} iterations, ${fi.evaluations} full-data LML evaluations, fit ms ÷ evaluations = ${(fi.milliseconds / fi.evaluations).toFixed(2)} ms, ${gp.threads ?? '?'} thread(s)`;
         }
-        const one = median(te);
-        evalNote = `; one full-data LML+gradient evaluation (gp.logMarginalLikelihoodAt, ${gp.threads ?? '?'} thread(s)) ${ms(one)}; ` +
-          `fitInfo.evaluations counts full-data evaluations (screening ones are value-only), so ${evals} × ${ms(one)} ≈ ${ms(evals * one)} ` +
-          `(${((100 * evals * one) / median(fit)).toFixed(0)}% of the median fit) is an upper bound on their share`;
+        gp.dispose();
+        if (r >= 0) { o.fit.push(t1 - t0); o.acq.push(t2 - t1); o.tot.push(t2 - t0); }
       }
-      gp.dispose();
     }
-    const goal = A_GOAL_MS[n];
-    const med = median(tot);
-    log(`A n=${n}: total ${ms(med)} (fit ${ms(median(fit))}, acq ${ms(median(acq))}) [${tot.map((t) => t.toFixed(1)).join(', ')}]${info}${evalNote}`);
-    rows.push({
-      scenario: 'A: warm fit (+4 starts) + LogEI max (2048 raw, 10 starts)', n: String(n), engine: ms(med), peer: '—', ratio: '—',
-      goal: goal ? `≤ ${ms(goal)} ${med <= goal ? '✅' : `❌ (${(med / goal).toFixed(2)}×)`}` : '—',
-      note: `fit ${ms(median(fit))} + acq ${ms(median(acq))}; median of ${REPS}; range ${ms(Math.min(...tot))}–${ms(Math.max(...tot))}; backend ${gpBackend}${info}${evalNote}`,
-    });
+    for (let v = 0; v < variants.length; v++) {
+      const o = res[v]!;
+      const thr = variants[v];
+      // Where the fit's time goes: the cost of one LML + gradient evaluation at these hyperparameters.
+      // (Only for n >= 500: below that, one async call's dispatch cost swamps a single evaluation.)
+      let evalNote = '';
+      if (n >= 500) {
+        const gp = await engine.fitGP({ ...common(), ...(thr ? { threads: thr } : {}), X: data.X, y: data.y, warmStart: warm, fixed: true, restarts: 0 });
+        if (typeof gp.logMarginalLikelihoodAt === 'function') {
+          const te: number[] = [];
+          for (let r = -1; r < REPS; r++) {
+            const t0 = now();
+            await gp.logMarginalLikelihoodAt(warm, { prior: true });
+            if (r >= 0) te.push(now() - t0);
+          }
+          const one = median(te);
+          evalNote = `; one full-data LML+gradient evaluation (gp.logMarginalLikelihoodAt, ${gp.threads ?? '?'} thread(s)) ${ms(one)}; ` +
+            `fitInfo.evaluations counts full-data evaluations (screening ones are value-only), so ${o.evals} × ${ms(one)} ≈ ${ms(o.evals * one)} ` +
+            `(${((100 * o.evals * one) / median(o.fit)).toFixed(0)}% of the median fit) is an upper bound on their share`;
+        }
+        gp.dispose();
+      }
+      const goal = A_GOAL_MS[n];
+      const med = median(o.tot);
+      const label = thr ? ` [threads: ${thr}, interleaved with the default]` : variants.length > 1 ? ` [engine default: ${dflt} thread(s) at the start]` : '';
+      log(`A n=${n}${label}: total ${ms(med)} (fit ${ms(median(o.fit))}, acq ${ms(median(o.acq))}) [${o.tot.map((t) => t.toFixed(1)).join(', ')}]${o.info}${evalNote}`);
+      rows.push({
+        scenario: `A: warm fit (+4 starts) + LogEI max (2048 raw, 10 starts)${label}`, n: String(n), engine: ms(med), peer: '—', ratio: '—',
+        goal: goal ? `≤ ${ms(goal)} ${med <= goal ? '✅' : `❌ (${(med / goal).toFixed(2)}×)`}` : '—',
+        note: `fit ${ms(median(o.fit))} + acq ${ms(median(o.acq))}; median of ${REPS}; range ${ms(Math.min(...o.tot))}–${ms(Math.max(...o.tot))}; backend ${o.backend}${o.info}${evalNote}`,
+      });
+    }
   }
 }
 
