@@ -6,3 +6,4 @@ export { QMCSampler, type QMCSamplerOptions, type QMCType } from './qmc.js';
 export { TPESampler, type TPESamplerOptions, type GammaFunction, type WeightsFunction } from './tpe/index.js';
 export { CmaEsSampler, type CmaEsSamplerOptions } from './cmaes/index.js';
 export { RegularizedEvolutionSampler, type RegularizedEvolutionSamplerOptions } from './evolution/index.js';
+export { GPSampler, type GPSamplerOptions, type GPAcquisition, type GPOutputWarping } from './gp/index.js';

@@ -1,0 +1,3 @@
+/** GPSampler: Bayesian optimisation on the native Gaussian-process engine. */
+export { GPSampler } from './sampler.js';
+export type { GPSamplerOptions, GPAcquisition, GPOutputWarping } from './options.js';

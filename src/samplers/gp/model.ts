@@ -1,0 +1,88 @@
+/**
+ * One GP step: transform the objective values, fit the engine's GP (warm-started), maximise the
+ * acquisition with the running trials as pending points, return the proposal.
+ */
+import { engine } from '../../engine/index.js';
+import type { Hyperparameters } from '../../engine/types.js';
+import type { Encoding } from './encode.js';
+import type { ResolvedOptions } from './options.js';
+
+/**
+ * Values (larger is better) → the targets the GP is fitted to, standardised (mean 0, sd 1).
+ *
+ * With 'log' warping, each value's gap to the best, g = max − v (>= 0), becomes log(1 + g / s) with s
+ * the median positive gap. Near the best (g << s) this is linear, so the shape of the optimum's basin is
+ * kept; far away it grows only logarithmically, so a handful of terrible trials (Rosenbrock's corners,
+ * Branin's ridges) no longer stretch the standardised scale until everything good looks flat. The
+ * transform is monotone, so the ranking of trials — and the incumbent — are unchanged.
+ */
+export function transformValues(values: readonly number[], warping: ResolvedOptions['outputWarping']): Float64Array {
+  const n = values.length;
+  const y = Float64Array.from(values);
+  if (warping === 'log' && n >= 3) {
+    let max = -Infinity;
+    for (const v of y) max = Math.max(max, v);
+    const gaps = Array.from(y, (v) => max - v).filter((g) => g > 0).sort((a, b) => a - b);
+    const s = gaps.length > 0 ? gaps[(gaps.length - 1) >> 1]! : 0;
+    if (s > 0 && Number.isFinite(s)) for (let i = 0; i < n; i++) y[i] = -Math.log1p((max - y[i]!) / s);
+  }
+  let mean = 0;
+  for (const v of y) mean += v;
+  mean /= n;
+  let variance = 0;
+  for (const v of y) variance += (v - mean) ** 2;
+  const sd = n > 1 ? Math.sqrt(variance / (n - 1)) : 0;
+  // Constant values (or a single one): centred only; the engine copes with a zero-variance target.
+  const scale = sd > 0 && Number.isFinite(sd) ? sd : 1;
+  for (let i = 0; i < n; i++) y[i] = (y[i]! - mean) / scale;
+  return y;
+}
+
+export interface StepInput {
+  readonly enc: Encoding;
+  /** Encoded points of the trials with values, (n, d) row-major. */
+  readonly X: Float64Array;
+  /** Their transformed values. */
+  readonly y: Float64Array;
+  /** Encoded points of the RUNNING trials, (q, d) row-major. */
+  readonly pending: Float64Array;
+  readonly warm: Hyperparameters | undefined;
+  readonly fitSeed: number;
+  readonly acqSeed: number;
+  readonly o: ResolvedOptions;
+}
+
+export interface StepOutput {
+  readonly x: Float64Array;
+  readonly hyperparameters: Hyperparameters;
+}
+
+export async function gpStep(s: StepInput): Promise<StepOutput> {
+  const { enc, o } = s;
+  const gp = await engine.fitGP({
+    X: s.X,
+    d: enc.d,
+    y: s.y,
+    kernel: o.kernel,
+    restarts: o.fitRestarts,
+    seed: s.fitSeed,
+    backend: o.backend,
+    ...(enc.categorical.length > 0 ? { categorical: enc.categorical } : {}),
+    ...(s.warm !== undefined ? { warmStart: s.warm } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+  });
+  try {
+    const r = await gp.maximizeAcquisition({
+      acquisition: o.acquisition,
+      ...(o.acquisition === 'ucb' ? { beta: o.beta } : {}),
+      ...(s.pending.length > 0 ? { pending: s.pending } : {}),
+      rawSamples: o.rawSamples,
+      restarts: o.restarts,
+      seed: s.acqSeed,
+      ...(enc.integer.length > 0 ? { integer: enc.integer } : {}),
+    });
+    return { x: r.x, hyperparameters: gp.hyperparameters };
+  } finally {
+    gp.dispose();
+  }
+}

@@ -1,0 +1,125 @@
+/** Options of the GP sampler and their validation (internal to the sampler; the type is exported). */
+import { engine } from '../../engine/index.js';
+import { BackendUnavailableError } from '../../errors.js';
+import { loadAddon } from '../../native/binding.js';
+import type { BackendName, Kernel } from '../../engine/types.js';
+import { boolean, integer, invalid, oneOf, options, positiveNumber } from '../../validate.js';
+import type { Sampler } from '../base.js';
+import { resolveSeed } from '../seed.js';
+import { TPESampler } from '../tpe/index.js';
+
+export type GPAcquisition = 'logei' | 'ucb';
+export type GPOutputWarping = 'none' | 'log';
+
+export interface GPSamplerOptions {
+  /** An integer >= 0; drawn at random when absent. Seeds the Sobol' scramble, the fits, the acquisition search and the default independent sampler. */
+  readonly seed?: number;
+  /** The engine backend: 'auto' (default), 'cpu' or 'cuda'. An unavailable one throws BackendUnavailableError at construction. */
+  readonly backend?: BackendName;
+  /** Finished trials sampled on a scrambled Sobol' sequence before the GP takes over (default 10). */
+  readonly nStartupTrials?: number;
+  /** 'logei' (default: log expected improvement) or 'ucb' (μ + √beta σ). */
+  readonly acquisition?: GPAcquisition;
+  /** UCB exploration weight (a positive number, default 2); used with `acquisition: 'ucb'`. */
+  readonly beta?: number;
+  /** 'matern52' (default) or 'rbf'. */
+  readonly kernel?: Kernel;
+  /** Random starts of the kernel fit besides the warm start (default 2). */
+  readonly fitRestarts?: number;
+  /** Sobol' points scored before the acquisition's gradient search (default 512). */
+  readonly rawSamples?: number;
+  /** Gradient starts of the acquisition search (default 5). */
+  readonly restarts?: number;
+  /** Threads of the engine's heavy calls (default: the engine's own choice, 1 below 1000 trials). */
+  readonly threads?: number;
+  /**
+   * 'log' (default): the gaps to the best value are compressed, g → log(1 + g / median gap), before
+   * standardising, so a few very bad trials do not flatten the model near the optimum (see model.ts);
+   * 'none': plain standardisation.
+   */
+  readonly outputWarping?: GPOutputWarping;
+  /** Samples parameters outside the GP's search space (conditional or changed ones). Default: a univariate TPESampler with `seed`. */
+  readonly independentSampler?: Sampler;
+  /** Emit a process warning the first time a parameter is sampled independently once the GP runs (default true). */
+  readonly warnIndependentSampling?: boolean;
+  /** Use PRUNED trials with their last intermediate value like COMPLETE ones (default false: ignored). */
+  readonly considerPrunedTrials?: boolean;
+}
+
+export const OPTION_NAMES = [
+  'seed', 'backend', 'nStartupTrials', 'acquisition', 'beta', 'kernel', 'fitRestarts', 'rawSamples', 'restarts',
+  'threads', 'outputWarping', 'independentSampler', 'warnIndependentSampling', 'considerPrunedTrials',
+] as const;
+
+export interface ResolvedOptions {
+  readonly seed: number;
+  readonly backend: BackendName;
+  readonly nStartupTrials: number;
+  readonly acquisition: GPAcquisition;
+  readonly beta: number;
+  readonly kernel: Kernel;
+  readonly fitRestarts: number;
+  readonly rawSamples: number;
+  readonly restarts: number;
+  readonly threads: number | undefined;
+  readonly outputWarping: GPOutputWarping;
+  readonly independentSampler: Sampler;
+  readonly warnIndependentSampling: boolean;
+  readonly considerPrunedTrials: boolean;
+}
+
+export function resolveOptions(opts: unknown): ResolvedOptions {
+  const o = options<GPSamplerOptions>('GPSampler options', opts, OPTION_NAMES);
+  const seed = resolveSeed(o.seed);
+  const ind: unknown = o.independentSampler;
+  if (ind !== undefined && (ind === null || typeof ind !== 'object' || typeof (ind as Sampler).sampleIndependent !== 'function')) {
+    throw invalid('independentSampler', 'a Sampler', ind);
+  }
+  return {
+    seed,
+    backend: o.backend === undefined ? 'auto' : oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const),
+    nStartupTrials: o.nStartupTrials === undefined ? 10 : integer('nStartupTrials', o.nStartupTrials, 1),
+    acquisition: o.acquisition === undefined ? 'logei' : oneOf('acquisition', o.acquisition, ['logei', 'ucb'] as const),
+    beta: o.beta === undefined ? 2 : positiveNumber('beta', o.beta),
+    kernel: o.kernel === undefined ? 'matern52' : oneOf('kernel', o.kernel, ['matern52', 'rbf'] as const),
+    fitRestarts: o.fitRestarts === undefined ? 2 : integer('fitRestarts', o.fitRestarts, 0, 64),
+    rawSamples: o.rawSamples === undefined ? 512 : integer('rawSamples', o.rawSamples, 1, 1 << 20),
+    restarts: o.restarts === undefined ? 5 : integer('restarts', o.restarts, 1, 256),
+    threads: o.threads === undefined ? undefined : integer('threads', o.threads, 1, 1024),
+    outputWarping: o.outputWarping === undefined ? 'log' : oneOf('outputWarping', o.outputWarping, ['none', 'log'] as const),
+    independentSampler: (ind as Sampler | undefined) ?? new TPESampler({ seed }),
+    warnIndependentSampling: o.warnIndependentSampling === undefined ? true : boolean('warnIndependentSampling', o.warnIndependentSampling),
+    considerPrunedTrials: o.considerPrunedTrials === undefined ? false : boolean('considerPrunedTrials', o.considerPrunedTrials),
+  };
+}
+
+/**
+ * Fails fast when the engine cannot run here: a missing addon or an absent backend (say 'cuda' in a
+ * CPU-only build) throws BackendUnavailableError at construction rather than at the 11th ask().
+ */
+export function checkBackend(backend: BackendName): void {
+  const have = engine.backends();
+  if (have.length === 0) {
+    // backends() swallows the loader's error; fitGP on a tiny problem would rethrow it with every
+    // failure listed, but synchronously we can only load the addon again.
+    throw loaderError();
+  }
+  if (backend !== 'auto' && !(have as string[]).includes(backend)) {
+    throw backendError(backend, have);
+  }
+}
+function loaderError(): Error {
+  try {
+    loadAddon();
+  } catch (e) {
+    return e as Error;
+  }
+  return new BackendUnavailableError('GPSampler: the native GP engine reports no backend');
+}
+
+function backendError(backend: string, have: readonly string[]): BackendUnavailableError {
+  return new BackendUnavailableError(
+    `GPSampler: the ${backend} backend is not available here (available: ${have.join(', ')})` +
+      (backend === 'cuda' ? '; this build has no CUDA backend, use backend: "cpu" or "auto"' : ''),
+  );
+}

@@ -1,0 +1,229 @@
+/**
+ * GPSampler: Bayesian optimisation on the native Gaussian-process engine (src/engine, native/README.md).
+ *
+ * - Search space: the intersection search space of the usable trials (COMPLETE, plus PRUNED with
+ *   `considerPrunedTrials`), single-valued parameters dropped, sorted by name, encoded into [0, 1]^d by
+ *   encode.ts (log scale, integer/step levels, categoricals). When no trial is usable yet — the first
+ *   trial, or a study whose every trial failed — the space is the intersection of the FAIL trials'
+ *   spaces, so the Sobol' start still covers it (a FAIL trial says where we were, not how good it was).
+ * - Startup: until `nStartupTrials` usable trials exist, trial number i takes point i of a scrambled
+ *   Sobol' sequence (seeded), like QMCSampler: distinct points for concurrent workers.
+ * - Then: values are sign-flipped for minimisation (larger is better), warped and standardised
+ *   (model.ts), the GP is fitted starting from the previous fit's hyperparameters on the same space
+ *   (kept per study in this instance and in the study system attribute `gp:hyperparameters`, so another
+ *   process warm-starts too) and LogEI (or UCB) is maximised.
+ * - RUNNING trials: each relative sample is stored in the trial's system attribute `gp:params`; the
+ *   running trials' points are passed as `pending` (kriging-believer fantasies in the engine), and this
+ *   instance serialises its own asks, so the second of two concurrent asks sees the first's proposal.
+ * - Outside the GP space (conditional parameters, changed distributions): `independentSampler`,
+ *   by default a univariate TPESampler — TPE's per-parameter good/bad density ratio learns from every
+ *   trial that has the parameter, where random sampling learns nothing (bench/regret/conditional.ts).
+ * - PRUNED trials are ignored unless `considerPrunedTrials` (then: their last intermediate value), FAIL
+ *   trials are ignored; a non-finite stored value is skipped (the study stores such trials as FAIL).
+ * - Single-objective only: a multi-objective study throws InvalidArgumentError at ask().
+ * - With `seed`, a sequential study is reproducible: Sobol' points, fit starts and the acquisition search
+ *   are seeded by (seed, trial number).
+ */
+import type { Distribution } from '../../distributions/index.js';
+import { isSingle } from '../../distributions/index.js';
+import type { Hyperparameters } from '../../engine/types.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { Sobol } from '../../qmc/sobol.js';
+import type { Storage } from '../../storage/base.js';
+import { TrialState, type FrozenTrial } from '../../study/types.js';
+import type { Sampler, StudyView } from '../base.js';
+import { intersectionSearchSpace } from '../search-space.js';
+import { deriveSeed } from '../seed.js';
+import { Encoding, gpSpace, spaceKey } from './encode.js';
+import { gpStep, transformValues } from './model.js';
+import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
+
+/** Tag separating this sampler's seeds from other samplers' with the same seed. */
+const TAG = 13;
+/** Trial system attribute: the relative sample (internal values) a trial was given. */
+export const PARAMS_ATTR = 'gp:params';
+/** Study system attribute: the last fit's hyperparameters and the space they belong to. */
+export const HYPER_ATTR = 'gp:hyperparameters';
+
+interface Warm {
+  readonly key: string;
+  readonly h: Hyperparameters;
+}
+
+/** Per-storage, per-id memo (study and trial ids are only unique within a storage). */
+class PerStorage<T> {
+  private readonly maps = new WeakMap<Storage, Map<number, T>>();
+  get(s: Storage, k: number): T | undefined {
+    return this.maps.get(s)?.get(k);
+  }
+  set(s: Storage, k: number, v: T): void {
+    let m = this.maps.get(s);
+    if (m === undefined) this.maps.set(s, (m = new Map()));
+    m.set(k, v);
+  }
+  delete(s: Storage, k: number): void {
+    this.maps.get(s)?.delete(k);
+  }
+}
+
+export class GPSampler implements Sampler {
+  /** The seed in use (drawn at random when none was given). */
+  readonly seed: number;
+  private readonly o: ResolvedOptions;
+  private readonly warm = new PerStorage<Warm>();
+  /** Trials of this process that got a GP sample: an independent draw in them may deserve a warning. */
+  private readonly active = new PerStorage<true>();
+  private readonly warned = new Set<string>();
+  private readonly sobols = new Map<number, Sobol>();
+  /** Serialises sampleRelative so concurrent asks see each other's proposals as pending. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts?: GPSamplerOptions) {
+    this.o = resolveOptions(opts);
+    this.seed = this.o.seed;
+    checkBackend(this.o.backend);
+  }
+
+  async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
+    if (study.directions.length !== 1) {
+      throw new InvalidArgumentError(
+        `GPSampler supports single-objective studies only; study ${JSON.stringify(study.studyName)} has ${study.directions.length} objectives`,
+      );
+    }
+    // The independent sampler (TPE by default) reads its history at ask(), for its sampleIndependent calls.
+    await this.o.independentSampler.inferRelativeSearchSpace(study, trial);
+    const trials = await study.getTrials({ states: [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL] });
+    let space = intersectionSearchSpace(trials, { includePruned: this.o.considerPrunedTrials });
+    if (!trials.some((t) => this.usable(t))) space = failedSpace(trials);
+    return gpSpace(space);
+  }
+
+  async sampleRelative(study: StudyView, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Promise<Record<string, number>> {
+    const space = gpSpace(searchSpace);
+    if (Object.keys(space).length === 0) return {};
+    const run = this.queue.then(() => this.propose(study, trial, space));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): number {
+    if (this.o.warnIndependentSampling && this.active.get(study.storage, trial.trialId) && !isSingle(distribution) && !this.warned.has(name)) {
+      this.warned.add(name);
+      process.emitWarning(
+        `GPSampler: parameter ${JSON.stringify(name)} (first in trial ${trial.number}) is sampled by the independent sampler: ` +
+          'the GP covers the parameters present with the same distribution in every finished trial. ' +
+          'Pass `warnIndependentSampling: false` if this is intended (conditional parameters).',
+        { type: 'TunableWarning', code: 'TUNABLE_GP_INDEPENDENT' },
+      );
+    }
+    return this.o.independentSampler.sampleIndependent(study, trial, name, distribution);
+  }
+
+  async afterTrial(study: StudyView, trial: FrozenTrial, state: TrialState, values: readonly number[] | null): Promise<void> {
+    this.active.delete(study.storage, trial.trialId);
+    if (this.o.independentSampler.afterTrial) await this.o.independentSampler.afterTrial(study, trial, state, values);
+  }
+
+  private usable(t: FrozenTrial): boolean {
+    return t.state === TrialState.COMPLETE || (this.o.considerPrunedTrials && t.state === TrialState.PRUNED);
+  }
+
+  /** The value a usable trial is modelled with (larger is better), or null when it has none that is finite. */
+  private valueOf(t: FrozenTrial, sign: number): number | null {
+    let v = t.values?.[0];
+    if (v === undefined && t.state === TrialState.PRUNED) {
+      let step = -Infinity;
+      for (const [s, iv] of t.intermediateValues) if (s > step) [step, v] = [s, iv];
+    }
+    return v !== undefined && Number.isFinite(v) ? sign * v : null;
+  }
+
+  private async propose(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution>): Promise<Record<string, number>> {
+    const enc = new Encoding(space);
+    const trials = await study.getTrials();
+    const sign = study.directions[0] === 'maximize' ? 1 : -1;
+    const X: number[] = [];
+    const values: number[] = [];
+    const pending: number[] = [];
+    for (const t of trials) {
+      if (t.trialId === trial.trialId) continue;
+      if (this.usable(t)) {
+        const v = this.valueOf(t, sign);
+        const x = v === null ? null : enc.encodeTrial(t);
+        if (x !== null) {
+          X.push(...x);
+          values.push(v!);
+        }
+      } else if (t.state === TrialState.RUNNING) {
+        const x = runningPoint(enc, t);
+        if (x !== null) pending.push(...x);
+      }
+    }
+    let params: Record<string, number>;
+    if (values.length < this.o.nStartupTrials) {
+      params = enc.decodeUniform(this.sobol(enc.d).at(trial.number));
+    } else {
+      const key = spaceKey(space);
+      const warm = await this.warmStart(study, key);
+      const out = await gpStep({
+        enc,
+        X: Float64Array.from(X),
+        y: transformValues(values, this.o.outputWarping),
+        pending: Float64Array.from(pending),
+        warm,
+        fitSeed: deriveSeed(this.seed, TAG, trial.number, 'fit'),
+        acqSeed: deriveSeed(this.seed, TAG, trial.number, 'acq'),
+        o: this.o,
+      });
+      params = enc.decode(out.x);
+      const w: Warm = { key, h: out.hyperparameters };
+      this.warm.set(study.storage, study.studyId, w);
+      await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...w.h });
+      this.active.set(study.storage, trial.trialId, true);
+    }
+    await study.storage.setTrialSystemAttr(trial.trialId, PARAMS_ATTR, params);
+    return params;
+  }
+
+  /** The last fit's hyperparameters on this space: this instance's, else another process's from the study. */
+  private async warmStart(study: StudyView, key: string): Promise<Hyperparameters | undefined> {
+    const mine = this.warm.get(study.storage, study.studyId);
+    if (mine !== undefined) return mine.key === key ? mine.h : undefined;
+    const stored = (await study.storage.getStudySystemAttrs(study.studyId))[HYPER_ATTR];
+    return parseStored(stored, key);
+  }
+
+  private sobol(d: number): Sobol {
+    let s = this.sobols.get(d);
+    if (s === undefined) this.sobols.set(d, (s = new Sobol(d, { scramble: true, seed: this.seed })));
+    return s;
+  }
+}
+
+/** A running trial's point: its stored relative sample, else its parameters so far (null if incomplete). */
+function runningPoint(enc: Encoding, t: FrozenTrial): number[] | null {
+  const stored = t.systemAttrs[PARAMS_ATTR];
+  if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
+    const x = enc.encodeParams(stored as Record<string, number>);
+    if (x !== null) return x;
+  }
+  return enc.encodeTrial(t);
+}
+
+/** Hyperparameters stored by a GPSampler for this space, validated (anything else: no warm start). */
+function parseStored(v: unknown, key: string): Hyperparameters | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  const ls = o.lengthscales;
+  if (o.space !== key || !Array.isArray(ls) || !ls.every((l) => finite(l) && l > 0)) return undefined;
+  if (!finite(o.outputscale) || !finite(o.noise) || !finite(o.mean) || o.outputscale <= 0 || o.noise <= 0) return undefined;
+  return { lengthscales: ls as number[], outputscale: o.outputscale, noise: o.noise, mean: o.mean };
+}
+
+/** The parameters every FAIL trial has with one distribution: the startup space of a study with no usable trial. */
+function failedSpace(trials: readonly FrozenTrial[]): Record<string, Distribution> {
+  // intersectionSearchSpace looks at COMPLETE trials only; present the failed ones as such.
+  const failed = trials.filter((t) => t.state === TrialState.FAIL).map((t) => ({ ...t, state: TrialState.COMPLETE }));
+  return intersectionSearchSpace(failed);
+}
