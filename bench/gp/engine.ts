@@ -16,7 +16,7 @@
  * Scenarios
  *  A  one BO step at n = 100, 500, 2000: fitGP warm-started from the hyperparameters of a (untimed) fit on the
  *     first n-1 points, restarts: 4 (= warm start + 4 random starts), then maximizeAcquisition(LogEI, 2048 raw
- *     samples, 10 restarts). Median over reps (after one untimed warm-up). Goals: 50 ms, 250 ms, 2 s. At n >= 1000
+ *     samples, 10 restarts). Median over reps (3x --reps for n <= 500; after one untimed warm-up). Goals: 50 ms, 250 ms, 2 s. At n >= 1000
  *     the other thread count (1 or 2) than the engine's load-dependent default is measured too, interleaved rep by rep.
  *  B  posterior mean + variance of 10,000 points at n = 1000 (engine) vs sklearn predict(return_std=True) with
  *     the same fixed hyperparameters.
@@ -155,7 +155,8 @@ async function scenarioA(): Promise<void> {
     const dflt = (engine['defaultThreads'] as ((n: number) => number) | undefined)?.(n) ?? 1;
     const variants: Array<number | undefined> = threads === undefined && n >= 1000 && os.cpus().length > 1 ? [undefined, dflt > 1 ? 1 : 2] : [undefined];
     const res = variants.map(() => ({ fit: [] as number[], acq: [] as number[], tot: [] as number[], info: '', evals: 0, backend: '' }));
-    for (let r = -1; r < REPS; r++) { // r = -1: untimed warm-up
+    const reps = n <= 500 ? 3 * REPS : REPS; // cheap sizes get more repetitions: the machine is noisy
+    for (let r = -1; r < reps; r++) { // r = -1: untimed warm-up
       for (let v = 0; v < variants.length; v++) {
         const thr = variants[v];
         const o = res[v]!;
@@ -203,7 +204,7 @@ async function scenarioA(): Promise<void> {
       rows.push({
         scenario: `A: warm fit (+4 starts) + LogEI max (2048 raw, 10 starts)${label}`, n: String(n), engine: ms(med), peer: '—', ratio: '—',
         goal: goal ? `≤ ${ms(goal)} ${med <= goal ? '✅' : `❌ (${(med / goal).toFixed(2)}×)`}` : '—',
-        note: `fit ${ms(median(o.fit))} + acq ${ms(median(o.acq))}; median of ${REPS}; range ${ms(Math.min(...o.tot))}–${ms(Math.max(...o.tot))}; backend ${o.backend}${o.info}${evalNote}`,
+        note: `fit ${ms(median(o.fit))} + acq ${ms(median(o.acq))}; median of ${reps}; range ${ms(Math.min(...o.tot))}–${ms(Math.max(...o.tot))}; backend ${o.backend}${o.info}${evalNote}`,
       });
     }
   }
