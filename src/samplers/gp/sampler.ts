@@ -4,8 +4,9 @@
  * - Search space: the intersection search space of the usable trials (COMPLETE, plus PRUNED with
  *   `considerPrunedTrials`), single-valued parameters dropped, sorted by name, encoded into [0, 1]^d by
  *   encode.ts (log scale, integer/step levels, categoricals). When no trial is usable yet — the first
- *   trial, or a study whose every trial failed — the space is the intersection of the FAIL trials'
- *   spaces, so the Sobol' start still covers it (a FAIL trial says where we were, not how good it was).
+ *   trial, or a study whose every trial failed — the space is the intersection of the FAIL (and ignored
+ *   PRUNED) trials' spaces, so the Sobol' start still covers it (such a trial says where we were, not
+ *   how good it was).
  * - Startup: until `nStartupTrials` usable trials exist, trial number i takes point i of a scrambled
  *   Sobol' sequence (seeded), like QMCSampler: distinct points for concurrent workers.
  * - Then: values are sign-flipped for minimisation (larger is better), warped and standardised
@@ -260,9 +261,12 @@ function parseStored(v: unknown, key: string): Hyperparameters | undefined {
   return { lengthscales: ls as number[], outputscale: o.outputscale, noise: o.noise, mean: o.mean };
 }
 
-/** The parameters every FAIL trial has with one distribution: the startup space of a study with no usable trial. */
+/**
+ * The parameters every FAIL (or unused PRUNED) trial has with one distribution: the startup space of a
+ * study with no usable trial, so its Sobol' start goes on even when every trial fails.
+ */
 function failedSpace(trials: readonly FrozenTrial[]): Record<string, Distribution> {
-  // intersectionSearchSpace looks at COMPLETE trials only; present the failed ones as such.
-  const failed = trials.filter((t) => t.state === TrialState.FAIL).map((t) => ({ ...t, state: TrialState.COMPLETE }));
+  // intersectionSearchSpace looks at COMPLETE trials only; present the others as such.
+  const failed = trials.filter((t) => t.state === TrialState.FAIL || t.state === TrialState.PRUNED).map((t) => ({ ...t, state: TrialState.COMPLETE }));
   return intersectionSearchSpace(failed);
 }
