@@ -1,7 +1,8 @@
 // Module entry of the native engine. Exports (kept small on purpose):
 //   buildSystem: "cmake-js" | "node-gyp"      which build produced this binary
 //   version: string
-//   backends(): string[]                      compute backends usable in this process
+//   backends(): string[]                      compute backends usable in this process, fastest first
+//   cudaStatus(probeLibraries?): { compiled, available, devices, device, cublas, cusolver, reason }
 //   choleskyBenchmark(n, repeats, threads): Promise<number>   seconds per Cholesky (best of repeats)
 //   GP: class (native/addon/gp_wrap.hpp)
 #include <napi.h>
@@ -13,6 +14,9 @@
 #endif
 
 #include "../cpu/linalg.hpp"
+#ifdef TUNABLE_WITH_CUDA
+#include "../cuda/status.hpp"
+#endif
 #include "gp_wrap.hpp"
 #include "worker.hpp"
 
@@ -25,9 +29,38 @@ namespace addon {
 
 namespace {
 Napi::Value Backends(const Napi::CallbackInfo& info) {
-  Napi::Array a = Napi::Array::New(info.Env(), 1);
-  a.Set(0u, Napi::String::New(info.Env(), "cpu"));
+  Napi::Array a = Napi::Array::New(info.Env());
+  uint32_t k = 0;
+#ifdef TUNABLE_WITH_CUDA
+  if (cuda::status(false).available) a.Set(k++, Napi::String::New(info.Env(), "cuda"));
+#endif
+  a.Set(k++, Napi::String::New(info.Env(), "cpu"));
   return a;
+}
+
+// Never throws: a missing driver or library is reported in `reason`.
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+#ifdef TUNABLE_WITH_CUDA
+  const cuda::Status s = cuda::status(info.Length() > 0 && info[0].ToBoolean().Value());
+  o.Set("compiled", true);
+  o.Set("available", s.available);
+  o.Set("devices", s.devices);
+  o.Set("device", s.device);
+  o.Set("cublas", s.cublas);
+  o.Set("cusolver", s.cusolver);
+  o.Set("reason", s.reason);
+#else
+  o.Set("compiled", false);
+  o.Set("available", false);
+  o.Set("devices", 0);
+  o.Set("device", "");
+  o.Set("cublas", "");
+  o.Set("cusolver", "");
+  o.Set("reason", std::string("this build (") + TUNABLE_BUILD_SYSTEM + ") has no CUDA backend: rebuild with nvcc on PATH (`npm run build:native`)");
+#endif
+  return o;
 }
 
 Napi::Value CholeskyBenchmark(const Napi::CallbackInfo& info) {
@@ -57,6 +90,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildSystem", Napi::String::New(env, TUNABLE_BUILD_SYSTEM));
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
+  exports.Set("cudaStatus", Napi::Function::New(env, CudaStatus, "cudaStatus"));
   exports.Set("choleskyBenchmark", Napi::Function::New(env, CholeskyBenchmark, "choleskyBenchmark"));
   exports.Set("GP", GPWrap::Init(env));
   return exports;

@@ -5,6 +5,9 @@
 #include <mutex>
 
 #include "convert.hpp"
+#ifdef TUNABLE_WITH_CUDA
+#include "../cuda/cuda_backend.hpp"
+#endif
 #include "worker.hpp"
 
 namespace tunable {
@@ -47,9 +50,30 @@ GPWrap::GPWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPWrap>(info) 
     throw Napi::RangeError::New(env, "native: inconsistent GP shapes");
   const KernelType kernel = inum(o, "kernel", 0) == 1 ? KernelType::RBF : KernelType::Matern52;
   const std::string backend = o.Get("backend").IsString() ? o.Get("backend").As<Napi::String>().Utf8Value() : "cpu";
-  if (backend != "cpu") throw Napi::Error::New(env, "native: backend unavailable: " + backend);
-  model_ = std::make_shared<GPModel>(make_cpu_backend(), kernel, n, d, X.data(), y.data(),
-                                     grids(o.Get("categorical"), d, "categorical"), std::max(1, inum(o, "threads", 1)));
+  std::unique_ptr<Backend> be;
+  if (backend == "cpu") {
+    be = make_cpu_backend();
+  } else if (backend == "cuda") {
+#ifdef TUNABLE_WITH_CUDA
+    const double cap = num(o, "deviceMemoryLimit", 0.0);
+    try {
+      be = make_cuda_backend(cap > 0.0 ? static_cast<size_t>(cap) : 0);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+#else
+    throw Napi::Error::New(env, "cuda: unavailable: this build has no CUDA backend");
+#endif
+  } else {
+    throw Napi::Error::New(env, "native: backend unavailable: " + backend);
+  }
+  auto cat = grids(o.Get("categorical"), d, "categorical");
+  try {  // a CUDA backend uploads the data here (cudaMalloc may fail)
+    model_ = std::make_shared<GPModel>(std::move(be), kernel, n, d, X.data(), y.data(), std::move(cat),
+                                       std::max(1, inum(o, "threads", 1)));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
 }
 
 std::shared_ptr<GPModel> GPWrap::model(const Napi::Env& env) const {

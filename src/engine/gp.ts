@@ -1,5 +1,5 @@
 /** The fitted-model handle returned by `engine.fitGP`. */
-import { InvalidArgumentError, InvalidStateError, NativeError, NumericalError } from '../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, InvalidStateError, NativeError, NumericalError } from '../errors.js';
 import { boolean, finiteNumber, integer, oneOf, options, positiveNumber } from '../validate.js';
 import type { NativeAcqOptions, NativeGP } from '../native/binding.js';
 import { fromTheta, hyperparameters, integerGrids, matrix, seed, toTheta, vector } from './checks.js';
@@ -29,6 +29,8 @@ export async function nativeCall<T>(p: Promise<T>): Promise<T> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/positive definite|non-PD/i.test(msg)) throw new NumericalError(msg);
+    // native/cuda/errors.hpp: "cuda: unavailable: …" (no device / driver / library), else NativeError.
+    if (/^cuda: unavailable:/.test(msg)) throw new BackendUnavailableError(msg);
     throw new NativeError(msg);
   }
 }
@@ -110,8 +112,9 @@ export class GP {
       type: ACQ[o.acquisition === undefined ? 'logei' : oneOf('acquisition', o.acquisition, ACQ_NAMES)],
       best: o.best === undefined ? NaN : finiteNumber('best', o.best),
       beta: o.beta === undefined ? 2 : positiveNumber('beta', o.beta),
-      rawSamples: o.rawSamples === undefined ? 1024 : integer('rawSamples', o.rawSamples, 1, 1 << 20),
-      restarts: o.restarts === undefined ? 10 : integer('restarts', o.restarts, 1, 10000),
+      // On the GPU raw scoring and starts are nearly free: 128k raw samples and 64 starts by default.
+      rawSamples: o.rawSamples === undefined ? (this.backend === 'cuda' ? 131072 : 1024) : integer('rawSamples', o.rawSamples, 1, 1 << 20),
+      restarts: o.restarts === undefined ? (this.backend === 'cuda' ? 64 : 10) : integer('restarts', o.restarts, 1, 10000),
       seed: o.seed === undefined ? 0 : seed('seed', o.seed),
       integer: integerGrids(o.integer, this.d, this.#categorical),
       maxIterations: o.maxIterations === undefined ? 200 : integer('maxIterations', o.maxIterations, 1, 100000),

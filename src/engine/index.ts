@@ -6,9 +6,9 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 
-import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, NativeError } from '../errors.js';
 import { integer, oneOf, options, positiveNumber, boolean } from '../validate.js';
-import { loadAddon, type NativeAddon, type NativeFitOptions } from '../native/binding.js';
+import { loadAddon, type NativeAddon, type NativeCudaStatus, type NativeFitOptions } from '../native/binding.js';
 import { categoricalGrids, hyperparameters, matrix, partialHyperparameters, seed, toTheta, vector } from './checks.js';
 import { GP, nativeCall } from './gp.js';
 import type { BackendName, FitGPOptions, Kernel } from './types.js';
@@ -18,7 +18,7 @@ export type * from './types.js';
 
 const FIT_KEYS = [
   'X', 'd', 'y', 'kernel', 'restarts', 'seed', 'backend', 'categorical', 'warmStart', 'fixed', 'threads',
-  'maxIterations', 'noiseFloor',
+  'maxIterations', 'noiseFloor', 'deviceMemoryLimit',
 ] as const;
 
 /** Backends usable in this process, fastest first (e.g. ['cpu']); [] when the addon is not built. */
@@ -42,14 +42,30 @@ function defaultThreads(n: number): number {
   return Math.max(1, Math.min(2, cores, idle));
 }
 
-function resolveBackend(name: BackendName, addon: NativeAddon): 'cpu' | 'cuda' {
+/** The addon's CUDA report (compiled? device? libraries? why not?); never throws. */
+function cudaStatus(opts?: { probeLibraries?: boolean }): NativeCudaStatus {
+  let addon: NativeAddon;
+  try {
+    addon = loadAddon();
+  } catch (e) {
+    return { compiled: false, available: false, devices: 0, device: '', cublas: '', cusolver: '', reason: e instanceof Error ? e.message : String(e) };
+  }
+  if (!addon.cudaStatus) {
+    return { compiled: false, available: false, devices: 0, device: '', cublas: '', cusolver: '', reason: 'this addon predates the CUDA backend; rebuild it' };
+  }
+  return addon.cudaStatus(opts?.probeLibraries === true);
+}
+
+export function resolveBackend(name: BackendName, addon: Pick<NativeAddon, 'backends' | 'cudaStatus'>): 'cpu' | 'cuda' {
   const have = addon.backends();
   if (name === 'auto') return have.includes('cuda') ? 'cuda' : 'cpu';
   if (!have.includes(name)) {
-    throw new BackendUnavailableError(
-      `The ${name} backend is not available here (available: ${have.join(', ') || 'none'})` +
-        (name === 'cuda' ? '; this build has no CUDA backend' : ''),
-    );
+    let why = '';
+    if (name === 'cuda') {
+      const st = addon.cudaStatus?.(false);
+      why = st ? `: ${st.reason || 'unknown reason'}` : '; this build has no CUDA backend';
+    }
+    throw new BackendUnavailableError(`The ${name} backend is not available here (available: ${have.join(', ') || 'none'})${why}`);
   }
   return name;
 }
@@ -69,6 +85,7 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   const threads = o.threads === undefined ? defaultThreads(n) : integer('threads', o.threads, 1, 1024);
   const maxIterations = o.maxIterations === undefined ? 0 : integer('maxIterations', o.maxIterations, 1, 100000);
   const noiseFloor = o.noiseFloor === undefined ? 1e-6 : positiveNumber('noiseFloor', o.noiseFloor);
+  const deviceMemoryLimit = o.deviceMemoryLimit === undefined ? 0 : positiveNumber('deviceMemoryLimit', o.deviceMemoryLimit);
 
   const fit: NativeFitOptions = { restarts, seed: fitSeed, fixedAll: false, maxIterations, keep: 0, noiseFloor };
   if (o.fixed !== undefined && typeof o.fixed === 'boolean') {
@@ -96,7 +113,15 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
 
   const addon = loadAddon();
   const backend = resolveBackend(backendName, addon);
-  const native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend: 'cpu' });
+  let native;
+  try {
+    native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend, deviceMemoryLimit });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/^cuda: unavailable:/.test(msg)) throw new BackendUnavailableError(msg);
+    if (/^cuda: /.test(msg)) throw new NativeError(msg);
+    throw e;
+  }
   const t0 = performance.now();
   let r;
   try {
@@ -134,4 +159,4 @@ function buildSystem(): string | null {
   }
 }
 
-export const engine = { backends, fitGP, defaultThreads, choleskyBenchmark, buildSystem };
+export const engine = { backends, fitGP, defaultThreads, choleskyBenchmark, buildSystem, cudaStatus };

@@ -1,7 +1,7 @@
 /** Public types of the native Gaussian-process engine (`engine` in src/engine/index.ts). */
 
 export type Kernel = 'matern52' | 'rbf';
-/** `auto` picks the fastest usable backend (today: `cpu`). */
+/** `auto` picks `cuda` when this build has it, a device answers and cuBLAS/cuSOLVER load; else `cpu`. */
 export type BackendName = 'auto' | 'cpu' | 'cuda';
 export type AcquisitionName = 'logei' | 'ei' | 'pi' | 'ucb';
 
@@ -35,8 +35,10 @@ export interface FitGPOptions {
   restarts?: number;
   /** Seed of the random starts. Default 0. */
   seed?: number;
-  /** Default 'auto'. */
+  /** Default 'auto' (the chosen one is `gp.backend`). */
   backend?: BackendName;
+  /** CUDA only: device-memory cap in bytes for this model (and its fantasy copies); default none. */
+  deviceMemoryLimit?: number;
   categorical?: CategoricalSpec[];
   /** Hyperparameters to start from (e.g. the previous fit). */
   warmStart?: Hyperparameters;

@@ -24,7 +24,20 @@ export interface NativeGPInit {
   kernel: 0 | 1; // 0 = Matérn-5/2, 1 = RBF
   categorical: Array<Float64Array | null>; // (d) sorted choice values of categorical dimensions
   threads: number;
-  backend: 'cpu';
+  backend: 'cpu' | 'cuda';
+  /** CUDA only: device-memory cap in bytes for this model and its copies (0 or absent = none). */
+  deviceMemoryLimit?: number;
+}
+
+/** What the addon reports about its CUDA backend (native/cuda/status.hpp); never throws. */
+export interface NativeCudaStatus {
+  compiled: boolean; // this binary contains the CUDA backend
+  available: boolean; // compiled, a device answers and cuBLAS/cuSOLVER loaded
+  devices: number;
+  device: string; // name (sm_XY) of device 0
+  cublas: string; // the library file that loaded, '' when none
+  cusolver: string;
+  reason: string; // why not available ('' when available)
 }
 
 export interface NativeFitOptions {
@@ -86,6 +99,8 @@ export interface NativeAddon {
   buildSystem: BuildSystem;
   version: string;
   backends(): string[];
+  /** Absent in addons built before the CUDA backend existed. probeLibraries: load cuBLAS/cuSOLVER even without a device. */
+  cudaStatus?(probeLibraries?: boolean): NativeCudaStatus;
   choleskyBenchmark(n: number, repeats: number, threads: number): Promise<number>;
   GP: new (init: NativeGPInit) => NativeGP;
 }

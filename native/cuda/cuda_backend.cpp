@@ -1,0 +1,368 @@
+// CUDA backend: the same algorithm as native/cpu/cpu_backend.cpp, on the device (shapes in
+// cuda_backend.hpp and kernels.hpp; all matrices column-major, lower triangles).
+#include "cuda_backend.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "../core/priors.hpp"
+#include "kernels.hpp"
+#include "shim/loader.hpp"
+
+namespace tunable {
+
+std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap) {
+  auto b = std::make_shared<cuda::Budget>();
+  b->cap = memory_cap;
+  return std::make_unique<cuda::CudaBackend>(b);
+}
+
+namespace cuda {
+
+namespace {
+constexpr double kLog2Pi = 1.83787706640934548356;
+constexpr double kOne = 1.0, kZero = 0.0, kMinusOne = -1.0;
+// Elements per (n, chunk) posterior buffer: 2^25 doubles = 256 MiB.
+constexpr size_t kChunkElems = size_t(1) << 25;
+
+const Blas& checked_blas() {
+  const DeviceStatus& st = device_status();
+  if (st.devices <= 0) throw UnavailableError("no usable CUDA device (" + st.error + ")");
+  return blas();
+}
+}  // namespace
+
+CudaBackend::CudaBackend(std::shared_ptr<Budget> budget) : budget_(std::move(budget)), blas_(&checked_blas()) {
+  for (DevArray<double>* a : {&Xt_, &yd_, &wc_, &L_, &alpha_, &wf_, &K_, &Kp_, &Kinv_, &r_, &a_, &work_, &partial_,
+                              &acc_, &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_})
+    a->set_budget(budget_);
+  cat_.set_budget(budget_);
+  info_.set_budget(budget_);
+  TUNABLE_CUBLAS(blas_->cublasCreate(&cublas_));
+  try {
+    TUNABLE_CUBLAS(blas_->cublasSetStream(cublas_, reinterpret_cast<stream_t>(stream_.get())));
+    TUNABLE_CUSOLVER(blas_->cusolverDnCreate(&solver_));
+    TUNABLE_CUSOLVER(blas_->cusolverDnSetStream(solver_, reinterpret_cast<stream_t>(stream_.get())));
+    info_.reserve(1);
+    scal_.reserve(8);
+  } catch (...) {
+    if (solver_) blas_->cusolverDnDestroy(solver_);
+    blas_->cublasDestroy(cublas_);
+    throw;
+  }
+}
+
+CudaBackend::~CudaBackend() {
+  cudaStreamSynchronize(stream_.get());
+  if (solver_) blas_->cusolverDnDestroy(solver_);
+  if (cublas_) blas_->cublasDestroy(cublas_);
+}
+
+CudaBackend::Hyper CudaBackend::unpack(const double* theta) const {
+  Hyper h;
+  h.w.resize(d_);
+  for (int j = 0; j < d_; ++j) h.w[j] = std::exp(-2.0 * theta[j]);
+  h.sf2 = std::exp(theta[d_]);
+  h.sn2 = std::exp(theta[d_ + 1]);
+  h.c = theta[d_ + 2];
+  return h;
+}
+
+void CudaBackend::upload_data() {
+  std::vector<double> Xt(static_cast<size_t>(n_) * d_);
+  for (int i = 0; i < n_; ++i)
+    for (int j = 0; j < d_; ++j) Xt[static_cast<size_t>(j) * n_ + i] = X_[static_cast<size_t>(i) * d_ + j];
+  Xt_.upload(Xt.data(), Xt.size(), stream_.get());
+  yd_.upload(y_.data(), y_.size(), stream_.get());
+}
+
+void CudaBackend::set_data(const GPSpec& spec, int n, const double* X, const double* y) {
+  spec_ = spec;
+  n_ = n;
+  d_ = spec.d;
+  X_.assign(X, X + static_cast<size_t>(n) * d_);
+  y_.assign(y, y + n);
+  upload_data();
+  std::vector<int> cat(d_, 0);
+  for (int j = 0; j < d_ && j < static_cast<int>(spec.categorical.size()); ++j) cat[j] = spec.categorical[j] ? 1 : 0;
+  cat_.upload(cat.data(), cat.size(), stream_.get());
+  ready_ = false;
+  ws_theta_.clear();
+}
+
+bool CudaBackend::potrf(double* A, int n, int lda) {
+  int lwork = 0;
+  TUNABLE_CUSOLVER(blas_->cusolverDnDpotrf_bufferSize(solver_, CUBLAS_FILL_MODE_LOWER, n, A, lda, &lwork));
+  work_.reserve(static_cast<size_t>(std::max(lwork, 1)));
+  TUNABLE_CUSOLVER(blas_->cusolverDnDpotrf(solver_, CUBLAS_FILL_MODE_LOWER, n, A, lda, work_.data(), lwork,
+                                           info_.data()));
+  int info = 0;
+  info_.download(&info, 1, stream_.get());
+  if (info < 0) throw CudaError("cusolverDnDpotrf: invalid argument " + std::to_string(-info));
+  return info == 0;
+}
+
+void CudaBackend::potrs(const double* L, int lda, double* B, int nrhs) {
+  TUNABLE_CUSOLVER(
+      blas_->cusolverDnDpotrs(solver_, CUBLAS_FILL_MODE_LOWER, n_, nrhs, L, lda, B, n_, info_.data()));
+}
+
+double CudaBackend::factor(const Hyper& h, const double* w, DevArray<double>& K, DevArray<double>* Kp) {
+  const int n = n_;
+  const size_t nn = static_cast<size_t>(n) * n;
+  K.reserve(nn);
+  if (Kp) Kp->reserve(nn);
+  const cudaStream_t s = stream_.get();
+  const int kt = static_cast<int>(spec_.kernel);
+  kern::kernel_matrix(s, n, d_, Xt_.data(), w, cat_.data(), kt, h.sf2, h.sn2, K.data(), n, Kp ? Kp->data() : nullptr);
+  if (potrf(K.data(), n, n)) return 0.0;
+  const double md = h.sf2 + h.sn2;
+  for (double rel = kJitterStart; rel <= kJitterMax * 1.0001; rel *= 10.0) {
+    kern::kernel_matrix(s, n, d_, Xt_.data(), w, cat_.data(), kt, h.sf2, h.sn2 + rel * md, K.data(), n, nullptr);
+    if (potrf(K.data(), n, n)) return rel * md;
+  }
+  return -1.0;
+}
+
+double CudaBackend::eval_one(const double* theta, double* grad, double* jitter_out) {
+  const int n = n_, p = num_hyper(d_);
+  const Hyper h = unpack(theta);
+  const cudaStream_t s = stream_.get();
+  wf_.upload(h.w.data(), d_, s);
+  const bool cached = grad && ws_theta_.size() == static_cast<size_t>(p) && std::equal(ws_theta_.begin(), ws_theta_.end(), theta);
+  double jitter;
+  if (cached) {
+    jitter = ws_jitter_;
+    Kp_.reserve(static_cast<size_t>(n) * n);
+    kern::kernel_matrix(s, n, d_, Xt_.data(), wf_.data(), cat_.data(), static_cast<int>(spec_.kernel), h.sf2, h.sn2,
+                        nullptr, n, Kp_.data());
+  } else {
+    jitter = factor(h, wf_.data(), K_, grad ? &Kp_ : nullptr);
+  }
+  if (jitter_out) *jitter_out = jitter;
+  ws_theta_.clear();
+  if (jitter < 0.0) {
+    if (grad) std::fill(grad, grad + p, 0.0);
+    return std::nan("");
+  }
+  ws_theta_.assign(theta, theta + p);
+  ws_jitter_ = jitter;
+  r_.reserve(n);
+  a_.reserve(n);
+  kern::residual(s, n, yd_.data(), h.c, r_.data());
+  TUNABLE_CUDA(cudaMemcpyAsync(a_.data(), r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
+  potrs(K_.data(), n, a_.data(), 1);  // α = K⁻¹ r
+  if (grad) {
+    Kinv_.reserve(static_cast<size_t>(n) * n);
+    kern::set_identity(s, n, Kinv_.data(), n);
+    potrs(K_.data(), n, Kinv_.data(), n);  // K⁻¹ (n, n), both triangles
+  }
+  kern::scalars(s, n, K_.data(), n, r_.data(), a_.data(), grad ? Kinv_.data() : nullptr, n, scal_.data());
+  double sc[5];
+  scal_.download(sc, 5, s);
+  const double logdet = 2.0 * sc[0], quad = sc[1];
+  const double lml = -0.5 * quad - 0.5 * logdet - 0.5 * n * kLog2Pi;
+  if (!grad) return lml;
+  const double trW = sc[3] - sc[4];
+  grad[d_] = 0.5 * (quad - n - (h.sn2 + jitter) * trW);
+  grad[d_ + 1] = 0.5 * h.sn2 * trW;
+  grad[d_ + 2] = sc[2];
+  kern::weight_matrix(s, n, a_.data(), Kinv_.data(), n, Kp_.data());
+  partial_.reserve(kern::contraction_scratch(n, d_));
+  acc_.reserve(d_);
+  kern::lengthscale_contraction(s, n, d_, Xt_.data(), cat_.data(), Kp_.data(), partial_.data(), acc_.data());
+  std::vector<double> acc(d_);
+  acc_.download(acc.data(), d_, s);
+  for (int j = 0; j < d_; ++j) grad[j] = -2.0 * h.sf2 * h.w[j] * acc[j];
+  return lml;
+}
+
+void CudaBackend::log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) {
+  const int p = num_hyper(d_);
+  for (int k = 0; k < s; ++k)
+    lml[k] = eval_one(theta + static_cast<size_t>(k) * p, grad ? grad + static_cast<size_t>(k) * p : nullptr,
+                      jitter ? jitter + k : nullptr);
+}
+
+void CudaBackend::refresh_alpha() {
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
+  r_.reserve(n);
+  alpha_.reserve(n);
+  kern::residual(s, n, yd_.data(), h_.c, r_.data());
+  TUNABLE_CUDA(cudaMemcpyAsync(alpha_.data(), r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
+  potrs(L_.data(), ld_, alpha_.data(), 1);
+  kern::scalars(s, n, L_.data(), ld_, r_.data(), alpha_.data(), nullptr, n, scal_.data());
+  double sc[5];
+  scal_.download(sc, 5, s);
+  lml_ = -0.5 * sc[1] - 0.5 * logdet_ - 0.5 * n * kLog2Pi;
+}
+
+double CudaBackend::condition(const double* theta) {
+  h_ = unpack(theta);
+  const int p = num_hyper(d_);
+  wc_.upload(h_.w.data(), d_, stream_.get());
+  double jitter;
+  if (ws_theta_.size() == static_cast<size_t>(p) && std::equal(ws_theta_.begin(), ws_theta_.end(), theta)) {
+    L_.swap(K_);  // the optimiser's last factor is exactly this θ
+    jitter = ws_jitter_;
+  } else {
+    jitter = factor(h_, wc_.data(), L_, nullptr);
+  }
+  ws_theta_.clear();
+  if (jitter < 0.0) {
+    ready_ = false;
+    return -1.0;
+  }
+  ld_ = n_;
+  jitter_ = jitter;
+  double sc[5];
+  kern::scalars(stream_.get(), n_, L_.data(), ld_, yd_.data(), yd_.data(), nullptr, n_, scal_.data());
+  scal_.download(sc, 5, stream_.get());
+  logdet_ = 2.0 * sc[0];
+  refresh_alpha();
+  ready_ = true;
+  // Release the fitting workspaces (the gradient buffers are n² each).
+  for (DevArray<double>* a : {&K_, &Kp_, &Kinv_, &partial_}) a->release();
+  return jitter;
+}
+
+void CudaBackend::posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+  const int n = n_, d = d_;
+  const bool grad = dmean || dvar;
+  const cudaStream_t s = stream_.get();
+  const size_t nm = static_cast<size_t>(n) * m, md = static_cast<size_t>(m) * d;
+  Xc_.upload(Xc, md, s);
+  Ks_.reserve(nm);
+  if (grad) Kpc_.reserve(nm);
+  mean_.reserve(m);
+  var_.reserve(m);
+  kern::cross_kernel(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
+                     h_.sf2, Ks_.data(), grad ? Kpc_.data() : nullptr);
+  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero,
+                                    mean_.data(), 1));
+  kern::add_constant(s, m, h_.c, mean_.data());
+  // V = L⁻¹ Ks (n, m), in place.
+  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
+                                    n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+  kern::posterior_variance(s, n, m, Ks_.data(), h_.sf2, var_.data());
+  if (grad) {
+    // W = L⁻ᵀ V = K⁻¹ Ks, in place.
+    TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T,
+                                      CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+    dmean_.reserve(md);
+    dvar_.reserve(md);
+    kern::posterior_gradient(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), Kpc_.data(), alpha_.data(),
+                             Ks_.data(), dmean_.data(), dvar_.data());
+  }
+  mean_.download(mean, m, s);
+  var_.download(var, m, s);
+  if (dmean) dmean_.download(dmean, md, s);
+  if (dvar) dvar_.download(dvar, md, s);
+}
+
+void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  const size_t rows = static_cast<size_t>(std::max(n_, 1));
+  const int per = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(m), kChunkElems / rows)));
+  for (int a0 = 0; a0 < m; a0 += per) {
+    const int mc = std::min(per, m - a0);
+    const size_t o = static_cast<size_t>(a0) * d_;
+    posterior_chunk(mc, Xc + o, mean + a0, var + a0, dmean ? dmean + o : nullptr, dvar ? dvar + o : nullptr);
+  }
+}
+
+void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
+  Xc_.upload(Xc, static_cast<size_t>(m) * d_, s);
+  Ks_.reserve(static_cast<size_t>(n) * m);
+  kern::cross_kernel(s, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
+                     h_.sf2, Ks_.data(), nullptr);
+  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
+                                    n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+  DevArray<double> C(budget_);
+  C.reserve(static_cast<size_t>(m) * m);
+  // C (m, m) = −Vᵀ V + prior.
+  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, Ks_.data(), n, Ks_.data(), n,
+                                    &kZero, C.data(), m));
+  kern::add_prior_covariance(s, m, d_, Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel), h_.sf2,
+                             C.data());
+  C.download(cov, static_cast<size_t>(m) * m, s);
+}
+
+bool CudaBackend::append_observation(const double* x, double y) {
+  if (!ready_) return false;
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
+  Xc_.upload(x, d_, s);
+  Ks_.reserve(std::max(n, 1));
+  kern::cross_kernel(s, n, 1, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
+                     h_.sf2, Ks_.data(), nullptr);
+  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
+                                    n, 1, &kOne, L_.data(), ld_, Ks_.data(), n));  // l = L⁻¹ k
+  kern::squared_norm(s, n, Ks_.data(), scal_.data());
+  double ll = 0.0;
+  scal_.download(&ll, 1, s);
+  const double diag = h_.sf2 + h_.sn2 + jitter_;
+  const double lam2 = diag - ll;
+  if (!(lam2 > 1e-12 * diag)) return false;
+  if (ld_ < n + 1) {
+    // Grow the factor's leading dimension geometrically so a run of appends stays O(n²) each.
+    const int ld = n + 64 + n / 4;
+    DevArray<double> L2(budget_);
+    L2.reserve(static_cast<size_t>(ld) * (n + 1));
+    if (n > 0)
+      TUNABLE_CUDA(cudaMemcpy2DAsync(L2.data(), sizeof(double) * ld, L_.data(), sizeof(double) * ld_,
+                                     sizeof(double) * n, n, cudaMemcpyDeviceToDevice, s));
+    L_.swap(L2);
+    ld_ = ld;
+  } else if (L_.capacity() < static_cast<size_t>(ld_) * (n + 1)) {
+    DevArray<double> L2(budget_);
+    L2.reserve(static_cast<size_t>(ld_) * (n + 1 + n / 4 + 16));
+    TUNABLE_CUDA(cudaMemcpyAsync(L2.data(), L_.data(), sizeof(double) * ld_ * n, cudaMemcpyDeviceToDevice, s));
+    L_.swap(L2);
+  }
+  kern::append_row(s, n, Ks_.data(), std::sqrt(lam2), L_.data(), ld_);
+  stream_.sync();
+  logdet_ += std::log(lam2);
+  X_.insert(X_.end(), x, x + d_);
+  y_.push_back(y);
+  n_ = n + 1;
+  upload_data();
+  ws_theta_.clear();
+  refresh_alpha();
+  return true;
+}
+
+std::unique_ptr<Backend> CudaBackend::clone() const {
+  auto b = std::make_unique<CudaBackend>(budget_);
+  const cudaStream_t s = b->stream_.get();
+  b->spec_ = spec_;
+  b->n_ = n_;
+  b->d_ = d_;
+  b->X_ = X_;
+  b->y_ = y_;
+  b->Xt_.copy_from(Xt_, static_cast<size_t>(n_) * d_, s);
+  b->yd_.copy_from(yd_, n_, s);
+  b->cat_.copy_from(cat_, d_, s);
+  b->ready_ = ready_;
+  if (ready_) {
+    b->h_ = h_;
+    b->jitter_ = jitter_;
+    b->logdet_ = logdet_;
+    b->lml_ = lml_;
+    b->ld_ = ld_;
+    b->wc_.copy_from(wc_, d_, s);
+    b->L_.copy_from(L_, static_cast<size_t>(ld_) * n_, s);
+    b->alpha_.copy_from(alpha_, n_, s);
+  }
+  return b;
+}
+
+std::unique_ptr<Backend> CudaBackend::empty() const { return std::make_unique<CudaBackend>(budget_); }
+
+}  // namespace cuda
+}  // namespace tunable

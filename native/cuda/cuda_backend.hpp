@@ -1,0 +1,87 @@
+// CUDA backend (see native/core/backend.hpp for the contract): kernel matrices and contractions in
+// native/cuda/kernels.cu, Cholesky/solves through cuSOLVER/cuBLAS loaded at run time
+// (native/cuda/shim). Device memory: plain cudaMalloc, counted against an optional per-model cap
+// shared with clones and subset models; freed when the backend is destroyed (GP.dispose()).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/backend.hpp"
+#include "device.hpp"
+#include "shim/blas_types.hpp"
+
+namespace tunable {
+namespace cuda {
+
+class CudaBackend final : public Backend {
+ public:
+  // Throws UnavailableError (no device / driver) or LibraryError (cuBLAS/cuSOLVER missing).
+  explicit CudaBackend(std::shared_ptr<Budget> budget);
+  ~CudaBackend() override;
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  const char* name() const override { return "cuda"; }
+  void set_threads(int) override {}
+  void set_data(const GPSpec& spec, int n, const double* X, const double* y) override;
+  int n() const override { return n_; }
+  void log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) override;
+  double condition(const double* theta) override;
+  double current_lml() const override { return lml_; }
+  void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) override;
+  void posterior_covariance(int m, const double* Xc, double* cov) override;
+  bool append_observation(const double* x, double y) override;
+  std::unique_ptr<Backend> clone() const override;
+  std::unique_ptr<Backend> empty() const override;
+
+ private:
+  struct Hyper {
+    std::vector<double> w;  // (d) 1/ℓ_j²
+    double sf2 = 1.0, sn2 = 1e-6, c = 0.0;
+  };
+  Hyper unpack(const double* theta) const;
+  void upload_data();  // Xt (d, n), y (n) from the host copies
+  // Cholesky of K(h) with jitter escalation into K (n, n, ld n); w: device 1/ℓ² of h; Kp (n, n)
+  // = k'(r²) when non-null. Returns the jitter or -1.
+  double factor(const Hyper& h, const double* w, DevArray<double>& K, DevArray<double>* Kp);
+  bool potrf(double* A, int n, int lda);
+  void potrs(const double* L, int lda, double* B, int nrhs);
+  double eval_one(const double* theta, double* grad, double* jitter);
+  void refresh_alpha();
+  void posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar);
+
+  std::shared_ptr<Budget> budget_;
+  const Blas* blas_;
+  Stream stream_;
+  cublasHandle_t cublas_ = nullptr;
+  cusolverDnHandle_t solver_ = nullptr;
+
+  GPSpec spec_;
+  int n_ = 0, d_ = 0;
+  std::vector<double> X_, y_;  // host copies: (n, d) row-major, (n)
+  DevArray<double> Xt_, yd_;   // (d, n), (n)
+  DevArray<int> cat_;          // (d)
+  DevArray<int> info_;         // (1) devInfo
+  // Conditioned state.
+  bool ready_ = false;
+  Hyper h_;
+  double jitter_ = 0.0, logdet_ = 0.0, lml_ = 0.0;
+  DevArray<double> wc_;     // (d) 1/ℓ² of h_
+  DevArray<double> L_;      // (n, n, ld ld_) lower Cholesky factor
+  int ld_ = 0;
+  DevArray<double> alpha_;  // (n)
+  // Likelihood workspace; K_ keeps the factor of ws_theta_ for the lazy gradient and condition().
+  DevArray<double> wf_, K_, Kp_, Kinv_, r_, a_, work_, partial_, acc_, scal_;
+  std::vector<double> ws_theta_;
+  double ws_jitter_ = 0.0;
+  // Posterior workspace.
+  DevArray<double> Xc_, Ks_, Kpc_, mean_, var_, dmean_, dvar_;
+};
+
+}  // namespace cuda
+
+// Factory for the addon: a CUDA backend with an optional device-memory cap (bytes, 0 = none).
+std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap);
+
+}  // namespace tunable

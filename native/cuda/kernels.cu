@@ -1,0 +1,361 @@
+// CUDA kernels of the GP backend; launchers and shapes in kernels.hpp. The element-wise maths
+// (kernel values, derivatives, distance terms) is the TUNABLE_HD code of native/core/kernels.hpp.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+
+#include "../core/kernels.hpp"
+#include "device.hpp"
+#include "kernels.hpp"
+
+namespace tunable {
+namespace cuda {
+namespace kern {
+
+namespace {
+
+constexpr int kWarp = 32;
+
+inline unsigned blocks_for(size_t count, int threads) {
+  const size_t b = (count + threads - 1) / threads;
+  return static_cast<unsigned>(std::min<size_t>(b, 1u << 30));
+}
+
+__device__ inline double warp_sum(double v) {
+  for (int o = kWarp / 2; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// r²(X_i, Y_a) with X given transposed (d, nx) and Y row-major (·, d).
+__device__ inline double r2_cross(int d, const double* Xt, int nx, int i, const double* ya, const double* w,
+                                  const int* cat) {
+  double r2 = 0.0;
+  for (int j = 0; j < d; ++j) r2 += w[j] * dim_term(cat[j] != 0, Xt[static_cast<size_t>(j) * nx + i], ya[j]);
+  return r2;
+}
+
+// Grid (⌈n/32⌉, ⌈n/8⌉), block (32, 8): a = row, b = column, lower triangle only.
+__global__ void kernel_matrix_k(int n, int d, const double* Xt, const double* w, const int* cat, int kernel,
+                                double sf2, double diag, double* K, int ldk, double* Kp) {
+  const int a = blockIdx.x * blockDim.x + threadIdx.x;
+  const int b = blockIdx.y * blockDim.y + threadIdx.y;
+  if (a >= n || b >= n || a < b) return;
+  if (a == b) {
+    if (K) K[static_cast<size_t>(b) * ldk + a] = sf2 + diag;
+    if (Kp) Kp[static_cast<size_t>(b) * n + a] = 0.0;
+    return;
+  }
+  double r2 = 0.0;
+  for (int j = 0; j < d; ++j) {
+    const double* xj = Xt + static_cast<size_t>(j) * n;
+    r2 += w[j] * dim_term(cat[j] != 0, xj[a], xj[b]);
+  }
+  double k, dk;
+  kernel_value_dr2(static_cast<KernelType>(kernel), r2, &k, &dk);
+  if (K) K[static_cast<size_t>(b) * ldk + a] = sf2 * k;
+  if (Kp) Kp[static_cast<size_t>(b) * n + a] = dk;
+}
+
+// One thread per (i, a) of the (n, m) block.
+__global__ void cross_kernel_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                               const int* cat, int kernel, double sf2, double* Ks, double* Kp) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(n) * m) return;
+  const int i = static_cast<int>(idx % n), a = static_cast<int>(idx / n);
+  const double r2 = r2_cross(d, Xt, n, i, Xc + static_cast<size_t>(a) * d, w, cat);
+  double k, dk;
+  kernel_value_dr2(static_cast<KernelType>(kernel), r2, &k, &dk);
+  Ks[idx] = sf2 * k;
+  if (Kp) Kp[idx] = sf2 * dk;
+}
+
+__global__ void prior_cov_k(int m, int d, const double* Xc, const double* w, const int* cat, int kernel, double sf2,
+                            double* C) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(m) * m) return;
+  const int a = static_cast<int>(idx % m), b = static_cast<int>(idx / m);
+  const double* xa = Xc + static_cast<size_t>(a) * d;
+  const double* xb = Xc + static_cast<size_t>(b) * d;
+  double r2 = 0.0;
+  for (int j = 0; j < d; ++j) r2 += w[j] * dim_term(cat[j] != 0, xa[j], xb[j]);
+  C[idx] += sf2 * kernel_value(static_cast<KernelType>(kernel), r2);
+}
+
+__global__ void residual_k(int n, const double* y, double c, double* r) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) r[i] = y[i] - c;
+}
+
+__global__ void identity_k(int n, double* A, int lda) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(n) * n) return;
+  const int a = static_cast<int>(idx % n), b = static_cast<int>(idx / n);
+  A[static_cast<size_t>(b) * lda + a] = a == b ? 1.0 : 0.0;
+}
+
+// Block-wide sum of 256 threads (8 warps) into lane 0 of warp 0.
+__device__ inline double block_sum(double v, double* sh) {
+  v = warp_sum(v);
+  const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp;
+  __syncthreads();
+  if (lane == 0) sh[wid] = v;
+  __syncthreads();
+  v = threadIdx.x < blockDim.x / kWarp ? sh[threadIdx.x] : 0.0;
+  if (wid == 0) v = warp_sum(v);
+  return v;
+}
+
+__global__ void scalars_k(int n, const double* L, int ldl, const double* r, const double* alpha, const double* Kinv,
+                          int ldk, double* out) {
+  __shared__ double sh[kWarp];
+  double s[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    s[0] += log(L[static_cast<size_t>(i) * ldl + i]);
+    s[1] += r[i] * alpha[i];
+    s[2] += alpha[i];
+    s[3] += alpha[i] * alpha[i];
+    if (Kinv) s[4] += Kinv[static_cast<size_t>(i) * ldk + i];
+  }
+  for (int q = 0; q < 5; ++q) {
+    const double t = block_sum(s[q], sh);
+    if (threadIdx.x == 0) out[q] = t;
+  }
+}
+
+__global__ void weight_k(int n, const double* alpha, const double* Kinv, int ldk, double* Kp) {
+  const int a = blockIdx.x * blockDim.x + threadIdx.x;
+  const int b = blockIdx.y * blockDim.y + threadIdx.y;
+  if (a >= n || b >= a) return;
+  double& v = Kp[static_cast<size_t>(b) * n + a];
+  v = (alpha[a] * alpha[b] - Kinv[static_cast<size_t>(b) * ldk + a]) * v;
+}
+
+// Lengthscale contraction. Block (256) = 8 warps × 32 lanes; lane = dimension j0 + lane of the
+// chunk blockIdx.y; the block walks 32×32 lower tiles (ta ≥ tb) with stride gridDim.x, warp g takes
+// rows g, g+8, g+16, g+24 of a tile. partial (gridDim.x, d).
+constexpr int kTile = 32;
+__global__ void contraction_k(int n, int d, const double* Xt, const int* cat, const double* V, double* partial) {
+  __shared__ double sv[kTile][kTile + 1];  // V[a][b] of the tile (a, b local)
+  __shared__ double sa[kTile][kTile + 1];  // x of tile rows: [a][j]
+  __shared__ double sb[kTile][kTile + 1];  // x of tile cols: [b][j]
+  __shared__ double red[8][kTile];
+  const int lane = threadIdx.x % kWarp, g = threadIdx.x / kWarp;
+  const int j0 = blockIdx.y * kTile, j = j0 + lane;
+  const bool catj = j < d && cat[j] != 0;
+  const long long T = (n + kTile - 1) / kTile, tiles = T * (T + 1) / 2;
+  double acc = 0.0;
+  for (long long k = blockIdx.x; k < tiles; k += gridDim.x) {
+    long long ta = static_cast<long long>((sqrt(8.0 * static_cast<double>(k) + 1.0) - 1.0) / 2.0);
+    while (ta * (ta + 1) / 2 > k) --ta;
+    while ((ta + 1) * (ta + 2) / 2 <= k) ++ta;
+    const long long tb = k - ta * (ta + 1) / 2;
+    const int a0 = static_cast<int>(ta * kTile), b0 = static_cast<int>(tb * kTile);
+    __syncthreads();
+    for (int e = threadIdx.x; e < kTile * kTile; e += blockDim.x) {
+      const int la = e % kTile, lb = e / kTile, a = a0 + la, b = b0 + lb;  // consecutive threads: consecutive a
+      sv[la][lb] = (a < n && b < n && a > b) ? V[static_cast<size_t>(b) * n + a] : 0.0;
+      // x tiles: e → (point, dim) with the point fastest, reading Xt rows coalesced.
+      const int jj = j0 + lb;
+      sa[la][lb] = (a < n && jj < d) ? Xt[static_cast<size_t>(jj) * n + a] : 0.0;
+      const int bb = b0 + la;
+      sb[la][lb] = (bb < n && jj < d) ? Xt[static_cast<size_t>(jj) * n + bb] : 0.0;
+    }
+    __syncthreads();
+    if (j < d) {
+      for (int la = g; la < kTile; la += 8) {
+        const double xa = sa[la][lane];
+        double s = 0.0;
+        for (int lb = 0; lb < kTile; ++lb) s += sv[la][lb] * dim_term(catj, xa, sb[lb][lane]);
+        acc += s;
+      }
+    }
+  }
+  red[g][lane] = acc;
+  __syncthreads();
+  if (g == 0 && j < d) {
+    double t = 0.0;
+    for (int q = 0; q < 8; ++q) t += red[q][lane];
+    partial[static_cast<size_t>(blockIdx.x) * d + j] = t;
+  }
+}
+
+__global__ void reduce_partials_k(int blocks, int d, const double* partial, double* acc) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= d) return;
+  double t = 0.0;
+  for (int q = 0; q < blocks; ++q) t += partial[static_cast<size_t>(q) * d + j];
+  acc[j] = t;
+}
+
+constexpr int kContractionBlocks = 1024;
+inline int contraction_blocks(int n) {
+  const long long T = (n + kTile - 1) / kTile;
+  return static_cast<int>(std::min<long long>(kContractionBlocks, std::max<long long>(1, T * (T + 1) / 2)));
+}
+
+// One warp per column a.
+__global__ void variance_k(int n, int m, const double* V, double sf2, double* var) {
+  const size_t wid = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (wid >= static_cast<size_t>(m)) return;
+  const double* col = V + wid * n;
+  double s = 0.0;
+  for (int i = lane; i < n; i += kWarp) s += col[i] * col[i];
+  s = warp_sum(s);
+  if (lane == 0) var[wid] = fmax(0.0, sf2 - s);
+}
+
+__global__ void add_constant_k(int m, double c, double* v) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < m) v[i] += c;
+}
+
+// One warp per query point a, dimensions in turn.
+__global__ void posterior_gradient_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                                     const int* cat, const double* Kp, const double* alpha, const double* W,
+                                     double* dmean, double* dvar) {
+  const size_t a = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (a >= static_cast<size_t>(m)) return;
+  const double* kp = Kp + a * n;
+  const double* wc = W + a * n;
+  for (int j = 0; j < d; ++j) {
+    const size_t o = a * d + j;
+    if (cat[j]) {
+      if (lane == 0) dmean[o] = dvar[o] = 0.0;
+      continue;
+    }
+    const double xa = Xc[o];
+    const double* xj = Xt + static_cast<size_t>(j) * n;
+    double sm = 0.0, sv = 0.0;
+    for (int i = lane; i < n; i += kWarp) {
+      const double t = kp[i] * (xa - xj[i]);
+      sm += t * alpha[i];
+      sv += t * wc[i];
+    }
+    sm = warp_sum(sm);
+    sv = warp_sum(sv);
+    if (lane == 0) {
+      dmean[o] = 2.0 * w[j] * sm;
+      dvar[o] = -4.0 * w[j] * sv;
+    }
+  }
+}
+
+__global__ void append_row_k(int n, const double* l, double lam, double* L, int ldl) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) {
+    L[static_cast<size_t>(i) * ldl + n] = l[i];  // row n, column i
+    L[static_cast<size_t>(n) * ldl + i] = 0.0;   // column n, row i (upper part)
+  } else if (i == n) {
+    L[static_cast<size_t>(n) * ldl + n] = lam;
+  }
+}
+
+__global__ void squared_norm_k(int n, const double* v, double* out) {
+  __shared__ double sh[kWarp];
+  double s = 0.0;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) s += v[i] * v[i];
+  s = block_sum(s, sh);
+  if (threadIdx.x == 0) *out = s;
+}
+
+}  // namespace
+
+void kernel_matrix(cudaStream_t s, int n, int d, const double* Xt, const double* w, const int* cat, int kernel,
+                   double sf2, double diag, double* K, int ldk, double* Kp) {
+  if (n <= 0) return;
+  const dim3 block(32, 8), grid((n + 31) / 32, (n + 7) / 8);
+  kernel_matrix_k<<<grid, block, 0, s>>>(n, d, Xt, w, cat, kernel, sf2, diag, K, ldk, Kp);
+  check_launch("kernel_matrix");
+}
+
+void cross_kernel(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                  const int* cat, int kernel, double sf2, double* Ks, double* Kp) {
+  const size_t count = static_cast<size_t>(n) * m;
+  if (count == 0) return;
+  cross_kernel_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ks, Kp);
+  check_launch("cross_kernel");
+}
+
+void add_prior_covariance(cudaStream_t s, int m, int d, const double* Xc, const double* w, const int* cat, int kernel,
+                          double sf2, double* C) {
+  const size_t count = static_cast<size_t>(m) * m;
+  if (count == 0) return;
+  prior_cov_k<<<blocks_for(count, 256), 256, 0, s>>>(m, d, Xc, w, cat, kernel, sf2, C);
+  check_launch("add_prior_covariance");
+}
+
+void residual(cudaStream_t s, int n, const double* y, double c, double* r) {
+  if (n <= 0) return;
+  residual_k<<<blocks_for(n, 256), 256, 0, s>>>(n, y, c, r);
+  check_launch("residual");
+}
+
+void set_identity(cudaStream_t s, int n, double* A, int lda) {
+  const size_t count = static_cast<size_t>(n) * n;
+  if (count == 0) return;
+  identity_k<<<blocks_for(count, 256), 256, 0, s>>>(n, A, lda);
+  check_launch("set_identity");
+}
+
+void scalars(cudaStream_t s, int n, const double* L, int ldl, const double* r, const double* alpha,
+             const double* Kinv, int ldk, double* out) {
+  scalars_k<<<1, 256, 0, s>>>(n, L, ldl, r, alpha, Kinv, ldk, out);
+  check_launch("scalars");
+}
+
+void weight_matrix(cudaStream_t s, int n, const double* alpha, const double* Kinv, int ldk, double* Kp) {
+  if (n <= 1) return;
+  const dim3 block(32, 8), grid((n + 31) / 32, (n + 7) / 8);
+  weight_k<<<grid, block, 0, s>>>(n, alpha, Kinv, ldk, Kp);
+  check_launch("weight_matrix");
+}
+
+size_t contraction_scratch(int n, int d) { return static_cast<size_t>(contraction_blocks(n)) * d; }
+
+void lengthscale_contraction(cudaStream_t s, int n, int d, const double* Xt, const int* cat, const double* V,
+                             double* partial, double* acc) {
+  if (d <= 0) return;
+  const int blocks = contraction_blocks(n);
+  const dim3 grid(blocks, (d + kTile - 1) / kTile);
+  contraction_k<<<grid, 256, 0, s>>>(n, d, Xt, cat, V, partial);
+  check_launch("lengthscale_contraction");
+  reduce_partials_k<<<blocks_for(d, 128), 128, 0, s>>>(blocks, d, partial, acc);
+  check_launch("reduce_partials");
+}
+
+void posterior_variance(cudaStream_t s, int n, int m, const double* V, double sf2, double* var) {
+  if (m <= 0) return;
+  variance_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, V, sf2, var);
+  check_launch("posterior_variance");
+}
+
+void add_constant(cudaStream_t s, int m, double c, double* v) {
+  if (m <= 0) return;
+  add_constant_k<<<blocks_for(m, 256), 256, 0, s>>>(m, c, v);
+  check_launch("add_constant");
+}
+
+void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                        const int* cat, const double* Kp, const double* alpha, const double* W, double* dmean,
+                        double* dvar) {
+  if (m <= 0) return;
+  posterior_gradient_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, Kp,
+                                                                                       alpha, W, dmean, dvar);
+  check_launch("posterior_gradient");
+}
+
+void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl) {
+  append_row_k<<<blocks_for(static_cast<size_t>(n) + 1, 256), 256, 0, s>>>(n, l, lam, L, ldl);
+  check_launch("append_row");
+}
+
+void squared_norm(cudaStream_t s, int n, const double* v, double* out) {
+  squared_norm_k<<<1, 256, 0, s>>>(n, v, out);
+  check_launch("squared_norm");
+}
+
+}  // namespace kern
+}  // namespace cuda
+}  // namespace tunable

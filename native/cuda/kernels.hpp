@@ -1,0 +1,58 @@
+// Launchers of the CUDA kernels (native/cuda/kernels.cu). Host-callable, no CUDA syntax here.
+// Every launcher enqueues on `stream` and checks the launch (typed CudaError); none synchronises.
+// Matrices are column-major with the given leading dimension (cuBLAS/cuSOLVER order); the element-wise
+// maths is native/core/kernels.hpp (the same TUNABLE_HD functions as the CPU backend).
+//   n training points, d dimensions, m query points
+//   Xt (d, n) row-major: dimension j of every training point contiguous (= Xt[j * n + i])
+//   Xc (m, d) row-major query points;  w (d) = 1/ℓ²;  cat (d) 1 = categorical dimension
+#pragma once
+#include <cuda_runtime_api.h>
+
+namespace tunable {
+namespace cuda {
+namespace kern {
+
+// K (n, n, ldk) lower triangle incl. diagonal = sf2 k(r²) off the diagonal, sf2 + diag on it.
+// Kp (n, n, ld n) strict lower triangle = k'(r²) (unit scale) when non-null; its diagonal = 0.
+// K null: only Kp is written.
+void kernel_matrix(cudaStream_t s, int n, int d, const double* Xt, const double* w, const int* cat, int kernel,
+                   double sf2, double diag, double* K, int ldk, double* Kp);
+
+// Ks (n, m, ld n) = sf2 k(r²(X_i, Xc_a)); Kp (n, m) = sf2 k'(r²) when non-null.
+void cross_kernel(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                  const int* cat, int kernel, double sf2, double* Ks, double* Kp);
+
+// C (m, m) += sf2 k(r²(Xc_a, Xc_b)) (symmetric: row- and column-major alike).
+void add_prior_covariance(cudaStream_t s, int m, int d, const double* Xc, const double* w, const int* cat, int kernel,
+                          double sf2, double* C);
+
+// r (n) = y − c.
+void residual(cudaStream_t s, int n, const double* y, double c, double* r);
+// A (n, n, lda) = I.
+void set_identity(cudaStream_t s, int n, double* A, int lda);
+// out (5) = [Σ log L_ii, r·α, Σ α, ‖α‖², tr Kinv (0 when Kinv is null)]; one block.
+void scalars(cudaStream_t s, int n, const double* L, int ldl, const double* r, const double* alpha,
+             const double* Kinv, int ldk, double* out);
+// Kp (n, n) strict lower ← (α_a α_b − Kinv_ab) Kp_ab.
+void weight_matrix(cudaStream_t s, int n, const double* alpha, const double* Kinv, int ldk, double* Kp);
+// acc (d) = Σ_{a>b} V_ab s_j(a, b) with V (n, n, ld n) strict lower; partial: scratch of
+// contraction_scratch(n, d) doubles.
+size_t contraction_scratch(int n, int d);
+void lengthscale_contraction(cudaStream_t s, int n, int d, const double* Xt, const int* cat, const double* V,
+                             double* partial, double* acc);
+// var (m) = max(0, sf2 − Σ_i V_ia²), V (n, m, ld n).
+void posterior_variance(cudaStream_t s, int n, int m, const double* V, double sf2, double* var);
+// v (m) += c.
+void add_constant(cudaStream_t s, int m, double c, double* v);
+// dmean, dvar (m, d) row-major: Σ_i Kp_ia (xa_j − x_ij)·{2 w_j α_i, −4 w_j W_ia}; 0 on categorical dims.
+void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                        const int* cat, const double* Kp, const double* alpha, const double* W, double* dmean,
+                        double* dvar);
+// Row n of L (ld ldl) ← l (n), L_nn ← lam; column n above the diagonal ← 0.
+void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl);
+// out (1) = ‖v‖², one block.
+void squared_norm(cudaStream_t s, int n, const double* v, double* out);
+
+}  // namespace kern
+}  // namespace cuda
+}  // namespace tunable
