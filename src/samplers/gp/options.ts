@@ -1,5 +1,5 @@
 /** Options of the GP sampler and their validation (internal to the sampler; the type is exported). */
-import { engine } from '../../engine/index.js';
+import { resolveBackend } from '../../engine/index.js';
 import { BackendUnavailableError } from '../../errors.js';
 import { loadAddon } from '../../native/binding.js';
 import type { BackendName, Kernel } from '../../engine/types.js';
@@ -94,32 +94,16 @@ export function resolveOptions(opts: unknown): ResolvedOptions {
 }
 
 /**
- * Fails fast when the engine cannot run here: a missing addon or an absent backend (say 'cuda' in a
- * CPU-only build) throws BackendUnavailableError at construction rather than at the 11th ask().
+ * Fails fast when the engine cannot run here: a missing addon (the loader's BackendUnavailableError,
+ * listing what to install) or an absent backend (say 'cuda' without a device: the engine's
+ * BackendUnavailableError naming why, prefixed) throws at construction rather than at the 11th ask().
  */
 export function checkBackend(backend: BackendName): void {
-  const have = engine.backends();
-  if (have.length === 0) {
-    // backends() swallows the loader's error; fitGP on a tiny problem would rethrow it with every
-    // failure listed, but synchronously we can only load the addon again.
-    throw loaderError();
-  }
-  if (backend !== 'auto' && !(have as string[]).includes(backend)) {
-    throw backendError(backend, have);
-  }
-}
-function loaderError(): Error {
+  const addon = loadAddon();
   try {
-    loadAddon();
+    resolveBackend(backend, addon);
   } catch (e) {
-    return e as Error;
+    if (e instanceof BackendUnavailableError) throw new BackendUnavailableError(`GPSampler: ${e.message}`);
+    throw e;
   }
-  return new BackendUnavailableError('GPSampler: the native GP engine reports no backend');
-}
-
-function backendError(backend: string, have: readonly string[]): BackendUnavailableError {
-  return new BackendUnavailableError(
-    `GPSampler: the ${backend} backend is not available here (available: ${have.join(', ')})` +
-      (backend === 'cuda' ? '; this build has no CUDA backend, use backend: "cpu" or "auto"' : ''),
-  );
 }
