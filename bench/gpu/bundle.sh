@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Prepares what the device machine needs besides the working tree (all under git-ignored paths):
+#   dist/                            the compiled TypeScript (npm run build:ts)
+#   build/cmake/Release/tunable.node the addon with the CUDA backend (npm run build:native, nvcc on PATH)
+#   build/gpu-bundle/node.xz         this machine's node (xz -9), for a device without node
+#   build/gpu-bundle/lib/            libgomp and libstdc++ of this machine, used only if the addon does
+#                                    not load with the device's own libraries
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ -d dist ] && [ dist/engine/index.js -nt src/engine/index.ts ] || npm run build:ts
+[ -f build/cmake/Release/tunable.node ] || npm run build:native
+node -e "const s = require('./build/cmake/Release/tunable.node').cudaStatus(); if (!s.compiled) { console.error('the addon has no CUDA backend: rebuild with nvcc on PATH'); process.exit(1); }"
+mkdir -p build/gpu-bundle/lib
+if [ ! -f build/gpu-bundle/node.xz ] || [ "$(command -v node)" -nt build/gpu-bundle/node.xz ]; then
+  xz -9 -T2 < "$(readlink -f "$(command -v node)")" > build/gpu-bundle/node.xz
+fi
+for l in libgomp.so.1 libstdc++.so.6; do
+  p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ { print $NF; exit }')
+  [ -n "$p" ] && cp -L "$p" build/gpu-bundle/lib/
+done
+du -sh dist build/cmake/Release/tunable.node build/gpu-bundle

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# On a machine with a CUDA device: the CUDA-vs-CPU check (test/gpu/check.mjs) then the timings
+# (bench/gpu/bench.mjs), within ~5 minutes. Needs dist/ and build/cmake/Release/tunable.node, and
+# node on PATH or build/gpu-bundle/node.xz (see bench/gpu/README.md). Exit code: the check's, else the bench's.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+NODE=$(command -v node || true)
+if [ -z "$NODE" ]; then
+  NODE=/tmp/tunable-node
+  if [ ! -x "$NODE" ]; then
+    [ -f build/gpu-bundle/node.xz ] || { echo "run.sh: no node on PATH and no build/gpu-bundle/node.xz" >&2; exit 3; }
+    if command -v xz >/dev/null; then xz -dc build/gpu-bundle/node.xz > "$NODE"
+    else python3 -c "import lzma, sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" build/gpu-bundle/node.xz > "$NODE"; fi
+    chmod +x "$NODE"
+  fi
+fi
+echo "node: $NODE $("$NODE" --version)"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+# The addon links libgomp/libstdc++ dynamically; fall back to the bundled copies when the device lacks them.
+if ! "$NODE" -e "require('./build/cmake/Release/tunable.node')" 2>/dev/null; then
+  export LD_LIBRARY_PATH="$PWD/build/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "run.sh: using the bundled libraries in build/gpu-bundle/lib"
+fi
+"$NODE" -e "const a = require('./build/cmake/Release/tunable.node'); console.log('addon:', JSON.stringify(a.cudaStatus(true)))"
+echo "=== check (CUDA vs CPU) ==="
+timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@"
+check=$?
+echo "=== bench ==="
+BENCH_BUDGET_S=${BENCH_BUDGET_S:-100} timeout "${BENCH_TIMEOUT_S:-150}" "$NODE" bench/gpu/bench.mjs
+bench=$?
+echo "run.sh: check exit $check, bench exit $bench"
+[ "$check" -ne 0 ] && exit "$check"
+exit "$bench"
