@@ -117,8 +117,8 @@ async function run(argv: string[]): Promise<number> {
       const ran = study.trials.length - before;
       const best = study.bestTrial;
       const failed = study.trials.filter((t) => t.state === TrialState.FAIL).length;
-      console.log(`Study "${studyName}" on ${storage}: ${ran} trials in ${((Date.now() - t0) / 1000).toFixed(1)} s ` +
-        `(${study.trials.length} in total, ${failed} failed, e.g. diverged training)`);
+      console.log(`Study "${studyName}" on ${storage} with ${study.sampler.constructor.name}: ${ran} trials in ` +
+        `${((Date.now() - t0) / 1000).toFixed(1)} s (${study.trials.length} in total, ${failed} failed${failed > 0 ? ': training diverged' : ''})`);
       console.log(`Best trial #${best.number}: validation log-loss ${best.values![0]!.toFixed(5)}`);
       console.log(`  params ${JSON.stringify(best.params)}`);
       return 0;

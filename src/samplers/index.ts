@@ -7,3 +7,4 @@ export { TPESampler, type TPESamplerOptions, type GammaFunction, type WeightsFun
 export { CmaEsSampler, type CmaEsSamplerOptions } from './cmaes/index.js';
 export { RegularizedEvolutionSampler, type RegularizedEvolutionSamplerOptions } from './evolution/index.js';
 export { GPSampler, type GPSamplerOptions, type GPAcquisition, type GPOutputWarping } from './gp/index.js';
+export { defaultSampler } from './default.js';

@@ -6,7 +6,7 @@ import { deserializeDistribution, type Distribution, type ParamValue } from '../
 import { InvalidArgumentError, InvalidStateError, NotFoundError, SearchSpaceExhaustedError, TrialPruned } from '../errors.js';
 import { NopPruner, type Pruner } from '../pruners/base.js';
 import type { Sampler, StudyView } from '../samplers/base.js';
-import { RandomSampler } from '../samplers/random.js';
+import { defaultSampler } from '../samplers/default.js';
 import type { Storage } from '../storage/base.js';
 import { createStorage } from '../storage/index.js';
 import { describe, invalid, oneOf, options, positiveNumber, string, integer, boolean } from '../validate.js';
@@ -142,7 +142,7 @@ export class Study implements StudyView {
     this.studyId = studyId;
     this.studyName = studyName;
     this.directions = Object.freeze([...directions]);
-    this.sampler = sampler ?? new RandomSampler();
+    this.sampler = sampler ?? defaultSampler(directions);
     this.pruner = pruner ?? new NopPruner();
     this.heartbeatIntervalMs = heartbeatIntervalMs;
   }

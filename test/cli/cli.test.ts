@@ -21,7 +21,7 @@ describe('tunable CLI', () => {
   it('runs the demo on the default SQLite storage and prints the best trial', () => {
     const r = cli(dir, 'demo', '--n-trials', '15', '--seed', '1');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Study "demo" on sqlite:\.\/tunable\.db: 15 trials/);
+    expect(r.stdout).toMatch(/Study "demo" on sqlite:\.\/tunable\.db with GPSampler: 15 trials/);
     expect(r.stdout).toMatch(/Best trial #\d+: validation log-loss \d\.\d{5}/);
     const studies = cli(dir, 'studies');
     expect(studies.stdout).toMatch(/^demo\s+minimize\s+15\s/m);
