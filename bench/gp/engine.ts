@@ -367,6 +367,20 @@ const table = [
   '|---|---:|---:|---:|---:|---|---|',
   ...rows.map((r) => `| ${r.scenario} | ${r.n} | ${r.engine} | ${r.peer} | ${r.ratio} | ${r.goal} | ${r.note} |`),
 ].join('\n');
+const READING = [
+  'Reading the table:',
+  '- Goals are on the median; the range column shows how much the shared machine moved single runs.',
+  "- The engine's default thread count depends on the 1-minute load average (1 thread when fewer than 2 cores are idle), " +
+    'so at n ≥ 1000 scenario A also shows the other choice, interleaved rep by rep, and the Cholesky rows give both; OpenBLAS always ran ' +
+    'its default threads, so compare per thread with the "1 thread" figures in the notes.',
+  '- Scenario C compares library defaults, not equal work: the engine (as of the commit above; native/README.md) optimises its random ' +
+    'starts on a data subset above n = 300, screens the candidates by value and polishes the best 1–3 on the full data; sklearn runs ' +
+    'L-BFGS-B from all 10 on the full data. The engine maximises LML + log prior (MAP), sklearn the plain LML. The last note of each C row ' +
+    "evaluates the engine's objectives at sklearn's optimum: when its plain LML there equals sklearn's value the two likelihoods agree, and " +
+    "when its MAP objective is lower there than at its own optimum, a better sklearn RMSE comes from the prior (which keeps the engine away " +
+    "from very long lengthscales and large outputscales), not from the engine's optimiser stopping short.",
+  '- B: sklearn predicts with the same fixed hyperparameters as the engine (optimizer=None), so both compute the same posterior.',
+].join('\n');
 const section = [
   '## GP engine (issue 3)',
   '',
@@ -379,6 +393,8 @@ const section = [
     'Cholesky ratio column is engine GFLOP/s ÷ peer GFLOP/s (above 1 = engine faster); the others are peer time ÷ engine time (above 1 = engine faster).',
   '',
   table,
+  '',
+  READING,
   '',
 ].join('\n');
 console.log(section);
