@@ -275,6 +275,7 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
 
 void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0) return;
   const int n = n_;
   const cudaStream_t s = stream_.get();
   Xc_.upload(Xc, static_cast<size_t>(m) * d_, s);
@@ -310,10 +311,11 @@ bool CudaBackend::append_observation(const double* x, double y) {
   const double lam2 = diag - ll;
   if (!(lam2 > 1e-12 * diag)) return false;
   if (ld_ < n + 1) {
-    // Grow the factor's leading dimension geometrically so a run of appends stays O(n²) each.
+    // Grow the factor's leading dimension geometrically so a run of appends stays O(n²) each;
+    // (ld, ld) serves every append until n reaches ld.
     const int ld = n + 64 + n / 4;
     DevArray<double> L2(budget_);
-    L2.reserve(static_cast<size_t>(ld) * (n + 1));
+    L2.reserve(static_cast<size_t>(ld) * ld);
     if (n > 0)
       TUNABLE_CUDA(cudaMemcpy2DAsync(L2.data(), sizeof(double) * ld, L_.data(), sizeof(double) * ld_,
                                      sizeof(double) * n, n, cudaMemcpyDeviceToDevice, s));

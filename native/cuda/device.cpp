@@ -47,6 +47,14 @@ const DeviceStatus& device_status() {
       st.error = "no CUDA device";
       return;
     }
+    // A device that is counted but cannot host a context (exclusive/prohibited mode, a broken
+    // driver) is not usable: create the primary context now rather than fail in the first model.
+    const cudaError_t ctx = cudaSetDevice(0) == cudaSuccess ? cudaFree(nullptr) : cudaGetLastError();
+    if (ctx != cudaSuccess) {
+      st.error = std::string("device 0 does not answer: ") + cudaGetErrorName(ctx) + ": " + cudaGetErrorString(ctx);
+      cudaGetLastError();
+      return;
+    }
     cudaDeviceProp p{};
     const cudaError_t e2 = cudaGetDeviceProperties(&p, 0);
     if (e2 != cudaSuccess) {

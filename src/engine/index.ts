@@ -112,10 +112,17 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   if (warm && !fit.warm) fit.warm = toTheta(warm);
 
   const addon = loadAddon();
-  const backend = resolveBackend(backendName, addon);
   let native;
+  let backend = resolveBackend(backendName, addon);
   try {
-    native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend, deviceMemoryLimit });
+    try {
+      native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend, deviceMemoryLimit });
+    } catch (e) {
+      // `auto` never fails for CUDA's sake: a device that stops answering falls back to the CPU.
+      if (backendName !== 'auto' || backend !== 'cuda' || !/^cuda: unavailable:/.test(e instanceof Error ? e.message : '')) throw e;
+      backend = 'cpu';
+      native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend });
+    }
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/^cuda: unavailable:/.test(msg)) throw new BackendUnavailableError(msg);
