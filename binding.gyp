@@ -7,6 +7,7 @@
         "native/core/lbfgsb.cpp",
         "native/core/maximize.cpp",
         "native/core/sobol.cpp",
+        "native/core/thompson.cpp",
         "native/cpu/cpu_backend.cpp",
         "native/cpu/linalg.cpp",
         "native/addon/addon.cpp",

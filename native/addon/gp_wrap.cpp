@@ -34,6 +34,7 @@ Napi::Function GPWrap::Init(Napi::Env env) {
                      {InstanceMethod("fit", &GPWrap::Fit), InstanceMethod("predict", &GPWrap::Predict),
                       InstanceMethod("acquisition", &GPWrap::Acquisition),
                       InstanceMethod("maximize", &GPWrap::Maximize),
+                      InstanceMethod("thompson", &GPWrap::Thompson),
                       InstanceMethod("addObservation", &GPWrap::AddObservation),
                       InstanceMethod("evaluate", &GPWrap::Evaluate),
                       InstanceMethod("setThreads", &GPWrap::SetThreads),
@@ -198,6 +199,34 @@ Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
         Napi::Object r = Napi::Object::New(env);
         r.Set("x", to_array(env, res->x));
         r.Set("value", res->value);
+        r.Set("warnings", to_strings(env, res->warnings));
+        return r;
+      });
+}
+
+// thompson({ q, candidates, seed, pending?: Float64Array (p·d), integer: (d) grids })
+Napi::Value GPWrap::Thompson(const Napi::CallbackInfo& info) {
+  auto m = model(info.Env());
+  Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
+  ThompsonOptions opt;
+  opt.q = inum(o, "q", 1);
+  opt.candidates = inum(o, "candidates", 1024);
+  opt.seed = seed_of(o, "seed");
+  if (o.Get("pending").IsTypedArray()) opt.pending = to_vector(o.Get("pending"), "pending");
+  opt.integer_grids = grids(o.Get("integer"), m->d(), "integer");
+  if (opt.q < 1 || opt.candidates < opt.q) throw Napi::RangeError::New(info.Env(), "native: need 1 <= q <= candidates");
+  auto res = std::make_shared<ThompsonResult>();
+  return TaskWorker::Run(
+      info.Env(),
+      [m, opt, res] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        *res = m->thompson(opt);
+      },
+      [res](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("x", to_array(env, res->x));
+        r.Set("values", to_array(env, res->values));
+        r.Set("jitter", res->jitter);
         r.Set("warnings", to_strings(env, res->warnings));
         return r;
       });

@@ -23,6 +23,7 @@ class GPWrap : public Napi::ObjectWrap<GPWrap> {
   Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value Acquisition(const Napi::CallbackInfo& info);
   Napi::Value Maximize(const Napi::CallbackInfo& info);
+  Napi::Value Thompson(const Napi::CallbackInfo& info);
   Napi::Value AddObservation(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value SetThreads(const Napi::CallbackInfo& info);

@@ -49,6 +49,13 @@ class Backend {
   // Posterior covariance of the latent f: cov (m, m).
   virtual void posterior_covariance(int m, const double* Xc, double* cov) = 0;
 
+  // Joint posterior samples of the latent f at m points Xc (m, d): f (s, m) row-major = μ + C z_k,
+  // z (s, m) row-major standard normals, C the lower Cholesky factor of the posterior covariance
+  // plus jitter (0, then kJitterStart…kJitterMax × mean variance). Returns the jitter, or -1 when the
+  // covariance stays non-PD. The default (native/core/thompson.cpp) runs on the host from
+  // posterior() and posterior_covariance(); the CUDA backend overrides it on the device.
+  virtual double sample_posterior(int m, const double* Xc, int s, const double* z, double* f);
+
   // Appends (x (d), y) with unchanged θ by extending the Cholesky factor in O(n²). Returns false
   // (and changes nothing) when the extended matrix would not be numerically PD.
   virtual bool append_observation(const double* x, double y) = 0;

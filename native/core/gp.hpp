@@ -45,6 +45,21 @@ struct AcqOptions {
   int max_iterations = 200;
 };
 
+struct ThompsonOptions {
+  int q = 1;                         // proposals (distinct candidates)
+  int candidates = 1024;             // scrambled-Sobol' candidate points
+  std::uint64_t seed = 0;
+  std::vector<double> pending;       // (p, d) kriging-believer fantasies, as in maximize
+  std::vector<std::vector<double>> integer_grids;  // (d) candidates are snapped to these grids
+};
+
+struct ThompsonResult {
+  std::vector<double> x;             // (q, d) proposals, row-major
+  std::vector<double> values;        // (q) each sample's maximum
+  double jitter = 0.0;               // added to the candidates' posterior covariance
+  std::vector<std::string> warnings;
+};
+
 struct AcqResult {
   std::vector<double> x;             // (d)
   double value = 0.0;
@@ -66,6 +81,9 @@ class GPModel {
   // Acquisition value (m) and gradient (m, d) (nullable) at m points.
   void acquisition(const AcqOptions& opt, int m, const double* Xc, double* value, double* grad);
   AcqResult maximize(const AcqOptions& opt);
+  // Thompson-sampling batch: q joint posterior samples over the candidates, the argmax of each
+  // (distinct; a later sample whose argmax is taken uses its best free candidate).
+  ThompsonResult thompson(const ThompsonOptions& opt);
   // O(n²) update with unchanged θ; falls back to a full factorisation with a warning.
   std::vector<std::string> add_observation(const double* x, double y);
   // Plain lml (+ prior if with_prior) and its gradient (p) at θ, without changing the model.

@@ -294,6 +294,61 @@ void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   C.download(cov, static_cast<size_t>(m) * m, s);
 }
 
+// Device version of Backend::sample_posterior: C = prior − VᵀV (m, m) and its Cholesky stay on the
+// device; F (m, s) = L Z by gemm (Z (m, s) column-major is z (s, m) row-major), plus μ per column.
+double CudaBackend::sample_posterior(int m, const double* Xc, int s, const double* z, double* f) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0 || s <= 0) return 0.0;
+  const int n = n_;
+  const cudaStream_t st = stream_.get();
+  const size_t mm = static_cast<size_t>(m) * m, ms = static_cast<size_t>(m) * s;
+  Xc_.upload(Xc, static_cast<size_t>(m) * d_, st);
+  Ks_.reserve(static_cast<size_t>(n) * m);
+  mean_.reserve(m);
+  var_.reserve(m);
+  kern::cross_kernel(st, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
+                     h_.sf2, Ks_.data(), nullptr);
+  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero,
+                                    mean_.data(), 1));
+  kern::add_constant(st, m, h_.c, mean_.data());
+  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
+                                    n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+  DevArray<double> C0(budget_), C(budget_), Z(budget_), F(budget_);
+  C0.reserve(mm);
+  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, Ks_.data(), n, Ks_.data(), n,
+                                    &kZero, C0.data(), m));
+  kern::add_prior_covariance(st, m, d_, Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel), h_.sf2,
+                             C0.data());
+  // Mean diagonal for the jitter scale (the host version uses the covariance's diagonal likewise).
+  std::vector<double> diag(m);
+  TUNABLE_CUDA(cudaMemcpy2DAsync(diag.data(), sizeof(double), C0.data(), sizeof(double) * (m + 1), sizeof(double), m,
+                                 cudaMemcpyDeviceToHost, st));
+  stream_.sync();
+  double md = 0.0;
+  for (double v : diag) md += v;
+  md = std::max(md / m, 1e-300);
+  C.reserve(mm);
+  double jitter = -1.0;
+  for (double rel = 0.0; rel <= kJitterMax * 1.0001; rel = rel == 0.0 ? kJitterStart : rel * 10.0) {
+    TUNABLE_CUDA(cudaMemcpyAsync(C.data(), C0.data(), sizeof(double) * mm, cudaMemcpyDeviceToDevice, st));
+    kern::add_diagonal(st, m, C.data(), m, rel * md, false);
+    if (potrf(C.data(), m, m)) {
+      jitter = rel * md;
+      break;
+    }
+  }
+  if (jitter < 0.0) return -1.0;
+  C0.release();
+  kern::add_diagonal(st, m, C.data(), m, 0.0, true);  // L: zero the strict upper triangle for gemm
+  Z.upload(z, ms, st);
+  F.reserve(ms);
+  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, m, s, m, &kOne, C.data(), m, Z.data(), m, &kZero,
+                                    F.data(), m));
+  kern::add_to_columns(st, m, s, mean_.data(), F.data());
+  F.download(f, ms, st);
+  return jitter;
+}
+
 bool CudaBackend::append_observation(const double* x, double y) {
   if (!ready_) return false;
   const int n = n_;

@@ -32,6 +32,7 @@ class CudaBackend final : public Backend {
   void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
   bool append_observation(const double* x, double y) override;
+  double sample_posterior(int m, const double* Xc, int s, const double* z, double* f) override;
   std::unique_ptr<Backend> clone() const override;
   std::unique_ptr<Backend> empty() const override;
 

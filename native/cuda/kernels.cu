@@ -252,6 +252,21 @@ __global__ void append_row_k(int n, const double* l, double lam, double* L, int 
   }
 }
 
+__global__ void add_diagonal_k(int m, double* A, int lda, double value, bool zero_upper) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(m) * m) return;
+  const int a = static_cast<int>(idx % m), b = static_cast<int>(idx / m);
+  double& v = A[static_cast<size_t>(b) * lda + a];
+  if (a == b) v += value;
+  else if (a < b && zero_upper) v = 0.0;
+}
+
+__global__ void add_to_columns_k(int m, int k, const double* v, double* F) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(m) * k) return;
+  F[idx] += v[idx % m];
+}
+
 __global__ void squared_norm_k(int n, const double* v, double* out) {
   __shared__ double sh[kWarp];
   double s = 0.0;
@@ -349,6 +364,20 @@ void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, c
 void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl) {
   append_row_k<<<blocks_for(static_cast<size_t>(n) + 1, 256), 256, 0, s>>>(n, l, lam, L, ldl);
   check_launch("append_row");
+}
+
+void add_diagonal(cudaStream_t s, int m, double* A, int lda, double value, bool zero_upper) {
+  const size_t count = static_cast<size_t>(m) * m;
+  if (count == 0) return;
+  add_diagonal_k<<<blocks_for(count, 256), 256, 0, s>>>(m, A, lda, value, zero_upper);
+  check_launch("add_diagonal");
+}
+
+void add_to_columns(cudaStream_t s, int m, int k, const double* v, double* F) {
+  const size_t count = static_cast<size_t>(m) * k;
+  if (count == 0) return;
+  add_to_columns_k<<<blocks_for(count, 256), 256, 0, s>>>(m, k, v, F);
+  check_launch("add_to_columns");
 }
 
 void squared_norm(cudaStream_t s, int n, const double* v, double* out) {

@@ -50,6 +50,10 @@ void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, c
                         double* dvar);
 // Row n of L (ld ldl) ← l (n), L_nn ← lam; column n above the diagonal ← 0.
 void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl);
+// A (m, m, lda): diagonal += value; strict upper triangle ← 0 when zero_upper.
+void add_diagonal(cudaStream_t s, int m, double* A, int lda, double value, bool zero_upper);
+// F (m, k, ld m): every column += v (m).
+void add_to_columns(cudaStream_t s, int m, int k, const double* v, double* F);
 // out (1) = ‖v‖², one block.
 void squared_norm(cudaStream_t s, int n, const double* v, double* out);
 

@@ -95,6 +95,28 @@ export interface MaximizeOptions extends AcquisitionOptions {
   maxIterations?: number;
 }
 
+export interface ThompsonOptions {
+  /** Proposals (distinct points, e.g. one per idle worker). */
+  q: number;
+  /** Scrambled-Sobol' candidate points; each proposal is a joint posterior sample's argmax over them. Default 1024 on the CPU, 8192 on CUDA. */
+  candidates?: number;
+  /** Seed of the candidates and the samples. Default 0. */
+  seed?: number;
+  /** Points still being evaluated (kriging-believer fantasies). */
+  pending?: number[][] | Float64Array;
+  integer?: IntegerSpec[];
+}
+
+export interface ThompsonResult {
+  /** (q, d) row-major proposals. */
+  x: Float64Array;
+  /** (q) the maximum of each joint sample. */
+  values: Float64Array;
+  /** Added to the candidates' posterior covariance (relative escalation, as in fitting). */
+  jitter: number;
+  warnings: string[];
+}
+
 export interface AcquisitionValues {
   value: Float64Array;
   /** (m, d) row-major when asked for. */

@@ -76,6 +76,14 @@ export interface NativeAcqOptions {
   maxIterations: number;
 }
 
+export interface NativeThompsonOptions {
+  q: number;
+  candidates: number;
+  seed: number;
+  pending?: Float64Array; // (p, d)
+  integer: Array<Float64Array | null>; // (d)
+}
+
 export interface NativePrediction {
   mean: Float64Array; // (m)
   variance: Float64Array; // (m)
@@ -90,6 +98,8 @@ export interface NativeGP {
   acquisition(Xc: Float64Array, options: NativeAcqOptions, gradient: boolean): Promise<{ value: Float64Array; gradient?: Float64Array }>;
   maximize(options: NativeAcqOptions): Promise<{ x: Float64Array; value: number; warnings: string[] }>;
   addObservation(x: Float64Array, y: number): Promise<{ warnings: string[]; lml: number }>;
+  /** Absent in addons built before it. x (q, d) row-major; values (q): each joint sample's maximum. */
+  thompson?(options: NativeThompsonOptions): Promise<{ x: Float64Array; values: Float64Array; jitter: number; warnings: string[] }>;
   evaluate(theta: Float64Array, withPrior: boolean): Promise<{ value: number; gradient: Float64Array }>;
   setThreads(threads: number): void;
   dispose(): void;
