@@ -25,6 +25,7 @@ AcqOptions parse_acq(const Napi::Object& o, int d) {
   a.seed = seed_of(o, "seed");
   a.integer_grids = grids(o.Get("integer"), d, "integer");
   a.max_iterations = inum(o, "maxIterations", 200);
+  a.float32_raw = o.Get("float32").ToBoolean().Value();
   return a;
 }
 }  // namespace
@@ -120,12 +121,14 @@ Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
       });
 }
 
-// predict(Xc: Float64Array (m·d), { gradient, covariance })
+// predict(Xc: Float64Array (m·d), { gradient, covariance, float32 })
 Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
   auto m = model(info.Env());
   auto Xc = std::make_shared<std::vector<double>>(to_vector(info[0], "Xc"));
   Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
   const bool grad = o.Get("gradient").ToBoolean().Value(), cov = o.Get("covariance").ToBoolean().Value();
+  const bool f32 = o.Get("float32").ToBoolean().Value();
+  if (f32 && (grad || cov)) throw Napi::RangeError::New(info.Env(), "native: float32 prediction has no gradient or covariance");
   const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
   struct Out {
     std::vector<double> mean, var, dmean, dvar, cov;
@@ -133,10 +136,14 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
   auto out = std::make_shared<Out>();
   return TaskWorker::Run(
       info.Env(),
-      [m, Xc, out, grad, cov, d, mc] {
+      [m, Xc, out, grad, cov, f32, d, mc] {
         std::lock_guard<std::mutex> lock(m->mutex());
         out->mean.resize(mc);
         out->var.resize(mc);
+        if (f32) {
+          m->predict_f32(mc, Xc->data(), out->mean.data(), out->var.data());
+          return;
+        }
         if (grad) {
           out->dmean.resize(static_cast<size_t>(mc) * d);
           out->dvar.resize(static_cast<size_t>(mc) * d);

@@ -46,6 +46,12 @@ class Backend {
 
   // Posterior of the latent f at m points Xc (m, d): mean (m), var (m); dmean, dvar (m, d) or nullptr.
   virtual void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) = 0;
+  // Posterior mean and variance only, in float32 where the backend has it (candidate screening):
+  // the kernel block, the factor and the triangular solve in float32, sums accumulated in float64.
+  // The default is posterior() in float64.
+  virtual void posterior_f32(int m, const double* Xc, double* mean, double* var) {
+    posterior(m, Xc, mean, var, nullptr, nullptr);
+  }
   // Posterior covariance of the latent f: cov (m, m).
   virtual void posterior_covariance(int m, const double* Xc, double* cov) = 0;
 

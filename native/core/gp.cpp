@@ -281,19 +281,27 @@ void GPModel::predict(int m, const double* Xc, double* mean, double* var, double
   backend_->posterior(m, Xc, mean, var, dmean, dvar);
 }
 
+void GPModel::predict_f32(int m, const double* Xc, double* mean, double* var) {
+  if (!conditioned_) throw std::logic_error("model is not fitted");
+  backend_->posterior_f32(m, Xc, mean, var);
+}
+
 void GPModel::covariance(int m, const double* Xc, double* cov) {
   if (!conditioned_) throw std::logic_error("model is not fitted");
   backend_->posterior_covariance(m, Xc, cov);
 }
 
 void GPModel::acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
-                        double* grad) {
+                        double* grad, bool f32) {
   std::vector<double> mu(m), var(m), dmu, dvar;
   if (grad) {
     dmu.resize(static_cast<size_t>(m) * d_);
     dvar.resize(static_cast<size_t>(m) * d_);
   }
-  be.posterior(m, Xc, mu.data(), var.data(), grad ? dmu.data() : nullptr, grad ? dvar.data() : nullptr);
+  if (f32 && !grad)
+    be.posterior_f32(m, Xc, mu.data(), var.data());
+  else
+    be.posterior(m, Xc, mu.data(), var.data(), grad ? dmu.data() : nullptr, grad ? dvar.data() : nullptr);
   for (int a = 0; a < m; ++a) {
     const AcqValue av = acquisition_value(opt.type, mu[a], var[a], best, opt.beta);
     value[a] = av.value;

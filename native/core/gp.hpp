@@ -43,6 +43,7 @@ struct AcqOptions {
   std::uint64_t seed = 0;
   std::vector<std::vector<double>> integer_grids;  // (d) sorted allowed values; empty = continuous
   int max_iterations = 200;
+  bool float32_raw = false;          // score the raw samples with Backend::posterior_f32
 };
 
 struct ThompsonOptions {
@@ -78,6 +79,8 @@ class GPModel {
 
   void predict(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar);
   void covariance(int m, const double* Xc, double* cov);
+  // Mean and variance only, through Backend::posterior_f32 (float32 screening accuracy).
+  void predict_f32(int m, const double* Xc, double* mean, double* var);
   // Acquisition value (m) and gradient (m, d) (nullable) at m points.
   void acquisition(const AcqOptions& opt, int m, const double* Xc, double* value, double* grad);
   AcqResult maximize(const AcqOptions& opt);
@@ -106,7 +109,7 @@ class GPModel {
   void bounds(const Scale& sc, std::vector<double>& lo, std::vector<double>& hi) const;
   double condition_with_fallback(std::vector<std::string>& warnings);
   void acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
-                 double* grad);
+                 double* grad, bool f32 = false);
 
   std::unique_ptr<Backend> backend_;
   GPSpec spec_;

@@ -86,10 +86,17 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   std::vector<double> raw(static_cast<size_t>(R) * d), rawv(R);
   sobol_points(R, d, opt.seed, true, raw.data());
   for (int r = 0; r < R; ++r) snap(&raw[static_cast<size_t>(r) * d]);
-  evaluate(R, raw.data(), rawv.data(), nullptr);
+  if (opt.float32_raw) {
+    acq_batch(*be, opt, best, R, raw.data(), rawv.data(), nullptr, true);
+    for (int r = 0; r < R; ++r) rawv[r] = finite_or_neg_inf(rawv[r]);
+  } else {
+    evaluate(R, raw.data(), rawv.data(), nullptr);
+  }
   std::vector<int> order(R);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return rawv[a] > rawv[b]; });
+  // float32 screening only ranks the raw points; the value that can be returned is float64.
+  if (opt.float32_raw && R > 0) evaluate(1, &raw[static_cast<size_t>(order[0]) * d], &rawv[order[0]], nullptr);
 
   // 2. Starts: the incumbent (observed x with the largest y) + the best raw samples.
   const int S = std::max(1, std::min(opt.restarts, R + 1));

@@ -312,6 +312,23 @@ void CpuBackend::posterior(int m, const double* Xc, double* mean, double* var, d
   }
 }
 
+void CpuBackend::posterior_f32(int m, const double* Xc, double* mean, double* var) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  const MatF Lf = L_.cast<float>();  // (n, n)
+  const int per = 1024;
+  for (int a0 = 0; a0 < m; a0 += per) {
+    const int mc = std::min(per, m - a0);
+    Mat Ks;
+    cross_kernel(h_, mc, Xc + static_cast<size_t>(a0) * d_, Ks, nullptr);
+    MatF V = Ks.cast<float>();  // (n, mc)
+    // mean: float32 kernel values, float64 sums (as the CUDA version).
+    for (int a = 0; a < mc; ++a) mean[a0 + a] = V.col(a).cast<double>().dot(alpha_) + h_.c;
+    Lf.triangularView<Eigen::Lower>().solveInPlace(V);
+    for (int a = 0; a < mc; ++a) var[a0 + a] = std::max(0.0, h_.sf2 - V.col(a).cast<double>().squaredNorm());
+  }
+}
+
 void CpuBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   if (!ready_) throw std::logic_error("backend is not conditioned");
   Mat Ks;

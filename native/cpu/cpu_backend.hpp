@@ -21,6 +21,7 @@ class CpuBackend final : public Backend {
   double condition(const double* theta) override;
   double current_lml() const override { return lml_; }
   void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) override;
+  void posterior_f32(int m, const double* Xc, double* mean, double* var) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
   bool append_observation(const double* x, double y) override;
   std::unique_ptr<Backend> clone() const override { return std::make_unique<CpuBackend>(*this); }

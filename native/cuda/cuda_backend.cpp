@@ -216,6 +216,7 @@ double CudaBackend::condition(const double* theta) {
     return -1.0;
   }
   ld_ = n_;
+  lf_n_ = -1;
   jitter_ = jitter;
   double sc[5];
   kern::scalars(stream_.get(), n_, L_.data(), ld_, yd_.data(), yd_.data(), nullptr, n_, scal_.data());
@@ -270,6 +271,36 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
     const int mc = std::min(per, m - a0);
     const size_t o = static_cast<size_t>(a0) * d_;
     posterior_chunk(mc, Xc + o, mean + a0, var + a0, dmean ? dmean + o : nullptr, dvar ? dvar + o : nullptr);
+  }
+}
+
+void CudaBackend::posterior_f32(int m, const double* Xc, double* mean, double* var) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0) return;
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
+  if (lf_n_ != n) {
+    Lf_.reserve(static_cast<size_t>(n) * n);
+    kern::to_float(s, n, L_.data(), ld_, Lf_.data());
+    lf_n_ = n;
+  }
+  const float one = 1.0f;
+  const size_t rows = static_cast<size_t>(std::max(n, 1));
+  const int per = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(m), 2 * kChunkElems / rows)));
+  for (int a0 = 0; a0 < m; a0 += per) {
+    const int mc = std::min(per, m - a0);
+    Xc_.upload(Xc + static_cast<size_t>(a0) * d_, static_cast<size_t>(mc) * d_, s);
+    Ksf_.reserve(static_cast<size_t>(n) * mc);
+    mean_.reserve(mc);
+    var_.reserve(mc);
+    kern::cross_kernel_f32(s, n, mc, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
+                           h_.sf2, Ksf_.data());
+    kern::mean_f32(s, n, mc, Ksf_.data(), alpha_.data(), h_.c, mean_.data());
+    TUNABLE_CUBLAS(blas_->cublasStrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
+                                      CUBLAS_DIAG_NON_UNIT, n, mc, &one, Lf_.data(), n, Ksf_.data(), n));
+    kern::variance_f32(s, n, mc, Ksf_.data(), h_.sf2, var_.data());
+    mean_.download(mean + a0, mc, s);
+    var_.download(var + a0, mc, s);
   }
 }
 
@@ -385,6 +416,7 @@ bool CudaBackend::append_observation(const double* x, double y) {
   kern::append_row(s, n, Ks_.data(), std::sqrt(lam2), L_.data(), ld_);
   stream_.sync();
   logdet_ += std::log(lam2);
+  lf_n_ = -1;
   X_.insert(X_.end(), x, x + d_);
   y_.push_back(y);
   n_ = n + 1;

@@ -30,6 +30,7 @@ class CudaBackend final : public Backend {
   double condition(const double* theta) override;
   double current_lml() const override { return lml_; }
   void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) override;
+  void posterior_f32(int m, const double* Xc, double* mean, double* var) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
   bool append_observation(const double* x, double y) override;
   double sample_posterior(int m, const double* Xc, int s, const double* z, double* f) override;
@@ -78,6 +79,9 @@ class CudaBackend final : public Backend {
   double ws_jitter_ = 0.0;
   // Posterior workspace.
   DevArray<double> Xc_, Ks_, Kpc_, mean_, var_, dmean_, dvar_;
+  // float32 screening: Lf_ (n, n) = float(L_), valid while lf_n_ == n_ (reset when L_ changes).
+  DevArray<float> Lf_, Ksf_;
+  int lf_n_ = -1;
 };
 
 }  // namespace cuda

@@ -69,6 +69,37 @@ __global__ void cross_kernel_k(int n, int m, int d, const double* Xt, const doub
   if (Kp) Kp[idx] = sf2 * dk;
 }
 
+__global__ void cross_kernel_f32_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                                   const int* cat, int kernel, double sf2, float* Ksf) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(n) * m) return;
+  const int i = static_cast<int>(idx % n), a = static_cast<int>(idx / n);
+  const double r2 = r2_cross(d, Xt, n, i, Xc + static_cast<size_t>(a) * d, w, cat);
+  Ksf[idx] = static_cast<float>(sf2 * kernel_value(static_cast<KernelType>(kernel), r2));
+}
+
+__global__ void to_float_k(int n, const double* L, int ldl, float* Lf) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<size_t>(n) * n) return;
+  const int a = static_cast<int>(idx % n), b = static_cast<int>(idx / n);
+  Lf[idx] = a >= b ? static_cast<float>(L[static_cast<size_t>(b) * ldl + a]) : 0.0f;
+}
+
+// One warp per column: mean (sq = false) or variance (sq = true).
+__global__ void column_f32_k(int n, int m, const float* A, const double* alpha, double base, bool sq, double* out) {
+  const size_t wid = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (wid >= static_cast<size_t>(m)) return;
+  const float* col = A + wid * n;
+  double s = 0.0;
+  for (int i = lane; i < n; i += kWarp) {
+    const double v = col[i];
+    s += sq ? v * v : v * alpha[i];
+  }
+  s = warp_sum(s);
+  if (lane == 0) out[wid] = sq ? fmax(0.0, base - s) : base + s;
+}
+
 __global__ void prior_cov_k(int m, int d, const double* Xc, const double* w, const int* cat, int kernel, double sf2,
                             double* C) {
   const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -291,6 +322,33 @@ void cross_kernel(cudaStream_t s, int n, int m, int d, const double* Xt, const d
   if (count == 0) return;
   cross_kernel_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ks, Kp);
   check_launch("cross_kernel");
+}
+
+void cross_kernel_f32(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                      const int* cat, int kernel, double sf2, float* Ksf) {
+  const size_t count = static_cast<size_t>(n) * m;
+  if (count == 0) return;
+  cross_kernel_f32_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ksf);
+  check_launch("cross_kernel_f32");
+}
+
+void to_float(cudaStream_t s, int n, const double* L, int ldl, float* Lf) {
+  const size_t count = static_cast<size_t>(n) * n;
+  if (count == 0) return;
+  to_float_k<<<blocks_for(count, 256), 256, 0, s>>>(n, L, ldl, Lf);
+  check_launch("to_float");
+}
+
+void mean_f32(cudaStream_t s, int n, int m, const float* Ksf, const double* alpha, double c, double* mean) {
+  if (m <= 0) return;
+  column_f32_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, Ksf, alpha, c, false, mean);
+  check_launch("mean_f32");
+}
+
+void variance_f32(cudaStream_t s, int n, int m, const float* Vf, double sf2, double* var) {
+  if (m <= 0) return;
+  column_f32_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, Vf, nullptr, sf2, true, var);
+  check_launch("variance_f32");
 }
 
 void add_prior_covariance(cudaStream_t s, int m, int d, const double* Xc, const double* w, const int* cat, int kernel,

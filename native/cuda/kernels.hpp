@@ -50,6 +50,13 @@ void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, c
                         double* dvar);
 // Row n of L (ld ldl) ← l (n), L_nn ← lam; column n above the diagonal ← 0.
 void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl);
+// float32 screening (posterior_f32). Ksf (n, m) = float(sf2 k(r²)); Lf (n, n, ld n) = float(L (ld ldl));
+// mean (m) = c + Σ_i Ksf_ia α_i and var (m) = max(0, sf2 − Σ_i Vf_ia²), sums in float64.
+void cross_kernel_f32(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
+                      const int* cat, int kernel, double sf2, float* Ksf);
+void to_float(cudaStream_t s, int n, const double* L, int ldl, float* Lf);
+void mean_f32(cudaStream_t s, int n, int m, const float* Ksf, const double* alpha, double c, double* mean);
+void variance_f32(cudaStream_t s, int n, int m, const float* Vf, double sf2, double* var);
 // A (m, m, lda): diagonal += value; strict upper triangle ← 0 when zero_upper.
 void add_diagonal(cudaStream_t s, int m, double* A, int lda, double value, bool zero_upper);
 // F (m, k, ld m): every column += v (m).

@@ -22,7 +22,7 @@ import type {
 const ACQ: Record<AcquisitionName, 0 | 1 | 2 | 3> = { logei: 0, ei: 1, pi: 2, ucb: 3 };
 const ACQ_NAMES = Object.keys(ACQ) as AcquisitionName[];
 const ACQ_KEYS = ['acquisition', 'best', 'beta', 'pending'] as const;
-const MAX_KEYS = [...ACQ_KEYS, 'rawSamples', 'restarts', 'integer', 'seed', 'maxIterations'] as const;
+const MAX_KEYS = [...ACQ_KEYS, 'rawSamples', 'restarts', 'integer', 'seed', 'maxIterations', 'float32'] as const;
 
 /** Wraps a rejection from the addon in a typed error. */
 export async function nativeCall<T>(p: Promise<T>): Promise<T> {
@@ -97,11 +97,13 @@ export class GP {
 
   /** Posterior mean and latent variance at the rows of Xc, in y's units. */
   async predict(Xc: number[][] | Float64Array, opts?: PredictOptions): Promise<Prediction> {
-    const o = options<PredictOptions>('options', opts, ['covariance', 'gradient']);
+    const o = options<PredictOptions>('options', opts, ['covariance', 'gradient', 'float32']);
     const covariance = o.covariance === undefined ? false : boolean('covariance', o.covariance);
     const gradient = o.gradient === undefined ? false : boolean('gradient', o.gradient);
+    const float32 = o.float32 === undefined ? false : boolean('float32', o.float32);
+    if (float32 && (gradient || covariance)) throw new InvalidArgumentError('`float32: true` gives the mean and variance only (no gradient or covariance)');
     const X = this.#points('Xc', Xc);
-    const r = await nativeCall(this.#handle().predict(X, { gradient, covariance }));
+    const r = await nativeCall(this.#handle().predict(X, float32 ? { gradient, covariance, float32 } : { gradient, covariance }));
     const out: Prediction = { mean: r.mean, variance: r.variance };
     if (r.covariance) out.covariance = r.covariance;
     if (r.meanGradient) out.meanGradient = r.meanGradient;
@@ -121,6 +123,7 @@ export class GP {
       integer: integerGrids(o.integer, this.d, this.#categorical),
       maxIterations: o.maxIterations === undefined ? 200 : integer('maxIterations', o.maxIterations, 1, 100000),
     };
+    if (o.float32 !== undefined && boolean('float32', o.float32)) a.float32 = true;
     if (o.pending !== undefined) {
       const p = matrix('pending', o.pending, this.d, { allowEmpty: true });
       if (p.n > 0) a.pending = p.data;

@@ -60,6 +60,8 @@ export interface PredictOptions {
   covariance?: boolean;
   /** Also return ∂mean/∂x and ∂variance/∂x, (m, d) row-major. */
   gradient?: boolean;
+  /** Mean and variance computed in float32 (screening accuracy, see native/README.md); no gradient/covariance. */
+  float32?: boolean;
 }
 
 export interface Prediction {
@@ -93,6 +95,12 @@ export interface MaximizeOptions extends AcquisitionOptions {
   seed?: number;
   /** L-BFGS-B iterations per start. Default 200. */
   maxIterations?: number;
+  /**
+   * Score the raw samples in float32 (kernel block, factor and triangular solve; sums in float64).
+   * Only the ranking of the raw samples is affected: the starts are optimised and the returned value
+   * computed in float64. Accuracy: see native/README.md. Default false.
+   */
+  float32?: boolean;
 }
 
 export interface ThompsonOptions {

@@ -74,6 +74,7 @@ export interface NativeAcqOptions {
   seed: number;
   integer: Array<Float64Array | null>; // (d) allowed values of integer dimensions
   maxIterations: number;
+  float32?: boolean; // score the raw samples in float32 (Backend::posterior_f32)
 }
 
 export interface NativeThompsonOptions {
@@ -94,7 +95,7 @@ export interface NativePrediction {
 
 export interface NativeGP {
   fit(options: NativeFitOptions): Promise<NativeFitResult>;
-  predict(Xc: Float64Array, options: { gradient: boolean; covariance: boolean }): Promise<NativePrediction>;
+  predict(Xc: Float64Array, options: { gradient: boolean; covariance: boolean; float32?: boolean }): Promise<NativePrediction>;
   acquisition(Xc: Float64Array, options: NativeAcqOptions, gradient: boolean): Promise<{ value: Float64Array; gradient?: Float64Array }>;
   maximize(options: NativeAcqOptions): Promise<{ x: Float64Array; value: number; warnings: string[] }>;
   addObservation(x: Float64Array, y: number): Promise<{ warnings: string[]; lml: number }>;

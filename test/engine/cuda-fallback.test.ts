@@ -65,7 +65,7 @@ describe('CUDA backend selection (no device needed)', () => {
 });
 
 // Fake cuBLAS/cuSOLVER (every entry point the shim resolves, returning an error status) built with cc.
-const CUBLAS = ['cublasCreate_v2', 'cublasDestroy_v2', 'cublasSetStream_v2', 'cublasDtrsm_v2', 'cublasDgemm_v2', 'cublasDsyrk_v2', 'cublasDgemv_v2'];
+const CUBLAS = ['cublasCreate_v2', 'cublasDestroy_v2', 'cublasSetStream_v2', 'cublasDtrsm_v2', 'cublasStrsm_v2', 'cublasDgemm_v2', 'cublasDsyrk_v2', 'cublasDgemv_v2'];
 const CUSOLVER = ['cusolverDnCreate', 'cusolverDnDestroy', 'cusolverDnSetStream', 'cusolverDnDpotrf_bufferSize', 'cusolverDnDpotrf', 'cusolverDnDpotrs', 'cusolverDnDpotrfBatched'];
 
 function haveCc(): boolean {

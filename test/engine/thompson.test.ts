@@ -1,4 +1,4 @@
-/** Thompson-sampling batch proposals (gp.thompsonProposals) on every usable backend. */
+/** Thompson-sampling batch proposals (gp.thompsonProposals) and float32 screening, on every usable backend. */
 import { describe, expect, it } from 'vitest';
 
 import { engine } from '../../src/engine/index.js';
@@ -37,6 +37,28 @@ describe.each(backendRows())('thompsonProposals (%s)', (backend) => {
       expect([0, 0.5, 1]).toContain(r.x[3 * k + 2]);
       expect([0, 0.25, 0.5, 0.75, 1]).toContain(r.x[3 * k]);
     }
+    gp.dispose();
+  });
+});
+
+describe.each(backendRows())('float32 screening (%s)', (backend) => {
+  it.skipIf(backend === 'none')('predict float32 ≈ float64; maximisation with float32 raw scoring returns a float64 value', async () => {
+    const { X, y } = randomData(300, 4, 5);
+    const h = { lengthscales: [0.4, 0.4, 0.4, 0.4], outputscale: 1.5, noise: 1e-4, mean: 0 };
+    const gp = await engine.fitGP({ X, y, backend: backend as 'cpu', warmStart: h, fixed: true });
+    const P = randomData(2000, 4, 6).X;
+    const a = await gp.predict(P);
+    const b = await gp.predict(P, { float32: true });
+    for (let i = 0; i < P.length; i++) {
+      expect(Math.abs(a.mean[i]! - b.mean[i]!)).toBeLessThan(1e-4);
+      expect(Math.abs(a.variance[i]! - b.variance[i]!)).toBeLessThan(1e-4);
+    }
+    const m64 = await gp.maximizeAcquisition({ rawSamples: 4096, restarts: 6, seed: 2 });
+    const m32 = await gp.maximizeAcquisition({ rawSamples: 4096, restarts: 6, seed: 2, float32: true });
+    expect(Math.abs(m32.value - m64.value)).toBeLessThan(1e-6 * Math.max(1, Math.abs(m64.value)));
+    const check = await gp.acquisition([Array.from(m32.x)]);
+    expect(check.value[0]).toBeCloseTo(m32.value, 10);
+    await expect(gp.predict(P, { float32: true, gradient: true })).rejects.toBeInstanceOf(InvalidArgumentError);
     gp.dispose();
   });
 });

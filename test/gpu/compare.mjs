@@ -159,6 +159,18 @@ export async function runComparisons(engine, errors, report, opts = {}) {
     check(tag('maximize (2048 raw, 8 starts): best value'), relErr(ma.value, mb.value, 1e-3), 1e-6,
       `x distance ${Math.sqrt(ma.x.reduce((s, v, j) => s + (v - mb.x[j]) ** 2, 0)).toExponential(2)}`);
 
+    // float32 screening (documented accuracy: |Δmean| ≲ 1e-5 √outputscale, |Δvar| ≲ 1e-5 outputscale).
+    const fa = await gpu.predict(Xc, { float32: true });
+    let dm = 0;
+    let dv = 0;
+    for (let i = 0; i < Xc.length; i++) {
+      dm = Math.max(dm, Math.abs(fa.mean[i] - pb.mean[i]) / Math.sqrt(sf));
+      dv = Math.max(dv, Math.abs(fa.variance[i] - pb.variance[i]) / sf);
+    }
+    flag(tag('float32 posterior vs float64'), dm <= 1e-4 && dv <= 1e-4, `max |Δmean|/√sf ${dm.toExponential(1)}, max |Δvar|/sf ${dv.toExponential(1)} (limit 1e-4)`);
+    const mf = await gpu.maximizeAcquisition({ ...mo, float32: true });
+    check(tag('maximize with float32 raw scoring: best value vs float64'), relErr(mf.value, mb.value, 1e-3), 1e-6);
+
     // O(n²) observation updates.
     for (let k = 0; k < 4; k++) {
       const x = points(1, c.d, rnd, c.cat)[0];
@@ -231,6 +243,5 @@ export async function runComparisons(engine, errors, report, opts = {}) {
     g.dispose();
     c.dispose();
   }
-  report('float32 candidate scoring', true, 'SKIP: not implemented yet (issue 4 item 5)');
   return { passed, failed };
 }

@@ -49,6 +49,8 @@ using cublasSetStream_t = cublasStatus_t (*)(cublasHandle_t handle, stream_t str
 // B (m, n) ← α op(A)⁻¹ B (side LEFT) or α B op(A)⁻¹ (RIGHT); A triangular (m, m) or (n, n).
 using cublasDtrsm_t = cublasStatus_t (*)(cublasHandle_t handle, int side, int uplo, int trans, int diag, int m, int n,
                                          const double* alpha, const double* A, int lda, double* B, int ldb);
+using cublasStrsm_t = cublasStatus_t (*)(cublasHandle_t handle, int side, int uplo, int trans, int diag, int m, int n,
+                                         const float* alpha, const float* A, int lda, float* B, int ldb);
 // C (m, n) ← α op(A) op(B) + β C.
 using cublasDgemm_t = cublasStatus_t (*)(cublasHandle_t handle, int transa, int transb, int m, int n, int k,
                                          const double* alpha, const double* A, int lda, const double* B, int ldb,
@@ -83,6 +85,7 @@ struct Blas {
   cublasDestroy_t cublasDestroy;
   cublasSetStream_t cublasSetStream;
   cublasDtrsm_t cublasDtrsm;
+  cublasStrsm_t cublasStrsm;
   cublasDgemm_t cublasDgemm;
   cublasDsyrk_t cublasDsyrk;
   cublasDgemv_t cublasDgemv;

@@ -92,6 +92,7 @@ void load_all() {
   ok &= sym(cb, "cublasDestroy_v2", &g_blas.cublasDestroy, &err);
   ok &= sym(cb, "cublasSetStream_v2", &g_blas.cublasSetStream, &err);
   ok &= sym(cb, "cublasDtrsm_v2", &g_blas.cublasDtrsm, &err);
+  ok &= sym(cb, "cublasStrsm_v2", &g_blas.cublasStrsm, &err);
   ok &= sym(cb, "cublasDgemm_v2", &g_blas.cublasDgemm, &err);
   ok &= sym(cb, "cublasDsyrk_v2", &g_blas.cublasDsyrk, &err);
   ok &= sym(cb, "cublasDgemv_v2", &g_blas.cublasDgemv, &err);
