@@ -79,7 +79,8 @@ using cusolverDnDpotrs_t = cusolverStatus_t (*)(cusolverDnHandle_t handle, int u
 using cusolverDnDpotrfBatched_t = cusolverStatus_t (*)(cusolverDnHandle_t handle, int uplo, int n, double** Aarray,
                                                       int lda, int* infoArray, int batchSize);
 
-// The resolved entry points. Every pointer is non-null once `blas()` has returned.
+// The resolved entry points. Every pointer is non-null once `blas()` has returned, except the
+// optional cublasDsyrk and cusolverDnDpotrfBatched (not used by the backend yet).
 struct Blas {
   cublasCreate_t cublasCreate;
   cublasDestroy_t cublasDestroy;
