@@ -21,6 +21,12 @@ if ! "$NODE" -e "require('./build/cmake/Release/tunable.node')" 2>/dev/null; the
   export LD_LIBRARY_PATH="$PWD/build/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "run.sh: using the bundled libraries in build/gpu-bundle/lib"
 fi
+# cuBLAS/cuSOLVER outside the loader path (pip wheels, a toolkit under /opt): point the shim at them.
+if [ -z "${TUNABLE_CUDA_LIB_DIR:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[23] '; then
+  dirs=$(find /usr/local /usr/lib /usr/lib64 /opt /root -maxdepth 8 \( -name 'libcublas.so.1[23]' -o -name 'libcusolver.so.1[12]' \) \
+           -printf '%h\n' 2>/dev/null | sort -u | paste -sd: -)
+  [ -n "$dirs" ] && export TUNABLE_CUDA_LIB_DIR="$dirs" && echo "run.sh: TUNABLE_CUDA_LIB_DIR=$dirs"
+fi
 "$NODE" -e "const a = require('./build/cmake/Release/tunable.node'); console.log('addon:', JSON.stringify(a.cudaStatus(true)))"
 echo "=== check (CUDA vs CPU) ==="
 timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@"
