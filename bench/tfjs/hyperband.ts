@@ -1,23 +1,25 @@
 /**
  * Hyperband on the digits MLP task (examples/digits): validation accuracy reached against epochs spent,
- * with and without pruning, same sampler (seeded TPE), same space, same 27-epoch maximum.
+ * with and without pruning, same sampler family (seeded TPE by default, GP with --sampler gp-pruned|bohb-gp),
+ * same space, same 27-epoch maximum.
  *
  *   1. without pruning: `--trials` trials, each trained the full 27 epochs. Its best validation accuracy
  *      is the target; its epochs are the budget E.
- *   2. with HyperbandPruner(minResource 1, maxResource 27, η 3): trials until E epochs are spent.
+ *   2. with HyperbandPruner(minResource 1 (--min-resource), maxResource 27, η 3): trials until E epochs are spent.
  *
  * "Reached" counts COMPLETE trials only (trained the full 27 epochs, like every trial of run 1), so a
  * lucky early epoch of a pruned trial does not count. Goal: run 2 reaches run 1's final accuracy within
  * E/3 epochs. The best parameters of each run are retrained once and scored on the test split, to show
  * whether a validation gain is real (the best of many noisy runs is optimistic for either run).
  *
- * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --no-retrain]
+ * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --no-retrain --sampler tpe|bohb|gp-pruned|bohb-gp --min-resource 1]
+ * (--sampler picks the Hyperband run's sampler; the no-pruning run uses the same family: TPE or GP.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createStudy, HyperbandPruner, NopPruner, TPESampler, TrialState, type FrozenTrial, type Pruner } from '../../src/index.js';
+import { BOHBSampler, createStudy, GPSampler, HyperbandPruner, NopPruner, TPESampler, TrialState, type FrozenTrial, type Pruner, type Sampler } from '../../src/index.js';
 import { buildMlp, disposeModel, loadTf, mlpObjective, mlpParamsFrom, trainAndEvaluate } from '../../src/tfjs/index.js';
 import { EPOCHS, loadDigits, SPACE, type Digits } from '../../examples/digits/task.js';
 
@@ -27,8 +29,33 @@ const { values: flags } = parseArgs({
     trials: { type: 'string', default: '30' },
     epochs: { type: 'string', default: String(EPOCHS) },
     'no-retrain': { type: 'boolean', default: false },
+    // Sampler of the Hyperband run (the no-pruning run uses its family: tpe for tpe/bohb, gp for gp-pruned/bohb-gp).
+    sampler: { type: 'string', default: 'tpe' },
+    'min-resource': { type: 'string', default: '1' },
   },
 });
+const SAMPLERS = ['tpe', 'bohb', 'gp-pruned', 'bohb-gp'] as const;
+type SamplerKind = (typeof SAMPLERS)[number];
+if (!(SAMPLERS as readonly string[]).includes(flags.sampler)) throw new Error(`--sampler: one of ${SAMPLERS.join(', ')}, not ${flags.sampler}`);
+const hbSampler = flags.sampler as SamplerKind;
+const plainSampler: SamplerKind = hbSampler === 'tpe' || hbSampler === 'bohb' ? 'tpe' : 'gp-pruned';
+const minResource = Number(flags['min-resource']);
+
+/** tpe: multivariate TPE; bohb: BOHBSampler (TPE on the largest budget with enough observations);
+ *  gp-pruned: GPSampler using PRUNED trials' last values; bohb-gp: BOHBSampler around a GPSampler.
+ *  Without pruning, gp-pruned is a plain GPSampler (there are no PRUNED trials). */
+function makeSampler(kind: SamplerKind, seed: number): Sampler {
+  switch (kind) {
+    case 'tpe':
+      return new TPESampler({ seed, multivariate: true, warnIndependentSampling: false });
+    case 'bohb':
+      return new BOHBSampler({ seed, tpe: { multivariate: true, warnIndependentSampling: false } });
+    case 'gp-pruned':
+      return new GPSampler({ seed, considerPrunedTrials: true, warnIndependentSampling: false });
+    case 'bohb-gp':
+      return new BOHBSampler({ sampler: new GPSampler({ seed, warnIndependentSampling: false }) });
+  }
+}
 const seeds = flags.seeds.split(',').map(Number);
 const nTrials = Number(flags.trials);
 const epochs = Number(flags.epochs);
@@ -54,12 +81,12 @@ interface Run {
   test?: number;
 }
 
-async function run(data: Digits, seed: number, pruner: Pruner, epochBudget: number | null, dir: string, name: string): Promise<Run> {
+async function run(data: Digits, seed: number, sampler: Sampler, pruner: Pruner, epochBudget: number | null, dir: string, name: string): Promise<Run> {
   const study = await createStudy({
     studyName: name,
     storage: `sqlite:${join(dir, `${name}.db`)}`,
     direction: 'maximize',
-    sampler: new TPESampler({ seed, multivariate: true, warnIndependentSampling: false }),
+    sampler,
     pruner,
   });
   const curve: Point[] = [];
@@ -125,7 +152,7 @@ async function retrainTest(data: Digits, t: FrozenTrial, seed: number): Promise<
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const backend = await loadTf();
 console.log(`# Hyperband on digits: ${nTrials} trials × ${epochs} epochs without pruning vs Hyperband at the same epoch budget`);
-console.log(`backend: ${backend.description}; seeds ${seeds.join(', ')}\n`);
+console.log(`backend: ${backend.description}; seeds ${seeds.join(', ')}; samplers: ${plainSampler} without pruning, ${hbSampler} with Hyperband (minResource ${minResource})\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tunable-bench-hb-'));
 const summary: string[] = [];
@@ -134,9 +161,9 @@ try {
   for (const seed of seeds) {
     const data = loadDigits(seed);
     try {
-      const plain = await run(data, seed, new NopPruner(), null, dir, `plain-${seed}`);
+      const plain = await run(data, seed, makeSampler(plainSampler, seed), new NopPruner(), null, dir, `plain-${seed}`);
       console.log(`seed ${seed} without pruning: ${plain.trials} trials, ${plain.epochs} epochs, ${plain.seconds.toFixed(0)} s, best val ${pct(plain.best)}`);
-      const hb = await run(data, seed, new HyperbandPruner({ minResource: 1, maxResource: epochs, reductionFactor: 3 }), plain.epochs, dir, `hyperband-${seed}`);
+      const hb = await run(data, seed, makeSampler(hbSampler, seed), new HyperbandPruner({ minResource, maxResource: epochs, reductionFactor: 3 }), plain.epochs, dir, `hyperband-${seed}`);
       console.log(
         `seed ${seed} Hyperband:       ${hb.trials} trials (${hb.complete} complete, ${hb.pruned} pruned), ${hb.epochs} epochs, ` +
           `${hb.seconds.toFixed(0)} s, best val ${pct(hb.best)}`,
