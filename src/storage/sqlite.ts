@@ -665,24 +665,19 @@ export class SqliteStorage implements Storage {
 
   /** One BEGIN IMMEDIATE transaction. */
   private write<T>(body: () => T): T {
-    const db = this.conn;
-    if (db.inTransaction) return body();
-    this.st('BEGIN IMMEDIATE').run();
-    try {
-      const r = body();
-      this.st('COMMIT').run();
-      return r;
-    } catch (e) {
-      if (db.inTransaction) this.st('ROLLBACK').run();
-      throw e;
-    }
+    return this.transaction('BEGIN IMMEDIATE', body);
   }
 
   /** One read transaction (a consistent snapshot across several SELECTs). */
   private read<T>(body: () => T): T {
+    return this.transaction('BEGIN', body);
+  }
+
+  /** Runs `body` inside `begin` … COMMIT (ROLLBACK on error); joins a transaction already open. */
+  private transaction<T>(begin: 'BEGIN' | 'BEGIN IMMEDIATE', body: () => T): T {
     const db = this.conn;
     if (db.inTransaction) return body();
-    this.st('BEGIN').run();
+    this.st(begin).run();
     try {
       const r = body();
       this.st('COMMIT').run();

@@ -24,7 +24,6 @@
  */
 import { contains, distributionsEqual, fromUnit, isSingle, toUnit, type Distribution } from '../../distributions/index.js';
 import { InvalidArgumentError } from '../../errors.js';
-import type { Storage } from '../../storage/base.js';
 import { TrialState, type FrozenTrial } from '../../study/types.js';
 import type { Sampler, StudyView } from '../base.js';
 import { paramRng } from '../seed.js';
@@ -34,6 +33,7 @@ import { defaultPopsize, newRun, sampleFromRun, stopReason, tell, type CmaRun } 
 import { intersectionSearchSpace } from '../search-space.js';
 import { isDiscrete, numericPart, spaceKey, type NumericDistribution } from './space.js';
 import { GENERATION_ATTR, X_ATTR, latestFull, publish, type FullState } from './state.js';
+import { PerStorage } from '../per-storage.js';
 
 /** Tag separating this sampler's draws from other samplers' with the same seed. */
 const TAG = 11;
@@ -42,22 +42,6 @@ const TAG = 11;
 interface Scored {
   readonly trial: FrozenTrial;
   readonly f: number;
-}
-
-/** Per-storage, per-key memo (trial ids and study ids are only unique within a storage). */
-class PerStorage<T> {
-  private readonly maps = new WeakMap<Storage, Map<number, T>>();
-  get(s: Storage, k: number): T | undefined {
-    return this.maps.get(s)?.get(k);
-  }
-  set(s: Storage, k: number, v: T): void {
-    let m = this.maps.get(s);
-    if (m === undefined) this.maps.set(s, (m = new Map()));
-    m.set(k, v);
-  }
-  delete(s: Storage, k: number): void {
-    this.maps.get(s)?.delete(k);
-  }
 }
 
 export class CmaEsSampler implements Sampler {

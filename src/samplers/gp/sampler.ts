@@ -34,7 +34,6 @@ import { isSingle } from '../../distributions/index.js';
 import type { Hyperparameters } from '../../engine/types.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { Sobol } from '../../qmc/sobol.js';
-import type { Storage } from '../../storage/base.js';
 import { TrialState, type FrozenTrial } from '../../study/types.js';
 import type { Sampler, StudyView } from '../base.js';
 import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-space.js';
@@ -42,6 +41,7 @@ import { deriveSeed } from '../seed.js';
 import { Encoding, gpSpace, spaceKey } from './encode.js';
 import { gpStep, transformValues } from './model.js';
 import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
+import { PerStorage } from '../per-storage.js';
 
 /** Tag separating this sampler's seeds from other samplers' with the same seed. */
 const TAG = 13;
@@ -49,22 +49,6 @@ const TAG = 13;
 export const PARAMS_ATTR = 'gp:params';
 /** Study system attribute: the last fit's hyperparameters and the space they belong to. */
 export const HYPER_ATTR = 'gp:hyperparameters';
-
-/** Per-storage, per-id memo (study and trial ids are only unique within a storage). */
-class PerStorage<T> {
-  private readonly maps = new WeakMap<Storage, Map<number, T>>();
-  get(s: Storage, k: number): T | undefined {
-    return this.maps.get(s)?.get(k);
-  }
-  set(s: Storage, k: number, v: T): void {
-    let m = this.maps.get(s);
-    if (m === undefined) this.maps.set(s, (m = new Map()));
-    m.set(k, v);
-  }
-  delete(s: Storage, k: number): void {
-    this.maps.get(s)?.delete(k);
-  }
-}
 
 export class GPSampler implements Sampler {
   /** The seed in use (drawn at random when none was given). */
