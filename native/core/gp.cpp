@@ -144,7 +144,7 @@ FitResult GPModel::fit(const FitOptions& opt) {
       std::copy(first.begin(), first.end(), x);
     } else {
       for (int j = 0; j < d_; ++j) x[j] = pr.ls_loc + pr.ls_scale * rng.normal();
-      x[d_] = pr.os_loc + 0.5 * pr.os_scale * rng.normal();
+      x[d_] = std::log(sc.s2) + rng.normal();  // output scale (flat prior): around the sample variance
       x[d_ + 1] = pr.noise_loc + pr.noise_scale * rng.normal();
       x[d_ + 2] = sc.mean;
     }
