@@ -39,6 +39,8 @@ CudaBackend::CudaBackend(std::shared_ptr<Budget> budget) : budget_(std::move(bud
     a->set_budget(budget_);
   cat_.set_budget(budget_);
   info_.set_budget(budget_);
+  Lf_.set_budget(budget_);  // the float32 factor (n²) and screening block count against the cap too
+  Ksf_.set_budget(budget_);
   TUNABLE_CUBLAS(blas_->cublasCreate(&cublas_));
   try {
     TUNABLE_CUBLAS(blas_->cublasSetStream(cublas_, reinterpret_cast<stream_t>(stream_.get())));
@@ -138,6 +140,7 @@ double CudaBackend::eval_one(const double* theta, double* grad, double* jitter_o
     kern::kernel_matrix(s, n, d_, Xt_.data(), wf_.data(), cat_.data(), static_cast<int>(spec_.kernel), h.sf2, h.sn2,
                         nullptr, n, Kp_.data());
   } else {
+    ws_theta_.clear();  // K_ is overwritten now: never reuse it for the old θ, even if factor() throws
     jitter = factor(h, wf_.data(), K_, grad ? &Kp_ : nullptr);
   }
   if (jitter_out) *jitter_out = jitter;
@@ -200,6 +203,9 @@ void CudaBackend::refresh_alpha() {
 }
 
 double CudaBackend::condition(const double* theta) {
+  // L_, wc_ and h_ change below: if anything throws (e.g. the memory cap in potrf's workspace), the
+  // model must read as unconditioned rather than keep alpha_ of the old θ with a half-built L_.
+  ready_ = false;
   h_ = unpack(theta);
   const int p = num_hyper(d_);
   wc_.upload(h_.w.data(), d_, stream_.get());
