@@ -18,6 +18,7 @@ export {
   evaluate,
   mlpObjective,
   disposeModel,
+  SeededDropout,
   type MlpActivation,
   type MlpSpace,
   type MlpParams,

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors.js';
 import type { ParamValue } from '../distributions/index.js';
 import type { Trial } from '../study/trial.js';
+import { Rng } from '../samplers/rng.js';
 import { integer, invalid, oneOf, options, positiveNumber, string } from '../validate.js';
 import { pruningCallback } from './callback.js';
 import type { Split } from './data.js';
@@ -81,9 +82,49 @@ export interface BuildMlpOptions {
   nClasses: number;
   /** The search space when building from a trial. */
   space?: MlpSpace;
-  /** Seeds the weight initialisers. Dropout masks and fit()'s shuffling stay random (tfjs cannot seed them usefully). */
+  /**
+   * Seeds the weight initialisers and the dropout masks (a `SeededDropout` layer: a new mask every batch,
+   * drawn from seed + a call counter). With `trainAndEvaluate({ seed })` for the batch order, training is
+   * then reproducible: the same parameters and seed give the same weights and history on one backend.
+   */
   seed?: number;
 }
+
+/**
+ * Dropout whose masks are reproducible. tfjs's own dropout layer takes a seed but re-creates its generator
+ * from it on every call, so a seeded `tf.layers.dropout` applies the same mask to every batch (one fixed
+ * thinned network); this layer seeds each training call with seed + its call count instead. Inference
+ * (training false) passes the input through, as tfjs's layer does.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static readonly className = 'SeededDropout';
+  readonly rate: number;
+  readonly seed: number;
+  private calls = 0;
+
+  constructor(args: { rate: number; seed: number; name?: string }) {
+    super(args.name === undefined ? {} : { name: args.name });
+    this.rate = rate('rate', args.rate);
+    this.seed = integer('seed', args.seed, 0);
+    this.supportsMasking = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (kwargs['training'] !== true || this.rate === 0) return x;
+    const seed = this.seed + 1_000_003 * this.calls++;
+    return tf.tidy(() => tf.dropout(x, this.rate, undefined, seed));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
 
 /**
  * Builds and compiles an MLP (Adam, categorical cross-entropy, accuracy) from a trial — suggesting
@@ -106,9 +147,9 @@ export function buildMlp(source: Trial | MlpParams, opts: BuildMlpOptions): { mo
         kernelInitializer: init(i),
       }),
     );
-    // Never seeded: tfjs re-creates a seeded generator on every call, so a seeded dropout layer draws
-    // the same mask for every batch and trains one fixed thinned network.
-    if (params.dropout > 0) model.add(tf.layers.dropout({ rate: params.dropout }));
+    if (params.dropout > 0) {
+      model.add(seed === undefined ? tf.layers.dropout({ rate: params.dropout }) : new SeededDropout({ rate: params.dropout, seed: seed * 7919 + 101 + i }));
+    }
   }
   model.add(
     tf.layers.dense({ ...(params.layers === 0 ? { inputShape: [inputDim] } : {}), units: nClasses, activation: 'softmax', kernelInitializer: init(params.layers) }),
@@ -134,6 +175,12 @@ export interface TrainOptions {
   monitor?: string;
   /** tfjs fit verbosity (0 = silent, the default). */
   verbose?: 0 | 1;
+  /**
+   * Seeds the order of the training examples: each epoch draws its permutation from this seed and trains
+   * on it with fit()'s own (unseedable) shuffling off. Without it, fit() shuffles at random. Combine with
+   * `buildMlp({ seed })` for reproducible training.
+   */
+  seed?: number;
 }
 
 export interface Evaluation {
@@ -158,22 +205,49 @@ export interface TrainResult {
  * TrialPruned after fit() has returned (the model is left to the caller to dispose, so use finally).
  */
 export async function trainAndEvaluate(model: tf.LayersModel, data: TrainData, opts: TrainOptions): Promise<TrainResult> {
-  const o = options<TrainOptions>('trainAndEvaluate options', opts, ['epochs', 'batchSize', 'trial', 'monitor', 'verbose']);
+  const o = options<TrainOptions>('trainAndEvaluate options', opts, ['epochs', 'batchSize', 'trial', 'monitor', 'verbose', 'seed']);
   const epochs = integer('epochs', o.epochs, 1);
   const batchSize = integer('batchSize', o.batchSize ?? 32, 1);
   const monitor = string('monitor', o.monitor ?? 'val_acc');
+  const seed = o.seed === undefined ? undefined : integer('seed', o.seed, 0);
   const started = performance.now();
   const cb = o.trial === undefined ? undefined : pruningCallback(o.trial, { monitor });
-  const h = await model.fit(data.train.x, data.train.y, {
-    epochs,
+  const fitArgs = {
     batchSize,
-    validationData: [data.valid.x, data.valid.y],
+    validationData: [data.valid.x, data.valid.y] as [tf.Tensor, tf.Tensor],
     verbose: o.verbose ?? 0,
     ...(cb === undefined ? {} : { callbacks: [cb] }),
-  });
-  cb?.throwIfPruned();
+  };
   const history: Record<string, number[]> = {};
-  for (const [k, v] of Object.entries(h.history)) history[k] = v.map((x) => (typeof x === 'number' ? x : (x.dataSync()[0] as number)));
+  const append = async (h: tf.History): Promise<void> => {
+    for (const [k, v] of Object.entries(h.history)) {
+      const values = await Promise.all(v.map(async (x) => (typeof x === 'number' ? x : ((await x.data())[0] as number))));
+      (history[k] ??= []).push(...values);
+    }
+  };
+  if (seed === undefined) {
+    await append(await model.fit(data.train.x, data.train.y, { ...fitArgs, epochs }));
+  } else {
+    // One fit() per epoch on a seeded permutation of the training rows; epoch indices continue
+    // (initialEpoch), so the pruning callback reports the same steps as a single fit() would.
+    const rng = new Rng(seed);
+    const n = data.train.x.shape[0];
+    for (let e = 0; e < epochs; e++) {
+      const order = permutation(n, rng);
+      const [xs, ys] = tf.tidy(() => {
+        const idx = tf.tensor1d(order, 'int32');
+        return [tf.gather(data.train.x, idx), tf.gather(data.train.y, idx)];
+      });
+      try {
+        await append(await model.fit(xs, ys, { ...fitArgs, epochs: e + 1, initialEpoch: e, shuffle: false }));
+      } finally {
+        xs.dispose();
+        ys.dispose();
+      }
+      if (cb?.pruned) break;
+    }
+  }
+  cb?.throwIfPruned();
   const series = history[monitor];
   if (series === undefined || series.length === 0) {
     throw new InvalidArgumentError(`The monitored metric ${JSON.stringify(monitor)} is not in the history; available: ${Object.keys(history).join(', ')}`);
@@ -231,7 +305,13 @@ export function mlpObjective(data: TrainData, opts: MlpObjectiveOptions): (trial
       ...(o.seed === undefined ? {} : { seed: o.seed }),
     });
     try {
-      const result = await trainAndEvaluate(model, data, { epochs, batchSize: params.batchSize, trial, ...(o.monitor === undefined ? {} : { monitor: o.monitor }) });
+      const result = await trainAndEvaluate(model, data, {
+        epochs,
+        batchSize: params.batchSize,
+        trial,
+        ...(o.monitor === undefined ? {} : { monitor: o.monitor }),
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
+      });
       o.onTrained?.(trial, result, params);
       return result.value;
     } finally {
@@ -249,6 +329,19 @@ export function disposeModel(model: tf.LayersModel): void {
   const optimizer = model.optimizer;
   model.dispose();
   optimizer?.dispose();
+}
+
+/** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
+function permutation(n: number, rng: Rng): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
 }
 
 function rate(name: string, v: unknown): number {

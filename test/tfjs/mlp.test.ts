@@ -17,6 +17,7 @@ import {
   mlpObjective,
   mlpParamsFrom,
   pruningCallback,
+  SeededDropout,
   stratifiedSplit,
   suggestMlpParams,
   toSplit,
@@ -159,15 +160,61 @@ describe('MLP helpers', () => {
     expect(dense.map((l) => (l.getConfig() as { units: number }).units)).toEqual([params.units, params.units, 10]);
     expect(model.layers.filter((l) => l.getClassName() === 'Dropout')).toHaveLength(params.dropout > 0 ? 2 : 0);
     disposeModel(model);
+    // With a seed the dropout layers are SeededDropout (reproducible masks).
+    const seeded = buildMlp(params, { inputDim: 64, nClasses: 10, seed: 1 }).model;
+    expect(seeded.layers.filter((l) => l instanceof SeededDropout)).toHaveLength(params.dropout > 0 ? 2 : 0);
+    disposeModel(seeded);
     expect(() => suggestMlpParams(trial, { unit: [1, 2] } as never)).toThrow(/unit/);
   });
 
-  it('draws a fresh dropout mask for every batch, also with a seed', () => {
-    const { model } = buildMlp({ ...SMALL, layers: 1, dropout: 0.5 }, { inputDim: 64, nClasses: 10, seed: 4 });
-    const drop = model.layers.find((l) => l.getClassName() === 'Dropout')!;
-    const masks = tf.tidy(() => [0, 1, 2].map(() => Array.from((drop.apply(tf.ones([4, 16]), { training: true }) as typeof data.train.x).dataSync()).join()));
-    expect(new Set(masks).size).toBe(3);
+  it('draws a fresh dropout mask for every batch, also with a seed; a seed reproduces the masks', () => {
+    const masksOf = (seed: number | undefined) => {
+      const { model } = buildMlp({ ...SMALL, layers: 1, dropout: 0.5 }, { inputDim: 64, nClasses: 10, ...(seed === undefined ? {} : { seed }) });
+      const drop = model.layers.find((l) => ['Dropout', 'SeededDropout'].includes(l.getClassName()))!;
+      const masks = tf.tidy(() => [0, 1, 2].map(() => Array.from((drop.apply(tf.ones([4, 16]), { training: true }) as typeof data.train.x).dataSync()).join()));
+      // Inference passes the input through unchanged.
+      const inference = tf.tidy(() => Array.from((drop.apply(tf.ones([2, 16]), { training: false }) as typeof data.train.x).dataSync()));
+      disposeModel(model);
+      expect(inference.every((v) => v === 1)).toBe(true);
+      return masks;
+    };
+    for (const seed of [undefined, 4]) expect(new Set(masksOf(seed)).size).toBe(3);
+    expect(masksOf(4)).toEqual(masksOf(4));
+    expect(masksOf(5)).not.toEqual(masksOf(4));
+    expect(() => new SeededDropout({ rate: 1, seed: 0 })).toThrow(/rate/);
+    expect(() => new SeededDropout({ rate: 0.5, seed: -1 })).toThrow(/seed/);
+  });
+
+  it('seeded training is reproducible (weights, dropout, batch order); another seed trains differently', async () => {
+    const before = tf.memory().numTensors;
+    const train = async (seed: number) => {
+      const { model, params } = buildMlp({ ...SMALL, dropout: 0.3 }, { inputDim: 64, nClasses: 10, seed });
+      try {
+        return (await trainAndEvaluate(model, data, { epochs: 3, batchSize: params.batchSize, seed })).history;
+      } finally {
+        disposeModel(model);
+      }
+    };
+    const a = await train(11);
+    expect(a['val_acc']).toHaveLength(3);
+    expect(await train(11)).toEqual(a);
+    expect((await train(12))['loss']).not.toEqual(a['loss']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('seeded training with a pruned trial stops at the same step as unseeded training, then TrialPruned', async () => {
+    const pruner = new PruneFrom(1);
+    const study = await createStudy({ direction: 'maximize', pruner });
+    const trial = await study.ask();
+    const { model } = buildMlp(SMALL, { inputDim: 64, nClasses: 10, seed: 2 });
+    const err = await trainAndEvaluate(model, data, { epochs: 10, trial, seed: 2 }).catch((e: unknown) => e);
     disposeModel(model);
+    expect(err).toBeInstanceOf(TrialPruned);
+    expect([...trial.intermediateValues.keys()]).toEqual([0, 1]);
+    expect(pruner.asked).toBe(2);
+    const other = buildMlp(SMALL, { inputDim: 64, nClasses: 10 }).model;
+    await expect(trainAndEvaluate(other, data, { epochs: 1, seed: -3 })).rejects.toThrow(/seed/);
+    disposeModel(other);
   });
 
   it('trains, evaluates on the test split and frees every tensor it made', async () => {
