@@ -21,7 +21,7 @@
  * reproduces, and a trial's test accuracy — evaluated after its last epoch — is that of its configuration
  * retrained; `--retrain-check` retrains each run's best and checks that it reproduces.
  *
- * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --retrain-check --sampler tpe|bohb|gp-pruned|bohb-gp --min-resource 1]
+ * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --retrain-check --sampler tpe|bohb|gp-pruned|bohb-gp --min-resource 1 --bootstrap-count 0]
  * (--sampler picks the Hyperband run's sampler; the no-pruning run uses the same family: TPE or GP.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +41,7 @@ const { values: flags } = parseArgs({
     // Sampler of the Hyperband run (the no-pruning run uses its family: tpe for tpe/bohb, gp for gp-pruned/bohb-gp).
     sampler: { type: 'string', default: 'bohb-gp' },
     'min-resource': { type: 'string', default: '1' },
+    'bootstrap-count': { type: 'string', default: '0' },
   },
 });
 const SAMPLERS = ['tpe', 'bohb', 'gp-pruned', 'bohb-gp'] as const;
@@ -49,6 +50,7 @@ if (!(SAMPLERS as readonly string[]).includes(flags.sampler)) throw new Error(`-
 const hbSampler = flags.sampler as SamplerKind;
 const plainSampler: SamplerKind = hbSampler === 'tpe' || hbSampler === 'bohb' ? 'tpe' : 'gp-pruned';
 const minResource = Number(flags['min-resource']);
+const bootstrapCount = Number(flags['bootstrap-count']);
 
 /** tpe: multivariate TPE; bohb: BOHBSampler (TPE on the largest budget with enough observations);
  *  gp-pruned: GPSampler using PRUNED trials' last values; bohb-gp: BOHBSampler around a GPSampler.
@@ -173,7 +175,7 @@ async function retrainTest(data: Digits, t: FrozenTrial, seed: number): Promise<
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const backend = await loadTf();
 console.log(`# Hyperband on digits: ${nTrials} trials × ${epochs} epochs without pruning vs Hyperband at the same epoch budget`);
-console.log(`backend: ${backend.description}; seeds ${seeds.join(', ')}; samplers: ${plainSampler} without pruning, ${hbSampler} with Hyperband (minResource ${minResource})\n`);
+console.log(`backend: ${backend.description}; seeds ${seeds.join(', ')}; samplers: ${plainSampler} without pruning, ${hbSampler} with Hyperband (minResource ${minResource}, bootstrapCount ${bootstrapCount})\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tunable-bench-hb-'));
 interface SeedRow {
@@ -195,7 +197,7 @@ try {
     try {
       const plain = await run(data, seed, makeSampler(plainSampler, seed), new NopPruner(), null, dir, `plain-${seed}`);
       console.log(`seed ${seed} without pruning: ${plain.trials} trials, ${plain.epochs} epochs, ${plain.seconds.toFixed(0)} s, best val ${pct(plain.best)}`);
-      const hb = await run(data, seed, makeSampler(hbSampler, seed), new HyperbandPruner({ minResource, maxResource: epochs, reductionFactor: 3 }), plain.epochs, dir, `hyperband-${seed}`);
+      const hb = await run(data, seed, makeSampler(hbSampler, seed), new HyperbandPruner({ minResource, maxResource: epochs, reductionFactor: 3, bootstrapCount }), plain.epochs, dir, `hyperband-${seed}`);
       console.log(
         `seed ${seed} Hyperband:       ${hb.trials} trials (${hb.complete} complete, ${hb.pruned} pruned), ${hb.epochs} epochs, ` +
           `${hb.seconds.toFixed(0)} s, best val ${pct(hb.best)}`,
