@@ -63,6 +63,17 @@ export class Rng {
     return Math.floor(this.random() * n);
   }
 
+  /** Shuffles `a` in place (Fisher–Yates, from the end) and returns it. */
+  shuffle<A extends { length: number; [i: number]: unknown }>(a: A): A {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
   /** Standard normal (Box–Muller). */
   normal(): number {
     let u = 0;

@@ -39,11 +39,7 @@ export function stratifiedSplit(labels: readonly number[], fractions: { valid: n
   const rng = new Rng(seed);
   const out: SplitIndices = { train: [], valid: [], test: [] };
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
-    const idx = byClass.get(c)!;
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
+    const idx = rng.shuffle(byClass.get(c)!);
     const nt = Math.round(idx.length * ft);
     const nv = Math.round(idx.length * fv);
     out.test.push(...idx.slice(0, nt));
@@ -51,12 +47,7 @@ export function stratifiedSplit(labels: readonly number[], fractions: { valid: n
     out.train.push(...idx.slice(nt + nv));
   }
   // Classes were appended in blocks; shuffle so that batches taken in order mix them.
-  for (const part of [out.train, out.valid, out.test]) {
-    for (let i = part.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [part[i], part[j]] = [part[j]!, part[i]!];
-    }
-  }
+  for (const part of [out.train, out.valid, out.test]) rng.shuffle(part);
   return out;
 }
 

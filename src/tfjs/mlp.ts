@@ -233,7 +233,7 @@ export async function trainAndEvaluate(model: tf.LayersModel, data: TrainData, o
     const rng = new Rng(seed);
     const n = data.train.x.shape[0];
     for (let e = 0; e < epochs; e++) {
-      const order = permutation(n, rng);
+      const order = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
       const [xs, ys] = tf.tidy(() => {
         const idx = tf.tensor1d(order, 'int32');
         return [tf.gather(data.train.x, idx), tf.gather(data.train.y, idx)];
@@ -329,19 +329,6 @@ export function disposeModel(model: tf.LayersModel): void {
   const optimizer = model.optimizer;
   model.dispose();
   optimizer?.dispose();
-}
-
-/** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
-function permutation(n: number, rng: Rng): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
 }
 
 function rate(name: string, v: unknown): number {
