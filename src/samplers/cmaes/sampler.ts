@@ -22,7 +22,7 @@
  * - With `seed`, a sequential study is reproducible: a trial's draws depend only on (seed, trial number)
  *   and the stored state, which round-trips exactly through JSON.
  */
-import { contains, distributionsEqual, fromUnit, isSingle, toUnit, type Distribution } from '../../distributions/index.js';
+import { contains, distributionsEqual, fromUnit, toUnit, type Distribution } from '../../distributions/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { TrialState, type FrozenTrial } from '../../study/types.js';
 import type { Sampler, StudyView } from '../base.js';
@@ -33,6 +33,7 @@ import { defaultPopsize, newRun, sampleFromRun, stopReason, tell, type CmaRun } 
 import { intersectionSearchSpace } from '../search-space.js';
 import { isDiscrete, numericPart, spaceKey, type NumericDistribution } from './space.js';
 import { GENERATION_ATTR, X_ATTR, latestFull, publish, type FullState } from './state.js';
+import { IndependentFallback } from '../independent-fallback.js';
 import { PerStorage } from '../per-storage.js';
 
 /** Tag separating this sampler's draws from other samplers' with the same seed. */
@@ -52,13 +53,21 @@ export class CmaEsSampler implements Sampler {
   private readonly states = new PerStorage<FullState>();
   /** Finished trials read by inferRelativeSearchSpace, handed to sampleRelative of the same trial. */
   private readonly pending = new PerStorage<FrozenTrial[]>();
-  /** Trials of this process that got a CMA sample: an independent draw in them deserves a warning. */
-  private readonly active = new PerStorage<true>();
-  private readonly warned = new Set<string>();
+  /** Parameters outside CMA-ES's space: the independent sampler, with a warning once per name. */
+  private readonly fallback: IndependentFallback;
 
   constructor(opts?: CmaEsSamplerOptions) {
     this.o = resolveOptions(opts);
     this.seed = this.o.seed;
+    this.fallback = new IndependentFallback({
+      sampler: 'CmaEsSampler',
+      reason:
+        'CMA-ES covers only float and int parameters present with the same distribution in every finished trial. ' +
+        'Pass `warnIndependentSampling: false` if this is intended.',
+      code: 'TUNABLE_CMAES_INDEPENDENT',
+      warn: this.o.warnIndependentSampling,
+      independentSampler: this.o.independentSampler,
+    });
   }
 
   async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
@@ -85,26 +94,16 @@ export class CmaEsSampler implements Sampler {
     const { x, params } = this.draw(state, space, trial.number);
     await study.storage.setTrialSystemAttr(trial.trialId, GENERATION_ATTR, state.gen);
     await study.storage.setTrialSystemAttr(trial.trialId, X_ATTR, x);
-    this.active.set(study.storage, trial.trialId, true);
+    this.fallback.markJoint(study, trial);
     return params;
   }
 
   sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): number {
-    if (this.o.warnIndependentSampling && this.active.get(study.storage, trial.trialId) && !isSingle(distribution) && !this.warned.has(name)) {
-      this.warned.add(name);
-      process.emitWarning(
-        `CmaEsSampler: parameter ${JSON.stringify(name)} (first in trial ${trial.number}) is sampled by the independent sampler: ` +
-          'CMA-ES covers only float and int parameters present with the same distribution in every finished trial. ' +
-          'Pass `warnIndependentSampling: false` if this is intended.',
-        { type: 'TunableWarning', code: 'TUNABLE_CMAES_INDEPENDENT' },
-      );
-    }
-    return this.o.independentSampler.sampleIndependent(study, trial, name, distribution);
+    return this.fallback.sampleIndependent(study, trial, name, distribution);
   }
 
   async afterTrial(study: StudyView, trial: FrozenTrial, state: TrialState, values: readonly number[] | null): Promise<void> {
-    this.active.delete(study.storage, trial.trialId);
-    if (this.o.independentSampler.afterTrial) await this.o.independentSampler.afterTrial(study, trial, state, values);
+    await this.fallback.afterTrial(study, trial, state, values);
   }
 
   private usableStates(): TrialState[] {

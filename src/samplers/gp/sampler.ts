@@ -30,7 +30,6 @@
  *   are seeded by (seed, trial number).
  */
 import type { Distribution } from '../../distributions/index.js';
-import { isSingle } from '../../distributions/index.js';
 import type { Hyperparameters } from '../../engine/types.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { Sobol } from '../../qmc/sobol.js';
@@ -41,6 +40,7 @@ import { deriveSeed } from '../seed.js';
 import { Encoding, gpSpace, spaceKey } from './encode.js';
 import { gpStep, transformValues } from './model.js';
 import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
+import { IndependentFallback } from '../independent-fallback.js';
 import { PerStorage } from '../per-storage.js';
 
 /** Tag separating this sampler's seeds from other samplers' with the same seed. */
@@ -56,9 +56,8 @@ export class GPSampler implements Sampler {
   private readonly o: ResolvedOptions;
   /** Per study: space key → the last fit's hyperparameters on that space (warm starts). */
   private readonly warm = new PerStorage<Map<string, Hyperparameters>>();
-  /** Trials of this process that got a GP sample: an independent draw in them may deserve a warning. */
-  private readonly active = new PerStorage<true>();
-  private readonly warned = new Set<string>();
+  /** Parameters outside the GP's space: the independent sampler, with a warning once per name. */
+  private readonly fallback: IndependentFallback;
   private readonly sobols = new Map<number, Sobol>();
   /** Serialises sampleRelative so concurrent asks see each other's proposals as pending. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -67,6 +66,15 @@ export class GPSampler implements Sampler {
     this.o = resolveOptions(opts);
     this.seed = this.o.seed;
     checkBackend(this.o.backend);
+    this.fallback = new IndependentFallback({
+      sampler: 'GPSampler',
+      reason:
+        'the GP covers the parameters present with the same distribution in every finished trial. ' +
+        'Pass `warnIndependentSampling: false` if this is intended (conditional parameters).',
+      code: 'TUNABLE_GP_INDEPENDENT',
+      warn: this.o.warnIndependentSampling,
+      independentSampler: this.o.independentSampler,
+    });
   }
 
   async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
@@ -95,21 +103,11 @@ export class GPSampler implements Sampler {
   }
 
   sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): number {
-    if (this.o.warnIndependentSampling && this.active.get(study.storage, trial.trialId) && !isSingle(distribution) && !this.warned.has(name)) {
-      this.warned.add(name);
-      process.emitWarning(
-        `GPSampler: parameter ${JSON.stringify(name)} (first in trial ${trial.number}) is sampled by the independent sampler: ` +
-          'the GP covers the parameters present with the same distribution in every finished trial. ' +
-          'Pass `warnIndependentSampling: false` if this is intended (conditional parameters).',
-        { type: 'TunableWarning', code: 'TUNABLE_GP_INDEPENDENT' },
-      );
-    }
-    return this.o.independentSampler.sampleIndependent(study, trial, name, distribution);
+    return this.fallback.sampleIndependent(study, trial, name, distribution);
   }
 
   async afterTrial(study: StudyView, trial: FrozenTrial, state: TrialState, values: readonly number[] | null): Promise<void> {
-    this.active.delete(study.storage, trial.trialId);
-    if (this.o.independentSampler.afterTrial) await this.o.independentSampler.afterTrial(study, trial, state, values);
+    await this.fallback.afterTrial(study, trial, state, values);
   }
 
   private usable(t: FrozenTrial): boolean {
@@ -137,7 +135,7 @@ export class GPSampler implements Sampler {
     const inter = usable.length > 0 ? intersectionSearchSpace(usable, { includePruned: true }) : searchSpace;
     const main = gpSpace(pick(searchSpace, Object.keys(inter)));
     const params = Object.keys(main).length > 0 ? await this.proposeIn(study, trial, trials, main, true) : {};
-    if (Object.keys(params).length > 0 && Object.keys(main).length > 0 && this.fitted) this.active.set(study.storage, trial.trialId, true);
+    if (Object.keys(params).length > 0 && Object.keys(main).length > 0 && this.fitted) this.fallback.markJoint(study, trial);
     for (const group of groupDecomposedSearchSpace(usable, { includePruned: true })) {
       const g = gpSpace(pick(searchSpace, Object.keys(group).filter((name) => !(name in inter))));
       const d = Object.keys(g).length;
