@@ -14,6 +14,7 @@
 //   c     flat
 #pragma once
 #include <cmath>
+#include <vector>
 
 #include "hd.hpp"
 
@@ -23,6 +24,22 @@ constexpr double kSqrt2 = 1.41421356237309504880;
 constexpr double kSqrt3 = 1.73205080756887729353;
 
 inline int num_hyper(int d) { return d + 3; }
+
+// θ unpacked into the values the kernel uses (every backend works from these).
+struct Hyper {
+  std::vector<double> w;  // (d) 1/ℓ_j²
+  double sf2 = 1.0, sn2 = 1e-6, c = 0.0;
+};
+
+inline Hyper unpack_hyper(int d, const double* theta) {
+  Hyper h;
+  h.w.resize(d);
+  for (int j = 0; j < d; ++j) h.w[j] = std::exp(-2.0 * theta[j]);
+  h.sf2 = std::exp(theta[d]);
+  h.sn2 = std::exp(theta[d + 1]);
+  h.c = theta[d + 2];
+  return h;
+}
 
 struct PriorSpec {
   double ls_loc, ls_scale;        // log-normal on ℓ

@@ -61,16 +61,6 @@ void CpuBackend::set_data(const GPSpec& spec, int n, const double* X, const doub
   L_.resize(0, 0);
 }
 
-CpuBackend::Hyper CpuBackend::unpack(const double* theta) const {
-  Hyper h;
-  h.w.resize(d_);
-  for (int j = 0; j < d_; ++j) h.w[j] = std::exp(-2.0 * theta[j]);
-  h.sf2 = std::exp(theta[d_]);
-  h.sn2 = std::exp(theta[d_ + 1]);
-  h.c = theta[d_ + 2];
-  return h;
-}
-
 void CpuBackend::build_kernel(const Hyper& h, double jitter, Mat* K, Mat* Kp, int threads) const {
   const int n = n_;
   if (K) K->resize(n, n);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../core/backend.hpp"
+#include "../core/priors.hpp"
 #include "linalg.hpp"
 
 namespace tunable {
@@ -32,17 +33,13 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  struct Hyper {
-    std::vector<double> w;  // (d) 1/ℓ_j²
-    double sf2 = 1.0, sn2 = 1e-6, c = 0.0;
-  };
   struct Workspace {
     Mat K, Kinv, Kp;  // (n, n) lower triangles: K → L, K⁻¹, k'(r²)
     Vec r, alpha;     // (n)
     std::vector<double> theta;  // (p) θ of the factor in K, empty when K holds none
     double jitter = 0.0;
   };
-  Hyper unpack(const double* theta) const;
+  Hyper unpack(const double* theta) const { return unpack_hyper(d_, theta); }
   // Lower triangle of K = σ_f² k(r²) + (σ_n² + jitter) I; Kp (lower) = k'(r²) when non-null.
   // K null: only Kp is written (the factor of K is cached elsewhere).
   void build_kernel(const Hyper& h, double jitter, Mat* K, Mat* Kp, int threads) const;

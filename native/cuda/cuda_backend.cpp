@@ -61,16 +61,6 @@ CudaBackend::~CudaBackend() {
   if (cublas_) blas_->cublasDestroy(cublas_);
 }
 
-CudaBackend::Hyper CudaBackend::unpack(const double* theta) const {
-  Hyper h;
-  h.w.resize(d_);
-  for (int j = 0; j < d_; ++j) h.w[j] = std::exp(-2.0 * theta[j]);
-  h.sf2 = std::exp(theta[d_]);
-  h.sn2 = std::exp(theta[d_ + 1]);
-  h.c = theta[d_ + 2];
-  return h;
-}
-
 void CudaBackend::upload_data() {
   std::vector<double> Xt(static_cast<size_t>(n_) * d_);
   for (int i = 0; i < n_; ++i)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/backend.hpp"
+#include "../core/priors.hpp"
 #include "device.hpp"
 #include "shim/blas_types.hpp"
 
@@ -38,11 +39,7 @@ class CudaBackend final : public Backend {
   std::unique_ptr<Backend> empty() const override;
 
  private:
-  struct Hyper {
-    std::vector<double> w;  // (d) 1/ℓ_j²
-    double sf2 = 1.0, sn2 = 1e-6, c = 0.0;
-  };
-  Hyper unpack(const double* theta) const;
+  Hyper unpack(const double* theta) const { return unpack_hyper(d_, theta); }
   void upload_data();  // Xt (d, n), y (n) from the host copies
   // Cholesky of K(h) with jitter escalation into K (n, n, ld n); w: device 1/ℓ² of h; Kp (n, n)
   // = k'(r²) when non-null. Returns the jitter or -1.
