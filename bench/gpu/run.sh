@@ -23,9 +23,12 @@ if ! "$NODE" -e "require('./build/cmake/Release/tunable.node')" 2>/dev/null; the
 fi
 # cuBLAS/cuSOLVER outside the loader path (pip wheels, a toolkit under /opt): point the shim at them.
 if [ -z "${TUNABLE_CUDA_LIB_DIR:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[23] '; then
-  dirs=$(find /usr/local /usr/lib /usr/lib64 /opt /root -maxdepth 8 \( -name 'libcublas.so.1[23]' -o -name 'libcusolver.so.1[12]' \) \
-           -printf '%h\n' 2>/dev/null | sort -u | paste -sd: -)
-  [ -n "$dirs" ] && export TUNABLE_CUDA_LIB_DIR="$dirs" && echo "run.sh: TUNABLE_CUDA_LIB_DIR=$dirs"
+  dirs=$(find /usr/local /usr/lib /usr/lib64 /opt /root -maxdepth 9 \( -name 'libcublas.so.1[23]' -o -name 'libcusolver.so.1[12]' \
+           -o -name 'libcusparse.so.1[12]' -o -name 'libnvJitLink.so.1[23]' \) -printf '%h\n' 2>/dev/null | sort -u | paste -sd: -)
+  if [ -n "$dirs" ]; then
+    export TUNABLE_CUDA_LIB_DIR="$dirs" LD_LIBRARY_PATH="$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "run.sh: TUNABLE_CUDA_LIB_DIR=$dirs (also on LD_LIBRARY_PATH)"
+  fi
 fi
 "$NODE" -e "const a = require('./build/cmake/Release/tunable.node'); console.log('addon:', JSON.stringify(a.cudaStatus(true)))"
 echo "=== check (CUDA vs CPU) ==="
@@ -34,6 +37,14 @@ check=$?
 echo "=== bench ==="
 BENCH_BUDGET_S=${BENCH_BUDGET_S:-100} timeout "${BENCH_TIMEOUT_S:-150}" "$NODE" bench/gpu/bench.mjs
 bench=$?
+echo "=== posterior: blocked dgemm solve against cuBLAS dtrsm ==="
+timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
+TUNABLE_CUDA_SOLVE=cublas timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
+# Peer on the same device (BoTorch, when the device's python3 has it); its exit status is not ours.
+if [ "${PEER:-1}" = 1 ] && command -v python3 >/dev/null && python3 -c "import botorch" 2>/dev/null; then
+  echo "=== peer: BoTorch (bench/gpu/botorch_peer.py) ==="
+  BUDGET_S=${PEER_BUDGET_S:-50} timeout "${PEER_TIMEOUT_S:-100}" python3 bench/gpu/botorch_peer.py || echo "run.sh: peer exit $?"
+fi
 echo "run.sh: check exit $check, bench exit $bench"
 [ "$check" -ne 0 ] && exit "$check"
 exit "$bench"

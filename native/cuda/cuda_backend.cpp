@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include "../core/priors.hpp"
 #include "kernels.hpp"
@@ -25,6 +27,18 @@ constexpr double kLog2Pi = 1.83787706640934548356;
 constexpr double kOne = 1.0, kZero = 0.0, kMinusOne = -1.0;
 // Elements per (n, chunk) posterior buffer: 2^25 doubles = 256 MiB.
 constexpr size_t kChunkElems = size_t(1) << 25;
+// Rows per block of lower_solve: its flops beyond a plain triangular solve are 2·kSolveBlock/n of them.
+constexpr int kSolveBlock = 128;
+
+// TUNABLE_CUDA_SOLVE=cublas makes lower_solve call cublasDtrsm instead (a diagnostic switch: timings
+// and accuracy of the two side by side, bench/gpu).
+bool use_cublas_trsm() {
+  static const bool v = [] {
+    const char* e = std::getenv("TUNABLE_CUDA_SOLVE");
+    return e != nullptr && std::string(e) == "cublas";
+  }();
+  return v;
+}
 
 const Blas& checked_blas() {
   const DeviceStatus& st = device_status();
@@ -35,7 +49,7 @@ const Blas& checked_blas() {
 
 CudaBackend::CudaBackend(std::shared_ptr<Budget> budget) : budget_(std::move(budget)), blas_(&checked_blas()) {
   for (DevArray<double>* a : {&Xt_, &yd_, &wc_, &L_, &alpha_, &wf_, &K_, &Kp_, &Kinv_, &r_, &a_, &work_, &partial_,
-                              &acc_, &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_})
+                              &acc_, &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_, &Dinv_, &Wsolve_})
     a->set_budget(budget_);
   cat_.set_budget(budget_);
   info_.set_budget(budget_);
@@ -213,6 +227,7 @@ double CudaBackend::condition(const double* theta) {
   }
   ld_ = n_;
   lf_n_ = -1;
+  dinv_ready_ = false;
   jitter_ = jitter;
   double sc[5];
   kern::scalars(stream_.get(), n_, L_.data(), ld_, yd_.data(), yd_.data(), nullptr, n_, scal_.data());
@@ -223,6 +238,48 @@ double CudaBackend::condition(const double* theta) {
   // Release the fitting workspaces (the gradient buffers are n² each).
   for (DevArray<double>* a : {&K_, &Kp_, &Kinv_, &partial_}) a->release();
   return jitter;
+}
+
+// V = L⁻¹ B in place, B (n, m, ld n). cuBLAS's dtrsm runs at a fraction of dgemm's rate on large
+// right-hand sides, so: blocks of kSolveBlock rows, left-looking, B_i −= L[i, <i] V[<i] (one dgemm),
+// then V_i = L_ii⁻¹ B_i (dgemm into Wsolve_, copied back). The inverted diagonal blocks Dinv_
+// (kSolveBlock, kSolveBlock) each, are built once per factor by dtrsm on the identity. Every flop of a
+// large solve is then in dgemm; the rounding is that of a blocked solve with inverted diagonal blocks
+// (error bound grows with the diagonal blocks' condition numbers, not the whole factor's).
+void CudaBackend::lower_solve(int m, double* B) {
+  const int n = n_, nb = kSolveBlock;
+  if (m <= 0 || n <= 0) return;
+  if (use_cublas_trsm() || m < nb) {
+    TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
+                                      CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, B, n));
+    return;
+  }
+  const cudaStream_t s = stream_.get();
+  const int blocks = (n + nb - 1) / nb;
+  const size_t bb = static_cast<size_t>(nb) * nb;
+  if (!dinv_ready_) {
+    Dinv_.reserve(bb * blocks);
+    for (int b = 0; b < blocks; ++b) {
+      const int r0 = b * nb, k = std::min(nb, n - r0);
+      double* D = Dinv_.data() + bb * b;
+      kern::set_identity(s, k, D, nb);
+      TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
+                                        CUBLAS_DIAG_NON_UNIT, k, k, &kOne,
+                                        L_.data() + r0 + static_cast<size_t>(r0) * ld_, ld_, D, nb));
+    }
+    dinv_ready_ = true;
+  }
+  Wsolve_.reserve(static_cast<size_t>(nb) * m);
+  for (int b = 0; b < blocks; ++b) {
+    const int r0 = b * nb, k = std::min(nb, n - r0);
+    if (r0 > 0)
+      TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, k, m, r0, &kMinusOne, L_.data() + r0, ld_,
+                                        B, n, &kOne, B + r0, n));
+    TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, k, m, k, &kOne, Dinv_.data() + bb * b, nb,
+                                      B + r0, n, &kZero, Wsolve_.data(), nb));
+    TUNABLE_CUDA(cudaMemcpy2DAsync(B + r0, sizeof(double) * n, Wsolve_.data(), sizeof(double) * nb, sizeof(double) * k,
+                                   m, cudaMemcpyDeviceToDevice, s));
+  }
 }
 
 void CudaBackend::posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
@@ -241,8 +298,7 @@ void CudaBackend::posterior_chunk(int m, const double* Xc, double* mean, double*
                                     mean_.data(), 1));
   kern::add_constant(s, m, h_.c, mean_.data());
   // V = L⁻¹ Ks (n, m), in place.
-  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
-                                    n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+  lower_solve(m, Ks_.data());
   kern::posterior_variance(s, n, m, Ks_.data(), h_.sf2, var_.data());
   if (grad) {
     // W = L⁻ᵀ V = K⁻¹ Ks, in place.
@@ -309,8 +365,7 @@ void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   Ks_.reserve(static_cast<size_t>(n) * m);
   kern::cross_kernel(s, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
                      h_.sf2, Ks_.data(), nullptr);
-  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
-                                    n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+  lower_solve(m, Ks_.data());
   DevArray<double> C(budget_);
   C.reserve(static_cast<size_t>(m) * m);
   // C (m, m) = −Vᵀ V + prior.
@@ -338,8 +393,7 @@ double CudaBackend::sample_posterior(int m, const double* Xc, int s, const doubl
   TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero,
                                     mean_.data(), 1));
   kern::add_constant(st, m, h_.c, mean_.data());
-  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
-                                    n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+  lower_solve(m, Ks_.data());
   DevArray<double> C0(budget_), C(budget_), Z(budget_), F(budget_);
   C0.reserve(mm);
   TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, Ks_.data(), n, Ks_.data(), n,
@@ -413,6 +467,7 @@ bool CudaBackend::append_observation(const double* x, double y) {
   stream_.sync();
   logdet_ += std::log(lam2);
   lf_n_ = -1;
+  dinv_ready_ = false;
   X_.insert(X_.end(), x, x + d_);
   y_.push_back(y);
   n_ = n + 1;

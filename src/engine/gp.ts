@@ -92,7 +92,8 @@ export class GP {
   }
 
   #points(name: string, Xc: unknown): Float64Array {
-    return matrix(name, Xc, this.d, { unitCube: false, allowEmpty: true }).data;
+    // The addon copies the points before it returns (they may change while it computes): no copy here.
+    return matrix(name, Xc, this.d, { unitCube: false, allowEmpty: true, copy: false }).data;
   }
 
   /** Posterior mean and latent variance at the rows of Xc, in y's units. */

@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     }
     fa = a.set_hyperparameters(th);
     fb = b.set_hyperparameters(th);
-    std::vector<double> Xc = pts(60);
+    // m = 140 ≥ kSolveBlock (128): the blocked lower_solve, not the dtrsm fallback for small m.
+    std::vector<double> Xc = pts(130);
     Xc.insert(Xc.end(), X.begin(), X.begin() + 10 * d);
     const int m = static_cast<int>(Xc.size()) / d;
     std::vector<double> ma(m), va(m), dma(m * d), dva(m * d), mb(m), vb(m), dmb(m * d), dvb(m * d);

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * Where the time of a large CUDA posterior goes (d = 10): `gp.predict` of m points end to end, and the
+ * JS argument check alone (`matrix()`). Run twice, the default blocked-dgemm solve against
+ * TUNABLE_CUDA_SOLVE=cublas (cuBLAS dtrsm), to compare the two solves side by side. One row per (n, m).
+ *   node bench/gpu/posterior.mjs
+ *   TUNABLE_CUDA_SOLVE=cublas node bench/gpu/posterior.mjs
+ *   BENCH_SELF_TEST=1 node bench/gpu/posterior.mjs   on the CPU, small (checks the script)
+ */
+import { engine } from '../../dist/engine/index.js';
+import { matrix } from '../../dist/engine/checks.js';
+
+const st = engine.cudaStatus({ probeLibraries: true });
+if (!st.available && process.env.BENCH_SELF_TEST !== '1') {
+  console.log(`posterior bench: CUDA unavailable: ${st.reason}`);
+  process.exit(2);
+}
+const backend = st.available ? 'cuda' : 'cpu';
+const solve = process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : 'blocked dgemm';
+const d = 10;
+const rnd = (() => {
+  let s = 12345;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+})();
+const fill = (k) => {
+  const a = new Float64Array(k);
+  for (let i = 0; i < k; i++) a[i] = rnd();
+  return a;
+};
+const best = async (fn, repeats) => {
+  let b = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await fn();
+    b = Math.min(b, performance.now() - t0);
+  }
+  return b;
+};
+const sizes = process.env.BENCH_SELF_TEST === '1' ? [[200, 20_000]] : [[1000, 1_000_000], [5000, 100_000], [20000, 100_000]];
+console.log(`\n| solve | n | m | predict ms | JS check ms | GFLOP/s of the solve (n²m) |\n| --- | --- | --- | --- | --- | --- |`);
+for (const [n, m] of sizes) {
+  const X = fill(n * d);
+  const y = Array.from({ length: n }, (_, i) => Math.sin(6 * X[i * d]) + 0.05 * rnd());
+  const gp = await engine.fitGP({ X, d, y, backend, warmStart: { lengthscales: Array(d).fill(0.5), outputscale: 1, noise: 1e-3, mean: 0 }, fixed: true });
+  const P = fill(m * d);
+  await gp.predict(P.subarray(0, 1000 * d)); // warm-up (inverted blocks, workspaces)
+  const t = await best(() => gp.predict(P), 3);
+  const tc = await best(() => matrix('Xc', P, d, { unitCube: false, allowEmpty: true, copy: false }), 3);
+  console.log(`| ${solve} | ${n} | ${m} | ${t.toFixed(1)} | ${tc.toFixed(1)} | ${((n * n * m) / (t * 1e6)).toFixed(0)} (whole call) |`);
+  gp.dispose();
+}
