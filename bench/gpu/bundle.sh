@@ -3,6 +3,7 @@
 #   dist/                            the compiled TypeScript (npm run build:ts)
 #   build/cmake/Release/tunable.node the addon with the CUDA backend (npm run build:native, nvcc on PATH)
 #   build/gpu-bundle/node.xz         this machine's node (xz -9), for a device without node
+#   build/gpu-bundle/gp-timing.mjs  bench/regret/gp-timing.ts bundled (GPSampler time per suggestion)
 #   build/gpu-bundle/lib/            libgomp and libstdc++ of this machine, used only if the addon does
 #                                    not load with the device's own libraries
 set -euo pipefail
@@ -18,4 +19,8 @@ for l in libgomp.so.1 libstdc++.so.6; do
   p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ { print $NF; exit }')
   [ -n "$p" ] && cp -L "$p" build/gpu-bundle/lib/
 done
+# The GPSampler timing bench as one file (no node_modules there; SQLite stubbed: it uses memory storage).
+npx esbuild bench/regret/gp-timing.ts --bundle --platform=node --format=esm --log-level=warning \
+  --outfile=build/gpu-bundle/gp-timing.mjs --alias:better-sqlite3=./bench/gpu/no-sqlite.cjs \
+  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 du -sh dist build/cmake/Release/tunable.node build/gpu-bundle

@@ -5,6 +5,7 @@
  * TUNABLE_CUDA_SOLVE=cublas (cuBLAS dtrsm), to compare the two solves side by side. One row per (n, m).
  *   node bench/gpu/posterior.mjs
  *   TUNABLE_CUDA_SOLVE=cublas node bench/gpu/posterior.mjs
+ *   TUNABLE_CUDA_SOLVE_BLOCK=256 POSTERIOR_N=1000,5000 node bench/gpu/posterior.mjs   another block size
  *   BENCH_SELF_TEST=1 node bench/gpu/posterior.mjs   on the CPU, small (checks the script)
  */
 import { engine } from '../../dist/engine/index.js';
@@ -16,7 +17,7 @@ if (!st.available && process.env.BENCH_SELF_TEST !== '1') {
   process.exit(2);
 }
 const backend = st.available ? 'cuda' : 'cpu';
-const solve = process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : 'blocked dgemm';
+const solve = process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : `blocked dgemm, ${process.env.TUNABLE_CUDA_SOLVE_BLOCK ?? 128}-row blocks`;
 const d = 10;
 const rnd = (() => {
   let s = 12345;
@@ -36,7 +37,10 @@ const best = async (fn, repeats) => {
   }
   return b;
 };
-const sizes = process.env.BENCH_SELF_TEST === '1' ? [[200, 20_000]] : [[1000, 1_000_000], [5000, 100_000], [20000, 100_000]];
+const all = [[1000, 1_000_000], [5000, 100_000], [20000, 100_000]];
+// POSTERIOR_N=1000,5000 keeps those rows only.
+const only = process.env.POSTERIOR_N?.split(',').map(Number);
+const sizes = process.env.BENCH_SELF_TEST === '1' ? [[200, 20_000]] : all.filter(([n]) => !only || only.includes(n));
 console.log(`\n| solve | n | m | predict ms | JS check ms | GFLOP/s of the solve (n²m) |\n| --- | --- | --- | --- | --- | --- |`);
 for (const [n, m] of sizes) {
   const X = fill(n * d);

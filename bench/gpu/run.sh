@@ -38,8 +38,20 @@ echo "=== bench ==="
 BENCH_BUDGET_S=${BENCH_BUDGET_S:-100} timeout "${BENCH_TIMEOUT_S:-150}" "$NODE" bench/gpu/bench.mjs
 bench=$?
 echo "=== posterior: blocked dgemm solve against cuBLAS dtrsm ==="
-timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
+TUNABLE_CUDA_PROFILE=1 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
 TUNABLE_CUDA_SOLVE=cublas timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
+for b in 64 256; do
+  TUNABLE_CUDA_SOLVE_BLOCK=$b POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep '^| blocked'
+done
+echo "=== check with 256-row solve blocks (posterior, covariance, Thompson) ==="
+TUNABLE_CUDA_SOLVE_BLOCK=256 timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@" | grep -E "^FAIL|^check:"
+if [ -f build/gpu-bundle/gp-timing.mjs ]; then
+  echo "=== GPSampler time per suggestion (Hartmann-6), cuda then cpu backend ==="
+  for b in cuda cpu; do
+    TUNABLE_NATIVE_ADDON="$PWD/build/cmake/Release/tunable.node" timeout "${SAMPLER_TIMEOUT_S:-60}" "$NODE" build/gpu-bundle/gp-timing.mjs \
+      --trials 300,1000 --repeats 5 --options "{\"backend\":\"$b\"}" | grep -E '^\||GPSampler options'
+  done
+fi
 # Peer on the same device (BoTorch, when the device's python3 has it); its exit status is not ours.
 if [ "${PEER:-1}" = 1 ] && command -v python3 >/dev/null && python3 -c "import botorch" 2>/dev/null; then
   echo "=== peer: BoTorch (bench/gpu/botorch_peer.py) ==="

@@ -2,9 +2,14 @@
 #pragma once
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tunable {
@@ -15,6 +20,98 @@ inline std::vector<double> to_vector(const Napi::Value& v, const char* what) {
     throw Napi::TypeError::New(v.Env(), std::string("native: expected a Float64Array for ") + what);
   Napi::Float64Array a = v.As<Napi::Float64Array>();
   return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// A copy of a large argument in host memory recycled across calls: a fresh 80 MB allocation costs
+// tens of ms of page faults on every call (1M points of d = 10), a recycled one only the memcpy.
+// Buffers return to a process-wide pool when the last holder lets go (any thread); the pool keeps at
+// most kPoolBytes, dropping the largest first. Small arguments are plain allocations.
+class PooledArray {
+ public:
+  static constexpr size_t kPoolMin = size_t(1) << 17;   // doubles (1 MiB): below this, no pooling
+  static constexpr size_t kPoolBytes = size_t(1) << 30;  // what the pool may keep idle
+
+  explicit PooledArray(size_t count) : size_(count) {
+    if (count >= kPoolMin) {
+      std::lock_guard<std::mutex> lock(mutex());
+      auto& free = pool();
+      size_t best = free.size();
+      for (size_t i = 0; i < free.size(); ++i)
+        if (free[i].cap >= count && free[i].cap <= 2 * count && (best == free.size() || free[i].cap < free[best].cap)) best = i;
+      if (best < free.size()) {
+        buf_ = std::move(free[best]);
+        free.erase(free.begin() + static_cast<long>(best));
+        pooled_bytes() -= buf_.cap * sizeof(double);
+        return;
+      }
+    }
+    buf_.p.reset(new double[std::max<size_t>(count, 1)]);
+    buf_.cap = count;
+  }
+  ~PooledArray() {
+    if (buf_.cap < kPoolMin || buf_.cap * sizeof(double) > kPoolBytes) return;
+    std::lock_guard<std::mutex> lock(mutex());
+    auto& free = pool();
+    pooled_bytes() += buf_.cap * sizeof(double);
+    free.push_back(std::move(buf_));
+    while (pooled_bytes() > kPoolBytes) {
+      auto big = std::max_element(free.begin(), free.end(), [](const Buf& a, const Buf& b) { return a.cap < b.cap; });
+      pooled_bytes() -= big->cap * sizeof(double);
+      free.erase(big);
+    }
+  }
+  PooledArray(const PooledArray&) = delete;
+  PooledArray& operator=(const PooledArray&) = delete;
+  double* data() { return buf_.p.get(); }
+  const double* data() const { return buf_.p.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Buf {
+    std::unique_ptr<double[]> p;
+    size_t cap = 0;
+  };
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<Buf>& pool() {
+    static std::vector<Buf>* v = new std::vector<Buf>();  // never destroyed: buffers may return at exit
+    return *v;
+  }
+  static size_t& pooled_bytes() {
+    static size_t b = 0;
+    return b;
+  }
+  Buf buf_;
+  size_t size_;
+};
+
+// Slices a main-thread pass over a large argument is split into (one core moves ~5–10 GB/s, the
+// memory system several times that): 1 below 2^20 entries, else up to 8, one per core.
+inline int host_slices(size_t count) {
+  if (count < (size_t(1) << 20)) return 1;
+  return static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
+}
+
+// dst[0, count) = src[0, count), in parallel slices when large.
+inline void copy_large(double* dst, const double* src, size_t count) {
+  const int slices = host_slices(count);
+#pragma omp parallel for num_threads(slices) schedule(static) if (slices > 1)
+  for (int t = 0; t < slices; ++t) {
+    const size_t b = count * t / slices, e = count * (t + 1) / slices;
+    std::memcpy(dst + b, src + b, (e - b) * sizeof(double));
+  }
+}
+
+// A pooled copy of a Float64Array argument (main thread; the worker reads the copy).
+inline std::shared_ptr<PooledArray> to_pooled(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(v.Env(), std::string("native: expected a Float64Array for ") + what);
+  Napi::Float64Array a = v.As<Napi::Float64Array>();
+  auto out = std::make_shared<PooledArray>(a.ElementLength());
+  copy_large(out->data(), a.Data(), a.ElementLength());
+  return out;
 }
 
 inline Napi::Float64Array to_array(Napi::Env env, const std::vector<double>& v) {

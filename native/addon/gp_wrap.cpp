@@ -124,7 +124,7 @@ Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
 // predict(Xc: Float64Array (m·d), { gradient, covariance, float32 })
 Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
   auto m = model(info.Env());
-  auto Xc = std::make_shared<std::vector<double>>(to_vector(info[0], "Xc"));
+  auto Xc = to_pooled(info[0], "Xc");
   Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
   const bool grad = o.Get("gradient").ToBoolean().Value(), cov = o.Get("covariance").ToBoolean().Value();
   const bool f32 = o.Get("float32").ToBoolean().Value();
@@ -171,7 +171,7 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
 // acquisition(Xc: Float64Array (m·d), acqOptions, gradient: boolean)
 Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
   auto m = model(info.Env());
-  auto Xc = std::make_shared<std::vector<double>>(to_vector(info[0], "Xc"));
+  auto Xc = to_pooled(info[0], "Xc");
   const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
   const AcqOptions opt = parse_acq(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env()), d);
   const bool grad = info[2].ToBoolean().Value();

@@ -3,7 +3,10 @@
 #include "cuda_backend.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -27,8 +30,27 @@ constexpr double kLog2Pi = 1.83787706640934548356;
 constexpr double kOne = 1.0, kZero = 0.0, kMinusOne = -1.0;
 // Elements per (n, chunk) posterior buffer: 2^25 doubles = 256 MiB.
 constexpr size_t kChunkElems = size_t(1) << 25;
-// Rows per block of lower_solve: its flops beyond a plain triangular solve are 2·kSolveBlock/n of them.
+// Rows per block of lower_solve: its flops beyond a plain triangular solve are 2·block/n of them.
+// TUNABLE_CUDA_SOLVE_BLOCK (32..1024) overrides it for benchmarks (bench/gpu/posterior.mjs).
 constexpr int kSolveBlock = 128;
+int solve_block() {
+  static const int v = [] {
+    const char* e = std::getenv("TUNABLE_CUDA_SOLVE_BLOCK");
+    const int b = e ? std::atoi(e) : 0;
+    return b >= 32 && b <= 1024 ? b : kSolveBlock;
+  }();
+  return v;
+}
+// Doubles per page-locked staging buffer of posterior() (two per model, allocated on first use).
+constexpr size_t kStageElems = size_t(1) << 20;
+
+bool profile_enabled() {
+  static const bool v = [] {
+    const char* e = std::getenv("TUNABLE_CUDA_PROFILE");
+    return e != nullptr && std::string(e) == "1";
+  }();
+  return v;
+}
 
 // TUNABLE_CUDA_SOLVE=cublas makes lower_solve call cublasDtrsm instead (a diagnostic switch: timings
 // and accuracy of the two side by side, bench/gpu).
@@ -247,7 +269,7 @@ double CudaBackend::condition(const double* theta) {
 // large solve is then in dgemm; the rounding is that of a blocked solve with inverted diagonal blocks
 // (error bound grows with the diagonal blocks' condition numbers, not the whole factor's).
 void CudaBackend::lower_solve(int m, double* B) {
-  const int n = n_, nb = kSolveBlock;
+  const int n = n_, nb = solve_block();
   if (m <= 0 || n <= 0) return;
   if (use_cublas_trsm() || m < nb) {
     TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
@@ -282,47 +304,79 @@ void CudaBackend::lower_solve(int m, double* B) {
   }
 }
 
-void CudaBackend::posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+// One block of points already uploaded to Xc_ (m, d): its mean, variance and (optional) gradients
+// into device arrays, all enqueued on the stream (nothing waits here).
+void CudaBackend::posterior_block(int m, double* mean, double* var, double* dmean, double* dvar) {
   const int n = n_, d = d_;
   const bool grad = dmean || dvar;
   const cudaStream_t s = stream_.get();
-  const size_t nm = static_cast<size_t>(n) * m, md = static_cast<size_t>(m) * d;
-  Xc_.upload(Xc, md, s);
+  const size_t nm = static_cast<size_t>(n) * m;
   Ks_.reserve(nm);
   if (grad) Kpc_.reserve(nm);
-  mean_.reserve(m);
-  var_.reserve(m);
   kern::cross_kernel(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
                      h_.sf2, Ks_.data(), grad ? Kpc_.data() : nullptr);
-  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero,
-                                    mean_.data(), 1));
-  kern::add_constant(s, m, h_.c, mean_.data());
+  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero, mean, 1));
+  kern::add_constant(s, m, h_.c, mean);
   // V = L⁻¹ Ks (n, m), in place.
   lower_solve(m, Ks_.data());
-  kern::posterior_variance(s, n, m, Ks_.data(), h_.sf2, var_.data());
+  kern::posterior_variance(s, n, m, Ks_.data(), h_.sf2, var);
   if (grad) {
     // W = L⁻ᵀ V = K⁻¹ Ks, in place.
     TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T,
                                       CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+    kern::posterior_gradient(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), Kpc_.data(), alpha_.data(),
+                             Ks_.data(), dmean, dvar);
+  }
+}
+
+// Blocks of at most kChunkElems / n points (the (n, block) workspaces) and kStageElems / d (the
+// staging buffers). Each block's points are copied into one of two page-locked buffers and uploaded
+// asynchronously, so the host fills the next buffer while the device computes; the outputs for all m
+// points stay on the device until one download at the end. TUNABLE_CUDA_PROFILE=1 prints where the
+// time went (enqueueing, waiting for the device, downloading) to stderr.
+void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0) return;
+  const int d = d_;
+  const bool grad = dmean || dvar;
+  const cudaStream_t s = stream_.get();
+  const size_t rows = static_cast<size_t>(std::max(n_, 1));
+  const int per = static_cast<int>(
+      std::max<size_t>(1, std::min({static_cast<size_t>(m), kChunkElems / rows, kStageElems / static_cast<size_t>(d)})));
+  const size_t md = static_cast<size_t>(m) * d;
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  // Everything the loop writes is sized here, so nothing is reallocated (cudaFree would wait) inside it.
+  mean_.reserve(m);
+  var_.reserve(m);
+  if (grad) {
     dmean_.reserve(md);
     dvar_.reserve(md);
-    kern::posterior_gradient(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), Kpc_.data(), alpha_.data(),
-                             Ks_.data(), dmean_.data(), dvar_.data());
   }
+  Xc_.reserve(static_cast<size_t>(per) * d);
+  int blocks = 0;
+  for (int a0 = 0; a0 < m; a0 += per, ++blocks) {
+    const int mc = std::min(per, m - a0);
+    const size_t o = static_cast<size_t>(a0) * d, count = static_cast<size_t>(mc) * d;
+    PinnedStage& stage = stage_[blocks % 2];
+    double* h = stage.get(count);  // waits until this buffer's upload two blocks ago has run
+    std::memcpy(h, Xc + o, count * sizeof(double));
+    TUNABLE_CUDA(cudaMemcpyAsync(Xc_.data(), h, count * sizeof(double), cudaMemcpyHostToDevice, s));
+    stage.mark(s);
+    posterior_block(mc, mean_.data() + a0, var_.data() + a0, grad ? dmean_.data() + o : nullptr,
+                    grad ? dvar_.data() + o : nullptr);
+  }
+  const auto t1 = clock::now();
+  if (profile_enabled()) stream_.sync();
+  const auto t2 = clock::now();
   mean_.download(mean, m, s);
   var_.download(var, m, s);
   if (dmean) dmean_.download(dmean, md, s);
   if (dvar) dvar_.download(dvar, md, s);
-}
-
-void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
-  if (!ready_) throw std::logic_error("backend is not conditioned");
-  const size_t rows = static_cast<size_t>(std::max(n_, 1));
-  const int per = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(m), kChunkElems / rows)));
-  for (int a0 = 0; a0 < m; a0 += per) {
-    const int mc = std::min(per, m - a0);
-    const size_t o = static_cast<size_t>(a0) * d_;
-    posterior_chunk(mc, Xc + o, mean + a0, var + a0, dmean ? dmean + o : nullptr, dvar ? dvar + o : nullptr);
+  if (profile_enabled()) {
+    const auto ms = [](clock::duration t) { return std::chrono::duration<double, std::milli>(t).count(); };
+    std::fprintf(stderr, "cuda posterior: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms\n",
+                 n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2));
   }
 }
 

@@ -48,7 +48,8 @@ class CudaBackend final : public Backend {
   void potrs(const double* L, int lda, double* B, int nrhs);
   double eval_one(const double* theta, double* grad, double* jitter);
   void refresh_alpha();
-  void posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar);
+  // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
+  void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar);
   void lower_solve(int m, double* B);  // B (n, m, ld n) ← L⁻¹ B
 
   std::shared_ptr<Budget> budget_;
@@ -80,8 +81,10 @@ class CudaBackend final : public Backend {
   // float32 screening: Lf_ (n, n) = float(L_), valid while lf_n_ == n_ (reset when L_ changes).
   DevArray<float> Lf_, Ksf_;
   int lf_n_ = -1;
-  // lower_solve: inverted diagonal blocks of L_ (kSolveBlock², one per block), valid while dinv_ready_
-  // (reset whenever L_ changes); Wsolve_ (kSolveBlock, m) its output block.
+  // posterior(): two page-locked buffers the points are staged in, alternately.
+  PinnedStage stage_[2];
+  // lower_solve: inverted diagonal blocks of L_ (block², one per block of solve_block() rows), valid while dinv_ready_
+  // (reset whenever L_ changes); Wsolve_ (block, m) its output block.
   DevArray<double> Dinv_, Wsolve_;
   bool dinv_ready_ = false;
 };

@@ -124,6 +124,35 @@ template class DevArray<int>;
 template class DevArray<float>;
 template class DevArray<double*>;
 
+PinnedStage::~PinnedStage() {
+  if (pending_) cudaEventSynchronize(event_);  // a copy out of it may still be queued
+  if (ptr_) cudaFreeHost(ptr_);
+  if (event_) cudaEventDestroy(event_);
+}
+
+double* PinnedStage::get(size_t count) {
+  if (pending_) {
+    TUNABLE_CUDA(cudaEventSynchronize(event_));
+    pending_ = false;
+  }
+  if (count > cap_) {
+    if (ptr_) cudaFreeHost(ptr_);
+    ptr_ = nullptr;
+    cap_ = 0;
+    void* p = nullptr;
+    TUNABLE_CUDA(cudaHostAlloc(&p, count * sizeof(double), cudaHostAllocDefault));
+    ptr_ = static_cast<double*>(p);
+    cap_ = count;
+  }
+  return ptr_;
+}
+
+void PinnedStage::mark(cudaStream_t stream) {
+  if (!event_) TUNABLE_CUDA(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming));
+  TUNABLE_CUDA(cudaEventRecord(event_, stream));
+  pending_ = true;
+}
+
 Stream::Stream() { TUNABLE_CUDA(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
 Stream::~Stream() {
   if (s_) cudaStreamDestroy(s_);

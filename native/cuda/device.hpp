@@ -73,6 +73,26 @@ class DevArray {
   std::shared_ptr<Budget> budget_;
 };
 
+// Page-locked host memory (cudaHostAlloc) to stage uploads from, reused across calls, with an event
+// marking when the last copy out of it has run, so the host can fill it again while the device works.
+class PinnedStage {
+ public:
+  PinnedStage() = default;
+  ~PinnedStage();
+  PinnedStage(const PinnedStage&) = delete;
+  PinnedStage& operator=(const PinnedStage&) = delete;
+  // Room for `count` doubles, once the copy out of it last marked has run (grows, contents lost).
+  double* get(size_t count);
+  // After enqueueing a copy out of the buffer on `stream`: the next get() waits for it.
+  void mark(cudaStream_t stream);
+
+ private:
+  double* ptr_ = nullptr;
+  size_t cap_ = 0;
+  cudaEvent_t event_ = nullptr;
+  bool pending_ = false;
+};
+
 // RAII stream of one backend.
 class Stream {
  public:

@@ -1,5 +1,6 @@
 /** Argument checks of the engine's entry points (shapes, finiteness, the unit cube, option names). */
 import { InvalidArgumentError } from '../errors.js';
+import { loadAddon, type NativeAddon } from '../native/binding.js';
 import { describe, finiteNumber, integer, invalid, options, positiveNumber } from '../validate.js';
 import type { CategoricalSpec, Hyperparameters, IntegerSpec } from './types.js';
 
@@ -53,15 +54,38 @@ export function matrix(
   } else {
     throw invalid(name, 'an array of rows or a Float64Array', X);
   }
-  // One pass with no allocation (the element's name is built only for the error): 10M entries in ~10 ms.
-  for (let k = 0; k < data.length; k++) {
+  const k = firstInvalid(data, unitCube ? 0 : -Infinity, unitCube ? 1 : Infinity);
+  if (k >= 0) {
     const v = data[k]!;
-    const finite = Number.isFinite(v);
-    if (finite && (!unitCube || (v >= 0 && v <= 1))) continue;
     const where = `${name}[${Math.floor(k / cols)}][${k % cols}]`;
-    throw finite ? invalid(where, 'a number in [0, 1]', v) : invalid(where, 'a finite number', v);
+    throw Number.isFinite(v) ? invalid(where, 'a number in [0, 1]', v) : invalid(where, 'a finite number', v);
   }
   return { data, n, d: cols };
+}
+
+/** Entries from which the scan runs in the addon (one pass in C++, ~4× the JS loop's speed). */
+const NATIVE_SCAN_MIN = 1 << 16;
+
+/** Index of the first entry that is not finite or lies outside [lo, hi], or −1. */
+function firstInvalid(data: Float64Array, lo: number, hi: number): number {
+  if (data.length >= NATIVE_SCAN_MIN) {
+    const addon = scanner();
+    if (addon) return addon.firstInvalid(data, lo, hi);
+  }
+  for (let k = 0; k < data.length; k++) {
+    const v = data[k]!;
+    if (!(v >= lo && v <= hi && Number.isFinite(v))) return k;
+  }
+  return -1;
+}
+
+function scanner(): NativeAddon | null {
+  try {
+    const a = loadAddon();
+    return typeof a.firstInvalid === 'function' ? a : null;
+  } catch {
+    return null; // no addon: the JS loop (the engine's calls report the missing addon themselves)
+  }
 }
 
 export function vector(name: string, y: unknown, length?: number): Float64Array {

@@ -113,6 +113,8 @@ export interface NativeAddon {
   /** Absent in addons built before the CUDA backend existed. probeLibraries: load cuBLAS/cuSOLVER even without a device. */
   cudaStatus?(probeLibraries?: boolean): NativeCudaStatus;
   choleskyBenchmark(n: number, repeats: number, threads: number): Promise<number>;
+  /** Index of the first entry of `data` that is not finite or lies outside [lo, hi]; −1 when none. */
+  firstInvalid(data: Float64Array, lo: number, hi: number): number;
   GP: new (init: NativeGPInit) => NativeGP;
 }
 

@@ -10,4 +10,6 @@ extern size_t live_bytes, peak_bytes;
 extern long n_malloc, n_free;
 extern long handles_live;  // cuBLAS + cuSOLVER handles
 extern long streams_live;
+extern long pinned_live;  // cudaHostAlloc'd buffers not yet freed
+extern long events_live;
 }  // namespace fake

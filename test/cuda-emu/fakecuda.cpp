@@ -17,6 +17,8 @@ std::map<const char*, size_t> allocs;  // device allocations: start -> size
 size_t live_bytes = 0, peak_bytes = 0;
 long n_malloc = 0, n_free = 0;
 long streams_live = 0;
+long pinned_live = 0;
+long events_live = 0;
 [[noreturn]] void die(const char* m) {
   std::fprintf(stderr, "FAKE CUDA ERROR: %s\n", m);
   std::abort();
@@ -108,6 +110,32 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+// Page-locked host memory is plain host memory here (need_host accepts it); events complete at once,
+// as every call of this runtime does.
+cudaError_t cudaHostAlloc(void** p, size_t n, unsigned int) {
+  *p = std::malloc(n ? n : 1);
+  ++pinned_live;
+  return cudaSuccess;
+}
+cudaError_t cudaFreeHost(void* p) {
+  if (!p) return cudaSuccess;
+  if (dev_room(p) >= 0) die("cudaFreeHost of device memory");
+  std::free(p);
+  --pinned_live;
+  return cudaSuccess;
+}
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) {
+  *e = reinterpret_cast<cudaEvent_t>(new int(0));
+  ++events_live;
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  delete reinterpret_cast<int*>(e);
+  --events_live;
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) { return e ? cudaSuccess : cudaErrorInvalidResourceHandle; }
+cudaError_t cudaEventSynchronize(cudaEvent_t e) { return e ? cudaSuccess : cudaErrorInvalidResourceHandle; }
 cudaError_t cudaGetLastError(void) { return cudaSuccess; }
 const char* cudaGetErrorName(cudaError_t) { return "cudaErrorFake"; }
 const char* cudaGetErrorString(cudaError_t) { return "fake error"; }

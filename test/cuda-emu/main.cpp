@@ -287,8 +287,8 @@ int main(int argc, char** argv) {
       check("memory cap → out of memory", std::string(e.what()).rfind("cuda: out of memory", 0) == 0 ? 0 : 1, 0);
     }
   }
-  std::printf("\nemulated CUDA vs CPU: %d passed, %d failed; device bytes live %zu (peak %zu), mallocs %ld frees %ld, handles %ld, streams %ld\n",
+  std::printf("\nemulated CUDA vs CPU: %d passed, %d failed; device bytes live %zu (peak %zu), mallocs %ld frees %ld, handles %ld, streams %ld, pinned %ld, events %ld\n",
               g_pass, g_fail, fake::live_bytes, fake::peak_bytes, fake::n_malloc, fake::n_free, fake::handles_live,
-              fake::streams_live);
+              fake::streams_live, fake::pinned_live, fake::events_live);
   return g_fail ? 1 : 0;
 }

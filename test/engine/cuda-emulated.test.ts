@@ -36,6 +36,8 @@ interface Summary {
   frees: number;
   handles: number; // cuBLAS + cuSOLVER handles alive
   streams: number; // CUDA streams alive
+  pinned: number; // page-locked host buffers alive
+  events: number; // CUDA events alive
 }
 
 interface Outcome {
@@ -83,7 +85,7 @@ function runExe(exe: string): Promise<{ code: number | null; signal: NodeJS.Sign
 }
 
 const checkLine = /^(PASS|FAIL) {2}(.+?)\s+rel err \S+ \(limit \S+\)$/;
-const summaryLine = /^emulated CUDA vs CPU: (\d+) passed, (\d+) failed; device bytes live (\d+) \(peak (\d+)\), mallocs (\d+) frees (\d+), handles (-?\d+), streams (-?\d+)$/;
+const summaryLine = /^emulated CUDA vs CPU: (\d+) passed, (\d+) failed; device bytes live (\d+) \(peak (\d+)\), mallocs (\d+) frees (\d+), handles (-?\d+), streams (-?\d+), pinned (-?\d+), events (-?\d+)$/;
 
 function parse(stdout: string): Pick<Outcome, 'checks' | 'summary'> {
   const checks: Check[] = [];
@@ -96,8 +98,8 @@ function parse(stdout: string): Pick<Outcome, 'checks' | 'summary'> {
       checks.push({ name: c[2]!, pass: c[1] === 'PASS', line, notes });
       notes = [];
     } else if (s) {
-      const [passed, failed, live, peak, mallocs, frees, handles, streams] = s.slice(1).map(Number) as number[];
-      summary = { passed: passed!, failed: failed!, live: live!, peak: peak!, mallocs: mallocs!, frees: frees!, handles: handles!, streams: streams! };
+      const [passed, failed, live, peak, mallocs, frees, handles, streams, pinned, events] = s.slice(1).map(Number) as number[];
+      summary = { passed: passed!, failed: failed!, live: live!, peak: peak!, mallocs: mallocs!, frees: frees!, handles: handles!, streams: streams!, pinned: pinned!, events: events! };
     } else if (line.startsWith('      ')) {
       notes.push(line.trim());
     }
@@ -157,6 +159,8 @@ describe.skipIf(missing !== null)(`CUDA backend on an emulated device vs the CPU
     expect(s!.frees, 'cudaFree calls vs cudaMalloc calls').toBe(s!.mallocs);
     expect(s!.handles, 'cuBLAS + cuSOLVER handles still alive').toBe(0);
     expect(s!.streams, 'CUDA streams not destroyed').toBe(0);
+    expect(s!.pinned, 'page-locked host buffers not freed').toBe(0);
+    expect(s!.events, 'CUDA events not destroyed').toBe(0);
   });
 
   for (const c of o?.checks ?? []) {

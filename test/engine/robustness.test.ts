@@ -118,3 +118,83 @@ describe('invalid input is rejected before the addon', () => {
     await expect(gp.predict([[0.1, 0.2]])).rejects.toBeInstanceOf(InvalidStateError);
   });
 });
+
+// Large arguments take other paths: the addon's parallel scan (≥ 2^16 entries) behind the same
+// errors, no copy of a Float64Array in TypeScript, and input copies recycled across calls in the addon.
+describe.skipIf(engine.backends().length === 0)('large point sets (native scan, recycled input buffers)', () => {
+  const d = 4;
+  const m = 300_000; // 1.2M entries: above the scan's and the recycling pool's thresholds
+  const rows = (k: number, seed: number): Float64Array => {
+    const a = new Float64Array(k * d);
+    let s = seed;
+    for (let i = 0; i < a.length; i++) a[i] = (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+    return a;
+  };
+
+  it('a bad entry anywhere is named by row and column, in every slice of the scan', async () => {
+    const { X, y } = randomData(20, d, 3);
+    const gp = await engine.fitGP({ X, y });
+    const P = rows(m, 1);
+    for (const [k, v, msg] of [
+      [0, NaN, /`Xc\[0\]\[0\]` but received NaN/],
+      [m * d - 1, Infinity, /`Xc\[299999\]\[3\]` but received Infinity/],
+      [777_777, -Infinity, /`Xc\[194444\]\[1\]` but received -Infinity/],
+    ] as Array<[number, number, RegExp]>) {
+      const old = P[k]!;
+      P[k] = v;
+      const err = await gp.predict(P).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as Error).message).toMatch(msg);
+      P[k] = old;
+    }
+    // The first bad entry is the one named when there are several.
+    P[400_001] = NaN;
+    P[900_000] = NaN;
+    await expect(gp.predict(P)).rejects.toThrow(/`Xc\[100000\]\[1\]`/);
+    // Acquisition points go through the same check; the unit cube is not required of them.
+    P[400_001] = 0.5;
+    P[900_000] = 7;
+    await expect(gp.acquisition(P)).resolves.toBeDefined();
+    gp.dispose();
+  });
+
+  it('fitGP checks a large X against the unit cube with the native scan', async () => {
+    const X = rows(70_000, 2); // 280k entries
+    X[123_456] = 1.25;
+    const y = new Float64Array(70_000);
+    await expect(engine.fitGP({ X, d, y: Array.from(y) })).rejects.toThrow(/`X\[30864\]\[0\]` but received 1.25/);
+  });
+
+  it('recycled input buffers never leak one call\'s points into another (sequential and concurrent)', async () => {
+    const { X, y } = randomData(30, d, 5);
+    const gp = await engine.fitGP({ X, y });
+    const A = rows(m, 11);
+    const B = rows(m, 12);
+    const C = rows(m / 2, 13); // a smaller request may reuse a larger buffer
+    const ref = async (P: Float64Array) => {
+      // The same points in small calls (plain allocations, not pooled), as the reference.
+      const mean = new Float64Array(P.length / d);
+      for (let i = 0; i < mean.length; i += 10_000) {
+        const part = await gp.predict(P.subarray(i * d, Math.min(mean.length, i + 10_000) * d));
+        mean.set(part.mean, i);
+      }
+      return mean;
+    };
+    const [ra, rb, rc] = [await ref(A), await ref(B), await ref(C)];
+    for (let round = 0; round < 2; round++) {
+      expect((await gp.predict(A)).mean).toEqual(ra);
+      expect((await gp.predict(B)).mean).toEqual(rb);
+      expect((await gp.predict(C)).mean).toEqual(rc);
+    }
+    const [pa, pb, pc] = await Promise.all([gp.predict(A), gp.predict(B), gp.predict(C)]);
+    expect(pa.mean).toEqual(ra);
+    expect(pb.mean).toEqual(rb);
+    expect(pc.mean).toEqual(rc);
+    // The points are copied when the call is made: changing them before it resolves changes nothing.
+    const D = A.slice();
+    const pending = gp.predict(D);
+    D.fill(0.5);
+    expect((await pending).mean).toEqual(ra);
+    gp.dispose();
+  });
+});
