@@ -21,7 +21,7 @@
  * reproduces, and a trial's test accuracy — evaluated after its last epoch — is that of its configuration
  * retrained; `--retrain-check` retrains each run's best and checks that it reproduces.
  *
- * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --retrain-check --sampler tpe|bohb|gp-pruned|bohb-gp --min-resource 1 --bootstrap-count 0]
+ * Run: npm run bench:hyperband [-- --seeds 0,1,2,3,4 --trials 30 --epochs 27 --retrain-check --sampler tpe|bohb|gp-pruned|bohb-gp|mf-gp --min-resource 1 --bootstrap-count 0]
  * (--sampler picks the Hyperband run's sampler; the no-pruning run uses the same family: TPE or GP.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +44,7 @@ const { values: flags } = parseArgs({
     'bootstrap-count': { type: 'string', default: '0' },
   },
 });
-const SAMPLERS = ['tpe', 'bohb', 'gp-pruned', 'bohb-gp'] as const;
+const SAMPLERS = ['tpe', 'bohb', 'gp-pruned', 'bohb-gp', 'mf-gp'] as const;
 type SamplerKind = (typeof SAMPLERS)[number];
 if (!(SAMPLERS as readonly string[]).includes(flags.sampler)) throw new Error(`--sampler: one of ${SAMPLERS.join(', ')}, not ${flags.sampler}`);
 const hbSampler = flags.sampler as SamplerKind;
@@ -53,7 +53,8 @@ const minResource = Number(flags['min-resource']);
 const bootstrapCount = Number(flags['bootstrap-count']);
 
 /** tpe: multivariate TPE; bohb: BOHBSampler (TPE on the largest budget with enough observations);
- *  gp-pruned: GPSampler using PRUNED trials' last values; bohb-gp: BOHBSampler around a GPSampler.
+ *  gp-pruned: GPSampler using PRUNED trials' last values; bohb-gp: BOHBSampler around a GPSampler;
+ *  mf-gp: GPSampler with multiFidelity (one GP over parameters and budget, every trial's learning curve).
  *  Without pruning, gp-pruned is a plain GPSampler (there are no PRUNED trials). */
 function makeSampler(kind: SamplerKind, seed: number): Sampler {
   switch (kind) {
@@ -65,6 +66,8 @@ function makeSampler(kind: SamplerKind, seed: number): Sampler {
       return new GPSampler({ seed, considerPrunedTrials: true, warnIndependentSampling: false });
     case 'bohb-gp':
       return new BOHBSampler({ sampler: new GPSampler({ seed, warnIndependentSampling: false }) });
+    case 'mf-gp':
+      return new GPSampler({ seed, warnIndependentSampling: false, multiFidelity: { maxResource: epochs, minResource } });
   }
 }
 const seeds = flags.seeds.split(',').map(Number);

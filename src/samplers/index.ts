@@ -6,5 +6,5 @@ export { QMCSampler, type QMCSamplerOptions, type QMCType } from './qmc.js';
 export { TPESampler, type TPESamplerOptions, type GammaFunction, type WeightsFunction } from './tpe/index.js';
 export { CmaEsSampler, type CmaEsSamplerOptions } from './cmaes/index.js';
 export { RegularizedEvolutionSampler, type RegularizedEvolutionSamplerOptions } from './evolution/index.js';
-export { GPSampler, type GPSamplerOptions, type GPAcquisition, type GPOutputWarping } from './gp/index.js';
+export { GPSampler, type GPSamplerOptions, type GPAcquisition, type GPOutputWarping, type MultiFidelityOptions } from './gp/index.js';
 export { defaultSampler } from './default.js';

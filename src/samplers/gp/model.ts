@@ -39,7 +39,10 @@ export function transformValues(values: readonly number[], warping: ResolvedOpti
 }
 
 export interface StepInput {
-  readonly enc: Encoding;
+  /** The GP's input space: its dimension, categorical and integer dimensions (an Encoding, or one with a budget column). */
+  readonly enc: Pick<Encoding, 'd' | 'categorical' | 'integer'>;
+  /** The incumbent of LogEI (transformed scale); default: the largest of `y`. */
+  readonly best?: number;
   /** Encoded points of the trials with values, (n, d) row-major. */
   readonly X: Float64Array;
   /** Their transformed values. */
@@ -75,6 +78,7 @@ export async function gpStep(s: StepInput): Promise<StepOutput> {
     const r = await gp.maximizeAcquisition({
       acquisition: o.acquisition,
       ...(o.acquisition === 'ucb' ? { beta: o.beta } : {}),
+      ...(s.best !== undefined ? { best: s.best } : {}),
       ...(s.pending.length > 0 ? { pending: s.pending } : {}),
       rawSamples: o.rawSamples,
       restarts: o.restarts,

@@ -7,6 +7,7 @@ import { boolean, integer, invalid, oneOf, options, positiveNumber } from '../..
 import type { Sampler } from '../base.js';
 import { resolveSeed } from '../seed.js';
 import { TPESampler } from '../tpe/index.js';
+import { resolveFidelity, type MultiFidelityOptions, type ResolvedFidelity } from './fidelity.js';
 
 export type GPAcquisition = 'logei' | 'ucb';
 export type GPOutputWarping = 'none' | 'log';
@@ -44,11 +45,18 @@ export interface GPSamplerOptions {
   readonly warnIndependentSampling?: boolean;
   /** Use PRUNED trials with their last intermediate value like COMPLETE ones (default false: ignored). */
   readonly considerPrunedTrials?: boolean;
+  /**
+   * Multi-fidelity (for a pruner such as HyperbandPruner): `true` or `{ maxResource, minResource }`. The
+   * main GP is fitted over (parameters, budget) to every trial's intermediate values (fidelity.ts) and
+   * proposes where the acquisition at the full budget `maxResource` is largest, so pruned trials' short
+   * learning curves inform it. Default false (final values only).
+   */
+  readonly multiFidelity?: boolean | MultiFidelityOptions;
 }
 
 export const OPTION_NAMES = [
   'seed', 'backend', 'nStartupTrials', 'acquisition', 'beta', 'kernel', 'fitRestarts', 'rawSamples', 'restarts',
-  'threads', 'outputWarping', 'independentSampler', 'warnIndependentSampling', 'considerPrunedTrials',
+  'threads', 'outputWarping', 'independentSampler', 'warnIndependentSampling', 'considerPrunedTrials', 'multiFidelity',
 ] as const;
 
 export interface ResolvedOptions {
@@ -66,6 +74,7 @@ export interface ResolvedOptions {
   readonly independentSampler: Sampler;
   readonly warnIndependentSampling: boolean;
   readonly considerPrunedTrials: boolean;
+  readonly multiFidelity: ResolvedFidelity | null;
 }
 
 export function resolveOptions(opts: unknown): ResolvedOptions {
@@ -90,6 +99,7 @@ export function resolveOptions(opts: unknown): ResolvedOptions {
     independentSampler: (ind as Sampler | undefined) ?? new TPESampler({ seed }),
     warnIndependentSampling: o.warnIndependentSampling === undefined ? true : boolean('warnIndependentSampling', o.warnIndependentSampling),
     considerPrunedTrials: o.considerPrunedTrials === undefined ? false : boolean('considerPrunedTrials', o.considerPrunedTrials),
+    multiFidelity: resolveFidelity(o.multiFidelity),
   };
 }
 

@@ -25,6 +25,9 @@
  *   seeds): group GPs 0.015, TPE only 0.072, random 0.12 for the parameters outside the intersection.
  * - PRUNED trials are ignored unless `considerPrunedTrials` (then: their last intermediate value), FAIL
  *   trials are ignored; a non-finite stored value is skipped (the study stores such trials as FAIL).
+ * - `multiFidelity` (with a pruner): the main GP is fitted over (parameters, budget) to every trial's
+ *   intermediate values, thinned along each learning curve (fidelity.ts), and LogEI is maximised at the
+ *   full budget against the best full-budget value; PRUNED trials with intermediate values are usable.
  * - Single-objective only: a multi-objective study throws InvalidArgumentError at ask().
  * - With `seed`, a sequential study is reproducible: Sobol' points, fit starts and the acquisition search
  *   are seeded by (seed, trial number).
@@ -38,6 +41,7 @@ import type { Sampler, StudyView } from '../base.js';
 import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-space.js';
 import { deriveSeed } from '../seed.js';
 import { Encoding, gpSpace, spaceKey } from './encode.js';
+import { fidelityData, type ResolvedFidelity } from './fidelity.js';
 import { gpStep, transformValues } from './model.js';
 import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
 import { IndependentFallback } from '../independent-fallback.js';
@@ -111,7 +115,9 @@ export class GPSampler implements Sampler {
   }
 
   private usable(t: FrozenTrial): boolean {
-    return t.state === TrialState.COMPLETE || (this.o.considerPrunedTrials && t.state === TrialState.PRUNED);
+    if (t.state === TrialState.COMPLETE) return true;
+    if (t.state !== TrialState.PRUNED) return false;
+    return this.o.considerPrunedTrials || (this.o.multiFidelity !== null && t.intermediateValues.size > 0);
   }
 
   /** The value a usable trial is modelled with (larger is better), or null when it has none that is finite. */
@@ -159,6 +165,7 @@ export class GPSampler implements Sampler {
     this.fitted = false;
     const enc = new Encoding(space);
     const sign = study.directions[0] === 'maximize' ? 1 : -1;
+    if (main && this.o.multiFidelity !== null) return this.proposeMultiFidelity(study, trial, trials, space, enc, sign, this.o.multiFidelity);
     const X: number[] = [];
     const values: number[] = [];
     const pending: number[] = [];
@@ -192,6 +199,44 @@ export class GPSampler implements Sampler {
     if (main) await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
     this.fitted = true;
     return enc.decode(out.x);
+  }
+
+  /**
+   * The main space's proposal with `multiFidelity`: a GP over (x, budget) on every trial's reported
+   * values (fidelity.ts), LogEI maximised with the budget pinned to the full one, the incumbent the best
+   * full-budget value (the best of any budget while none has finished). Running trials are pending at
+   * the full budget. The Sobol' start lasts until `nStartupTrials` trials have reported something.
+   */
+  private async proposeMultiFidelity(study: StudyView, trial: FrozenTrial, trials: readonly FrozenTrial[], space: Record<string, Distribution>,
+    enc: Encoding, sign: number, f: ResolvedFidelity): Promise<Record<string, number>> {
+    const data = fidelityData(trials, enc, sign, f);
+    if (data.trials < this.o.nStartupTrials) return enc.decodeUniform(this.sobol(enc.d).at(trial.number));
+    const pending: number[] = [];
+    for (const t of trials) {
+      if (t.state !== TrialState.RUNNING) continue;
+      const x = runningPoint(enc, t);
+      if (x !== null) pending.push(...x, 1);
+    }
+    const y = transformValues(data.values, this.o.outputWarping);
+    let best = -Infinity;
+    for (const i of data.full.length > 0 ? data.full : y.keys()) best = Math.max(best, y[i]!);
+    const key = `${spaceKey(space)}|budget`;
+    const warm = await this.warmStart(study, key, true);
+    const out = await gpStep({
+      enc: { d: enc.d + 1, categorical: enc.categorical, integer: [...enc.integer, { dim: enc.d, values: [1] }] },
+      X: Float64Array.from(data.X),
+      y,
+      best,
+      pending: Float64Array.from(pending),
+      warm,
+      fitSeed: deriveSeed(this.seed, TAG, trial.number, `fit${key}`),
+      acqSeed: deriveSeed(this.seed, TAG, trial.number, `acq${key}`),
+      o: this.o,
+    });
+    this.warmFor(study).set(key, out.hyperparameters);
+    await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
+    this.fitted = true;
+    return enc.decode(out.x.subarray(0, enc.d));
   }
 
   private warmFor(study: StudyView): Map<string, Hyperparameters> {
