@@ -42,7 +42,7 @@ import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-s
 import { deriveSeed } from '../seed.js';
 import { Encoding, gpSpace, spaceKey } from './encode.js';
 import { fidelityData, type ResolvedFidelity } from './fidelity.js';
-import { gpStep, transformValues } from './model.js';
+import { gpStep, transformValues, type StepInput } from './model.js';
 import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
 import { IndependentFallback } from '../independent-fallback.js';
 import { PerStorage } from '../per-storage.js';
@@ -183,14 +183,25 @@ export class GPSampler implements Sampler {
       }
     }
     if (values.length < minTrials) return main ? enc.decodeUniform(this.sobol(enc.d).at(trial.number)) : {};
-    const key = spaceKey(space);
-    const warm = await this.warmStart(study, key, main);
-    const out = await gpStep({
+    const x = await this.step(study, trial, spaceKey(space), main, {
       enc,
       X: Float64Array.from(X),
       y: transformValues(values, this.o.outputWarping),
       pending: Float64Array.from(pending),
-      warm,
+    });
+    return enc.decode(x);
+  }
+
+  /**
+   * One fit and acquisition search on `key`'s space: warm-started from the last fit there, seeded by
+   * (seed, trial number, key); the new hyperparameters are remembered (and, for the main space, stored
+   * in the study for other processes). Returns the proposed point of the GP's input space.
+   */
+  private async step(study: StudyView, trial: FrozenTrial, key: string, main: boolean,
+    input: Pick<StepInput, 'enc' | 'X' | 'y' | 'pending' | 'best'>): Promise<Float64Array> {
+    const out = await gpStep({
+      ...input,
+      warm: await this.warmStart(study, key, main),
       fitSeed: deriveSeed(this.seed, TAG, trial.number, `fit${key}`),
       acqSeed: deriveSeed(this.seed, TAG, trial.number, `acq${key}`),
       o: this.o,
@@ -198,7 +209,7 @@ export class GPSampler implements Sampler {
     this.warmFor(study).set(key, out.hyperparameters);
     if (main) await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
     this.fitted = true;
-    return enc.decode(out.x);
+    return out.x;
   }
 
   /**
@@ -220,23 +231,14 @@ export class GPSampler implements Sampler {
     const y = transformValues(data.values, this.o.outputWarping);
     let best = -Infinity;
     for (const i of data.full.length > 0 ? data.full : y.keys()) best = Math.max(best, y[i]!);
-    const key = `${spaceKey(space)}|budget`;
-    const warm = await this.warmStart(study, key, true);
-    const out = await gpStep({
+    const x = await this.step(study, trial, `${spaceKey(space)}|budget`, true, {
       enc: { d: enc.d + 1, categorical: enc.categorical, integer: [...enc.integer, { dim: enc.d, values: [1] }] },
       X: Float64Array.from(data.X),
       y,
       best,
       pending: Float64Array.from(pending),
-      warm,
-      fitSeed: deriveSeed(this.seed, TAG, trial.number, `fit${key}`),
-      acqSeed: deriveSeed(this.seed, TAG, trial.number, `acq${key}`),
-      o: this.o,
     });
-    this.warmFor(study).set(key, out.hyperparameters);
-    await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
-    this.fitted = true;
-    return enc.decode(out.x.subarray(0, enc.d));
+    return enc.decode(x.subarray(0, enc.d));
   }
 
   private warmFor(study: StudyView): Map<string, Hyperparameters> {
