@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 
 import { engine } from '../../dist/engine/index.js';
+import { bestOf, lcg, matrix } from './timing.mjs';
 
 const budget = Number(process.env.BENCH_BUDGET_S ?? 150) * 1000;
 const start = performance.now();
@@ -23,15 +24,6 @@ if (!st.available && !selfTest) process.exit(2);
 const GPU = selfTest ? 'cpu' : 'cuda';
 const SIZES = selfTest ? [200, 400] : [1000, 5000, 20000];
 
-function lcg(seed) {
-  let s = seed >>> 0 || 1;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-function matrix(m, d, rnd) {
-  const a = new Float64Array(m * d);
-  for (let i = 0; i < a.length; i++) a[i] = rnd();
-  return a;
-}
 const d = 10;
 const rows = [];
 function row(task, n, cuda, cpu, goal, note = '') {
@@ -40,15 +32,6 @@ function row(task, n, cuda, cpu, goal, note = '') {
   const g = goal === undefined || cuda === undefined ? '' : cuda <= goal ? `≤ ${goal} ms ✓` : `≤ ${goal} ms ✗`;
   rows.push(`| ${task} | ${n} | ${f(cuda)} | ${f(cpu)} | ${speed} | ${g} | ${note} |`);
   console.log(rows[rows.length - 1]);
-}
-async function time(fn, repeats = 1) {
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
 }
 
 // Warm-up: CUDA context, cuBLAS/cuSOLVER handles and module loading are not part of the timings.
@@ -69,32 +52,32 @@ for (const n of SIZES) {
   const cpuOk = n <= 5000;
   // Fit with 5 starts (warm start + 4 random).
   let tc, tg;
-  tg = await time(async () => (await engine.fitGP({ X, d, y, backend: GPU, restarts: 4 })).dispose());
-  if (cpuOk && left() > 0) tc = await time(async () => (await engine.fitGP({ X, d, y, backend: 'cpu', restarts: 4, threads: cores })).dispose());
+  tg = await bestOf(async () => (await engine.fitGP({ X, d, y, backend: GPU, restarts: 4 })).dispose());
+  if (cpuOk && left() > 0) tc = await bestOf(async () => (await engine.fitGP({ X, d, y, backend: 'cpu', restarts: 4, threads: cores })).dispose());
   row('fit, 5 starts', n, tg, tc, n === 5000 ? 1000 : undefined);
 
   const gpu = await engine.fitGP({ X, d, y, backend: GPU, warmStart: h, fixed: true });
   const cpu = cpuOk ? await engine.fitGP({ X, d, y, backend: 'cpu', warmStart: h, fixed: true, threads: cores }) : null;
-  tg = await time(() => gpu.logMarginalLikelihoodAt(h), 3);
-  tc = cpu && left() > 0 ? await time(() => cpu.logMarginalLikelihoodAt(h)) : undefined;
+  tg = await bestOf(() => gpu.logMarginalLikelihoodAt(h), 3);
+  tc = cpu && left() > 0 ? await bestOf(() => cpu.logMarginalLikelihoodAt(h)) : undefined;
   row('likelihood + gradient', n, tg, tc, undefined);
 
   const m = selfTest ? 20_000 : n === 1000 ? 1_000_000 : 100_000;
   const P = matrix(m, d, rnd);
-  tg = await time(() => gpu.predict(P), 2);
+  tg = await bestOf(() => gpu.predict(P), 2);
   let note = '';
   tc = undefined;
   if (cpu && left() > 0) {
     const mc = Math.min(m, 100_000);
-    tc = (await time(() => cpu.predict(P.subarray(0, mc * d)))) * (m / mc);
+    tc = (await bestOf(() => cpu.predict(P.subarray(0, mc * d)))) * (m / mc);
     if (m !== mc) note = 'cpu extrapolated from 100k points';
   }
   row(`posterior of ${m / 1000}k points`, n, tg, tc, n === 1000 ? 100 : undefined, note);
 
   if (n <= 5000 && left() > 0) {
     const mo = selfTest ? { rawSamples: 4096, restarts: 8, seed: 1 } : { rawSamples: 131072, restarts: 64, seed: 1 };
-    tg = await time(() => gpu.maximizeAcquisition(mo), 2);
-    tc = cpu && (n === 1000 || selfTest) && left() > 0 ? await time(() => cpu.maximizeAcquisition(mo)) : undefined;
+    tg = await bestOf(() => gpu.maximizeAcquisition(mo), 2);
+    tc = cpu && (n === 1000 || selfTest) && left() > 0 ? await bestOf(() => cpu.maximizeAcquisition(mo)) : undefined;
     row('maximize LogEI, 131072 raw, 64 starts', n, tg, tc, n === 1000 ? 200 : undefined);
   }
   gpu.dispose();

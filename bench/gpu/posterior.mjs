@@ -9,7 +9,8 @@
  *   BENCH_SELF_TEST=1 node bench/gpu/posterior.mjs   on the CPU, small (checks the script)
  */
 import { engine } from '../../dist/engine/index.js';
-import { matrix } from '../../dist/engine/checks.js';
+import { matrix as checkMatrix } from '../../dist/engine/checks.js';
+import { bestOf, lcg, matrix } from './timing.mjs';
 
 const st = engine.cudaStatus({ probeLibraries: true });
 if (!st.available && process.env.BENCH_SELF_TEST !== '1') {
@@ -19,24 +20,8 @@ if (!st.available && process.env.BENCH_SELF_TEST !== '1') {
 const backend = st.available ? 'cuda' : 'cpu';
 const solve = process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : `blocked dgemm, ${process.env.TUNABLE_CUDA_SOLVE_BLOCK ?? 128}-row blocks`;
 const d = 10;
-const rnd = (() => {
-  let s = 12345;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-})();
-const fill = (k) => {
-  const a = new Float64Array(k);
-  for (let i = 0; i < k; i++) a[i] = rnd();
-  return a;
-};
-const best = async (fn, repeats) => {
-  let b = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    await fn();
-    b = Math.min(b, performance.now() - t0);
-  }
-  return b;
-};
+const rnd = lcg(12345);
+const fill = (k) => matrix(k, 1, rnd);
 const all = [[1000, 1_000_000], [5000, 100_000], [20000, 100_000]];
 // POSTERIOR_N=1000,5000 keeps those rows only.
 const only = process.env.POSTERIOR_N?.split(',').map(Number);
@@ -48,8 +33,8 @@ for (const [n, m] of sizes) {
   const gp = await engine.fitGP({ X, d, y, backend, warmStart: { lengthscales: Array(d).fill(0.5), outputscale: 1, noise: 1e-3, mean: 0 }, fixed: true });
   const P = fill(m * d);
   await gp.predict(P.subarray(0, 1000 * d)); // warm-up (inverted blocks, workspaces)
-  const t = await best(() => gp.predict(P), 3);
-  const tc = await best(() => matrix('Xc', P, d, { unitCube: false, allowEmpty: true, copy: false }), 3);
+  const t = await bestOf(() => gp.predict(P), 3);
+  const tc = await bestOf(() => checkMatrix('Xc', P, d, { unitCube: false, allowEmpty: true, copy: false }), 3);
   console.log(`| ${solve} | ${n} | ${m} | ${t.toFixed(1)} | ${tc.toFixed(1)} | ${((n * n * m) / (t * 1e6)).toFixed(0)} (whole call) |`);
   gp.dispose();
 }
