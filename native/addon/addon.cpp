@@ -107,14 +107,11 @@ Napi::Value FirstInvalid(const Napi::CallbackInfo& info) {
   const double lo = info[1].As<Napi::Number>().DoubleValue(), hi = info[2].As<Napi::Number>().DoubleValue();
   const double* p = a.Data();
   const size_t len = a.ElementLength();
-  const int slices = host_slices(len);
-  std::vector<size_t> first(slices, len);
-#pragma omp parallel for num_threads(slices) schedule(static) if (slices > 1)
-  for (int t = 0; t < slices; ++t) {
-    const size_t b = len * t / slices, e = len * (t + 1) / slices;
+  std::vector<size_t> first(host_slices(len), len);  // per slice: its first bad index, else len
+  for_slices(len, [&](int t, size_t b, size_t e) {
     const size_t k = first_invalid(p, b, e, lo, hi);
     if (k < e) first[t] = k;
-  }
+  });
   const size_t k = *std::min_element(first.begin(), first.end());
   return Napi::Number::New(info.Env(), k < len ? static_cast<double>(k) : -1.0);
 }

@@ -94,14 +94,18 @@ inline int host_slices(size_t count) {
   return static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
 }
 
-// dst[0, count) = src[0, count), in parallel slices when large.
-inline void copy_large(double* dst, const double* src, size_t count) {
+// Runs body(t, b, e) over [0, count) cut into host_slices(count) slices [b, e), in parallel when
+// there is more than one.
+template <class Body>
+void for_slices(size_t count, Body body) {
   const int slices = host_slices(count);
 #pragma omp parallel for num_threads(slices) schedule(static) if (slices > 1)
-  for (int t = 0; t < slices; ++t) {
-    const size_t b = count * t / slices, e = count * (t + 1) / slices;
-    std::memcpy(dst + b, src + b, (e - b) * sizeof(double));
-  }
+  for (int t = 0; t < slices; ++t) body(t, count * t / slices, count * (t + 1) / slices);
+}
+
+// dst[0, count) = src[0, count), in parallel slices when large.
+inline void copy_large(double* dst, const double* src, size_t count) {
+  for_slices(count, [&](int, size_t b, size_t e) { std::memcpy(dst + b, src + b, (e - b) * sizeof(double)); });
 }
 
 // A pooled copy of a Float64Array argument (main thread; the worker reads the copy).
