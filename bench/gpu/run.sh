@@ -38,7 +38,7 @@ echo "=== bench ==="
 BENCH_BUDGET_S=${BENCH_BUDGET_S:-100} timeout "${BENCH_TIMEOUT_S:-150}" "$NODE" bench/gpu/bench.mjs
 bench=$?
 echo "=== posterior: blocked dgemm solve against cuBLAS dtrsm ==="
-TUNABLE_CUDA_PROFILE=1 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
+TUNABLE_PROFILE=1 TUNABLE_CUDA_PROFILE=1 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs 2>&1 | grep -v "^predict: arguments [0-9.]* ms, queue [0-9.]* ms, compute [0-9]\.[0-9] ms"
 TUNABLE_CUDA_SOLVE=cublas timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
 for b in 64 256; do
   TUNABLE_CUDA_SOLVE_BLOCK=$b POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep '^| blocked'

@@ -118,6 +118,27 @@ inline std::shared_ptr<PooledArray> to_pooled(const Napi::Value& v, const char* 
   return out;
 }
 
+// A Float64Array result made on the main thread before the worker starts, which the worker fills in
+// place: a large result (1M means and variances) is then neither allocated twice nor copied at the
+// end. JS cannot reach the array, so cannot detach it, until the Promise resolves; the reference is
+// dropped on the main thread with the worker.
+class OutArray {
+ public:
+  OutArray(Napi::Env env, size_t count) : size_(count) {
+    Napi::Float64Array a = Napi::Float64Array::New(env, count);
+    data_ = a.Data();
+    ref_ = Napi::Persistent(a);
+  }
+  double* data() const { return data_; }  // (size()) — any thread, while the worker holds this
+  size_t size() const { return size_; }
+  Napi::Float64Array value() const { return ref_.Value(); }  // main thread
+
+ private:
+  Napi::Reference<Napi::Float64Array> ref_;
+  double* data_ = nullptr;
+  size_t size_;
+};
+
 inline Napi::Float64Array to_array(Napi::Env env, const std::vector<double>& v) {
   Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
   std::copy(v.begin(), v.end(), a.Data());

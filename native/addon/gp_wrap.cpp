@@ -84,6 +84,7 @@ std::shared_ptr<GPModel> GPWrap::model(const Napi::Env& env) const {
 }
 
 Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
+  const Clock::time_point entry = Clock::now();
   auto m = model(info.Env());
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
   FitOptions opt;
@@ -118,11 +119,13 @@ Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
         r.Set("optimized", res->optimized);
         r.Set("warnings", to_strings(env, res->warnings));
         return r;
-      });
+      },
+      "fit", entry);
 }
 
 // predict(Xc: Float64Array (m·d), { gradient, covariance, float32 })
 Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
+  const Clock::time_point entry = Clock::now();
   auto m = model(info.Env());
   auto Xc = to_pooled(info[0], "Xc");
   Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -130,26 +133,28 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
   const bool f32 = o.Get("float32").ToBoolean().Value();
   if (f32 && (grad || cov)) throw Napi::RangeError::New(info.Env(), "native: float32 prediction has no gradient or covariance");
   const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
+  const size_t md = static_cast<size_t>(mc) * d;
+  Napi::Env env = info.Env();
   struct Out {
-    std::vector<double> mean, var, dmean, dvar, cov;
+    OutArray mean, var;
+    std::unique_ptr<OutArray> dmean, dvar;
+    std::vector<double> cov;
   };
-  auto out = std::make_shared<Out>();
+  auto out = std::make_shared<Out>(Out{OutArray(env, mc), OutArray(env, mc), nullptr, nullptr, {}});
+  if (grad) {
+    out->dmean = std::make_unique<OutArray>(env, md);
+    out->dvar = std::make_unique<OutArray>(env, md);
+  }
   return TaskWorker::Run(
-      info.Env(),
-      [m, Xc, out, grad, cov, f32, d, mc] {
+      env,
+      [m, Xc, out, grad, cov, f32, mc] {
         std::lock_guard<std::mutex> lock(m->mutex());
-        out->mean.resize(mc);
-        out->var.resize(mc);
         if (f32) {
           m->predict_f32(mc, Xc->data(), out->mean.data(), out->var.data());
           return;
         }
-        if (grad) {
-          out->dmean.resize(static_cast<size_t>(mc) * d);
-          out->dvar.resize(static_cast<size_t>(mc) * d);
-        }
-        m->predict(mc, Xc->data(), out->mean.data(), out->var.data(), grad ? out->dmean.data() : nullptr,
-                   grad ? out->dvar.data() : nullptr);
+        m->predict(mc, Xc->data(), out->mean.data(), out->var.data(), grad ? out->dmean->data() : nullptr,
+                   grad ? out->dvar->data() : nullptr);
         if (cov) {
           out->cov.resize(static_cast<size_t>(mc) * mc);
           m->covariance(mc, Xc->data(), out->cov.data());
@@ -157,26 +162,28 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
       },
       [out, grad, cov](Napi::Env env) -> Napi::Value {
         Napi::Object r = Napi::Object::New(env);
-        r.Set("mean", to_array(env, out->mean));
-        r.Set("variance", to_array(env, out->var));
+        r.Set("mean", out->mean.value());
+        r.Set("variance", out->var.value());
         if (grad) {
-          r.Set("meanGradient", to_array(env, out->dmean));
-          r.Set("varianceGradient", to_array(env, out->dvar));
+          r.Set("meanGradient", out->dmean->value());
+          r.Set("varianceGradient", out->dvar->value());
         }
         if (cov) r.Set("covariance", to_array(env, out->cov));
         return r;
-      });
+      },
+      "predict", entry);
 }
 
 // acquisition(Xc: Float64Array (m·d), acqOptions, gradient: boolean)
 Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
+  const Clock::time_point entry = Clock::now();
   auto m = model(info.Env());
   auto Xc = to_pooled(info[0], "Xc");
   const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
   const AcqOptions opt = parse_acq(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env()), d);
   const bool grad = info[2].ToBoolean().Value();
-  auto val = std::make_shared<std::vector<double>>(mc);
-  auto g = std::make_shared<std::vector<double>>(grad ? static_cast<size_t>(mc) * d : 0);
+  auto val = std::make_shared<OutArray>(info.Env(), mc);
+  auto g = std::make_shared<OutArray>(info.Env(), grad ? static_cast<size_t>(mc) * d : 0);
   return TaskWorker::Run(
       info.Env(),
       [m, Xc, opt, val, g, grad, mc] {
@@ -185,13 +192,15 @@ Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
       },
       [val, g, grad](Napi::Env env) -> Napi::Value {
         Napi::Object r = Napi::Object::New(env);
-        r.Set("value", to_array(env, *val));
-        if (grad) r.Set("gradient", to_array(env, *g));
+        r.Set("value", val->value());
+        if (grad) r.Set("gradient", g->value());
         return r;
-      });
+      },
+      "acquisition", entry);
 }
 
 Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
+  const Clock::time_point entry = Clock::now();
   auto m = model(info.Env());
   const AcqOptions opt =
       parse_acq(info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env()), m->d());
@@ -208,11 +217,13 @@ Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
         r.Set("value", res->value);
         r.Set("warnings", to_strings(env, res->warnings));
         return r;
-      });
+      },
+      "maximize", entry);
 }
 
 // thompson({ q, candidates, seed, pending?: Float64Array (p·d), integer: (d) grids })
 Napi::Value GPWrap::Thompson(const Napi::CallbackInfo& info) {
+  const Clock::time_point entry = Clock::now();
   auto m = model(info.Env());
   Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
   ThompsonOptions opt;
@@ -236,7 +247,8 @@ Napi::Value GPWrap::Thompson(const Napi::CallbackInfo& info) {
         r.Set("jitter", res->jitter);
         r.Set("warnings", to_strings(env, res->warnings));
         return r;
-      });
+      },
+      "thompson", entry);
 }
 
 Napi::Value GPWrap::AddObservation(const Napi::CallbackInfo& info) {

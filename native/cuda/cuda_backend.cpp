@@ -62,6 +62,42 @@ bool use_cublas_trsm() {
   return v;
 }
 
+// Device-side times of posterior() for TUNABLE_CUDA_PROFILE: an event at the start, then one before
+// and one after each block's computation. The stream runs in order, so Σ(after − before) is the
+// device's compute time, and the rest of the span its uploads and its idle waits for the host.
+class BlockTimer {
+ public:
+  explicit BlockTimer(bool on) : on_(on) {}
+  ~BlockTimer() {
+    for (cudaEvent_t e : events_) cudaEventDestroy(e);
+  }
+  BlockTimer(const BlockTimer&) = delete;
+  BlockTimer& operator=(const BlockTimer&) = delete;
+  void mark(cudaStream_t s) {
+    if (!on_) return;
+    cudaEvent_t e = nullptr;
+    TUNABLE_CUDA(cudaEventCreateWithFlags(&e, cudaEventDefault));
+    events_.push_back(e);
+    TUNABLE_CUDA(cudaEventRecord(e, s));
+  }
+  // After the stream has drained: milliseconds of the whole span and of the blocks' computation.
+  void times(double* span, double* compute) const {
+    *span = *compute = 0.0;
+    if (events_.size() < 3) return;
+    float ms = 0.0f;
+    TUNABLE_CUDA(cudaEventElapsedTime(&ms, events_.front(), events_.back()));
+    *span = ms;
+    for (size_t i = 1; i + 1 < events_.size(); i += 2) {
+      TUNABLE_CUDA(cudaEventElapsedTime(&ms, events_[i], events_[i + 1]));
+      *compute += ms;
+    }
+  }
+
+ private:
+  bool on_;
+  std::vector<cudaEvent_t> events_;
+};
+
 const Blas& checked_blas() {
   const DeviceStatus& st = device_status();
   if (st.devices <= 0) throw UnavailableError("no usable CUDA device (" + st.error + ")");
@@ -354,6 +390,8 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
     dvar_.reserve(md);
   }
   Xc_.reserve(static_cast<size_t>(per) * d);
+  BlockTimer timer(profile_enabled());
+  timer.mark(s);
   int blocks = 0;
   for (int a0 = 0; a0 < m; a0 += per, ++blocks) {
     const int mc = std::min(per, m - a0);
@@ -363,8 +401,10 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
     std::memcpy(h, Xc + o, count * sizeof(double));
     TUNABLE_CUDA(cudaMemcpyAsync(Xc_.data(), h, count * sizeof(double), cudaMemcpyHostToDevice, s));
     stage.mark(s);
+    timer.mark(s);
     posterior_block(mc, mean_.data() + a0, var_.data() + a0, grad ? dmean_.data() + o : nullptr,
                     grad ? dvar_.data() + o : nullptr);
+    timer.mark(s);
   }
   const auto t1 = clock::now();
   if (profile_enabled()) stream_.sync();
@@ -375,8 +415,12 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
   if (dvar) dvar_.download(dvar, md, s);
   if (profile_enabled()) {
     const auto ms = [](clock::duration t) { return std::chrono::duration<double, std::milli>(t).count(); };
-    std::fprintf(stderr, "cuda posterior: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms\n",
-                 n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2));
+    double span = 0.0, compute = 0.0;
+    timer.times(&span, &compute);
+    std::fprintf(stderr,
+                 "cuda posterior: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms; "
+                 "device span %.1f ms: compute %.1f ms, uploads and idle %.1f ms\n",
+                 n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2), span, compute, span - compute);
   }
 }
 

@@ -68,6 +68,8 @@ function runExe(exe: string): Promise<{ code: number | null; signal: NodeJS.Sign
       env: {
         ...process.env,
         EMU_SHUFFLE: '1',
+        // The posterior's profile (device events, a drain before the download) runs too; its lines go to stderr.
+        TUNABLE_CUDA_PROFILE: '1',
         ASAN_OPTIONS: 'detect_leaks=1:detect_stack_use_after_return=0',
         UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
       },
@@ -161,6 +163,13 @@ describe.skipIf(missing !== null)(`CUDA backend on an emulated device vs the CPU
     expect(s!.streams, 'CUDA streams not destroyed').toBe(0);
     expect(s!.pinned, 'page-locked host buffers not freed').toBe(0);
     expect(s!.events, 'CUDA events not destroyed').toBe(0);
+  });
+
+  it('TUNABLE_CUDA_PROFILE=1: every posterior prints its host and device times', () => {
+    const lines = o.stderr.split('\n').filter((l) => l.startsWith('cuda posterior:'));
+    expect(lines.length, tail(o.stderr)).toBeGreaterThan(0);
+    const shape = /^cuda posterior: n \d+, m \d+, \d+ blocks of \d+: enqueue [\d.]+ ms, device drain [\d.]+ ms, download [\d.]+ ms; device span [\d.]+ ms: compute [\d.]+ ms, uploads and idle -?[\d.]+ ms$/;
+    for (const l of lines) expect(l).toMatch(shape);
   });
 
   for (const c of o?.checks ?? []) {
