@@ -43,6 +43,10 @@ TUNABLE_CUDA_SOLVE=cublas timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu
 for b in 64 256; do
   TUNABLE_CUDA_SOLVE_BLOCK=$b POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep '^| blocked'
 done
+echo "=== multi-start likelihood at small n: one batch per call against starts in turn ==="
+timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs
+TUNABLE_CUDA_POTRF_BATCHED_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| batched'
+TUNABLE_CUDA_BATCH_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| starts'
 echo "=== check with 256-row solve blocks (posterior, covariance, Thompson) ==="
 TUNABLE_CUDA_SOLVE_BLOCK=256 timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@" | grep -E "^FAIL|^check:"
 if [ -f build/gpu-bundle/gp-timing.mjs ]; then

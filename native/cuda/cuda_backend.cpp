@@ -41,6 +41,27 @@ int solve_block() {
   }();
   return v;
 }
+// Multi-start likelihood calls (log_marginal_likelihood with s ≥ 2) at n ≤ batch_max_n() are enqueued
+// as one batch: every start's factor in its own buffer, the host waits twice per call instead of three
+// times per start (kernel launches are asynchronous, the waits are not). The factorisations go through
+// cusolverDnDpotrfBatched at n ≤ potrf_batched_max_n() when the library has it, else one potrf per start.
+// TUNABLE_CUDA_BATCH_N and TUNABLE_CUDA_POTRF_BATCHED_N override them (0 = never), for benchmarks.
+int env_int(const char* name, int dflt) {
+  const char* e = std::getenv(name);
+  if (e == nullptr || *e == '\0') return dflt;
+  char* end = nullptr;
+  const long v = std::strtol(e, &end, 10);
+  return end != e && *end == '\0' && v >= 0 && v <= (1 << 30) ? static_cast<int>(v) : dflt;
+}
+int batch_max_n() {
+  static const int v = env_int("TUNABLE_CUDA_BATCH_N", 2048);
+  return v;
+}
+int potrf_batched_max_n() {
+  static const int v = env_int("TUNABLE_CUDA_POTRF_BATCHED_N", 256);
+  return v;
+}
+
 // Doubles per page-locked staging buffer of posterior() (two per model, allocated on first use).
 constexpr size_t kStageElems = size_t(1) << 20;
 
@@ -107,10 +128,12 @@ const Blas& checked_blas() {
 
 CudaBackend::CudaBackend(std::shared_ptr<Budget> budget) : budget_(std::move(budget)), blas_(&checked_blas()) {
   for (DevArray<double>* a : {&Xt_, &yd_, &wc_, &L_, &alpha_, &wf_, &K_, &Kp_, &Kinv_, &r_, &a_, &work_, &partial_,
-                              &acc_, &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_, &Dinv_, &Wsolve_})
+                              &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_, &Dinv_, &Wsolve_, &Kb_, &wb_, &outb_})
     a->set_budget(budget_);
   cat_.set_budget(budget_);
   info_.set_budget(budget_);
+  infob_.set_budget(budget_);
+  ptrb_.set_budget(budget_);
   Lf_.set_budget(budget_);  // the float32 factor (n²) and screening block count against the cap too
   Ksf_.set_budget(budget_);
   TUNABLE_CUBLAS(blas_->cublasCreate(&cublas_));
@@ -189,8 +212,52 @@ double CudaBackend::factor(const Hyper& h, const double* w, DevArray<double>& K,
   return -1.0;
 }
 
+// Enqueues, for the factor L (n, n, ld n) of K(h) + jitter, the terms of the likelihood into out
+// (5 + d when grad, else 5): [Σ log L_ii, r·α, Σ α, ‖α‖², tr K⁻¹] then the lengthscale contraction
+// (d). w: device 1/ℓ² of h. Uses r_, a_ and, with grad, Kp_, Kinv_, partial_ as scratch (stream order
+// makes consecutive calls safe). Kp_ must already hold k'(r²) when kp_ready, else it is built here.
+void CudaBackend::enqueue_terms(const Hyper& h, const double* w, const double* L, bool grad, bool kp_ready,
+                                double* out) {
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
+  r_.reserve(n);
+  a_.reserve(n);
+  kern::residual(s, n, yd_.data(), h.c, r_.data());
+  TUNABLE_CUDA(cudaMemcpyAsync(a_.data(), r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
+  potrs(L, n, a_.data(), 1);  // α = K⁻¹ r
+  if (grad) {
+    Kinv_.reserve(static_cast<size_t>(n) * n);
+    kern::set_identity(s, n, Kinv_.data(), n);
+    potrs(L, n, Kinv_.data(), n);  // K⁻¹ (n, n), both triangles
+  }
+  kern::scalars(s, n, L, n, r_.data(), a_.data(), grad ? Kinv_.data() : nullptr, n, out);
+  if (!grad) return;
+  if (!kp_ready) {
+    Kp_.reserve(static_cast<size_t>(n) * n);
+    kern::kernel_matrix(s, n, d_, Xt_.data(), w, cat_.data(), static_cast<int>(spec_.kernel), h.sf2, h.sn2, nullptr,
+                        n, Kp_.data());
+  }
+  kern::weight_matrix(s, n, a_.data(), Kinv_.data(), n, Kp_.data());
+  partial_.reserve(kern::contraction_scratch(n, d_));
+  kern::lengthscale_contraction(s, n, d_, Xt_.data(), cat_.data(), Kp_.data(), partial_.data(), out + 5);
+}
+
+// The likelihood and its gradient (p) from the downloaded terms of enqueue_terms.
+double CudaBackend::finish_terms(const Hyper& h, double jitter, const double* sc, double* grad) const {
+  const int n = n_;
+  const double logdet = 2.0 * sc[0], quad = sc[1];
+  const double lml = -0.5 * quad - 0.5 * logdet - 0.5 * n * kLog2Pi;
+  if (!grad) return lml;
+  const double trW = sc[3] - sc[4];
+  grad[d_] = 0.5 * (quad - n - (h.sn2 + jitter) * trW);
+  grad[d_ + 1] = 0.5 * h.sn2 * trW;
+  grad[d_ + 2] = sc[2];
+  for (int j = 0; j < d_; ++j) grad[j] = -2.0 * h.sf2 * h.w[j] * sc[5 + j];
+  return lml;
+}
+
 double CudaBackend::eval_one(const double* theta, double* grad, double* jitter_out) {
-  const int n = n_, p = num_hyper(d_);
+  const int p = num_hyper(d_);
   const Hyper h = unpack(theta);
   const cudaStream_t s = stream_.get();
   wf_.upload(h.w.data(), d_, s);
@@ -198,9 +265,6 @@ double CudaBackend::eval_one(const double* theta, double* grad, double* jitter_o
   double jitter;
   if (cached) {
     jitter = ws_jitter_;
-    Kp_.reserve(static_cast<size_t>(n) * n);
-    kern::kernel_matrix(s, n, d_, Xt_.data(), wf_.data(), cat_.data(), static_cast<int>(spec_.kernel), h.sf2, h.sn2,
-                        nullptr, n, Kp_.data());
   } else {
     ws_theta_.clear();  // K_ is overwritten now: never reuse it for the old θ, even if factor() throws
     jitter = factor(h, wf_.data(), K_, grad ? &Kp_ : nullptr);
@@ -213,38 +277,80 @@ double CudaBackend::eval_one(const double* theta, double* grad, double* jitter_o
   }
   ws_theta_.assign(theta, theta + p);
   ws_jitter_ = jitter;
-  r_.reserve(n);
-  a_.reserve(n);
-  kern::residual(s, n, yd_.data(), h.c, r_.data());
-  TUNABLE_CUDA(cudaMemcpyAsync(a_.data(), r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
-  potrs(K_.data(), n, a_.data(), 1);  // α = K⁻¹ r
-  if (grad) {
-    Kinv_.reserve(static_cast<size_t>(n) * n);
-    kern::set_identity(s, n, Kinv_.data(), n);
-    potrs(K_.data(), n, Kinv_.data(), n);  // K⁻¹ (n, n), both triangles
+  const size_t width = 5 + static_cast<size_t>(d_);
+  scal_.reserve(width);
+  enqueue_terms(h, wf_.data(), K_.data(), grad != nullptr, grad != nullptr && !cached, scal_.data());
+  std::vector<double> sc(width);
+  scal_.download(sc.data(), grad ? width : 5, s);
+  return finish_terms(h, jitter, sc.data(), grad);
+}
+
+// s ≥ 2 starts at once (see batch_max_n): every K(θ_k) into Kb_ (s, n, n), all factorised before
+// one wait for their infos, then every start's terms into outb_ (s, 5 + d) before one download. A start
+// whose K is not PD without jitter is evaluated by eval_one afterwards (jitter escalation). Returns
+// false, having done nothing, when the batch's buffers do not fit under the device-memory cap.
+bool CudaBackend::eval_batch(int S, const double* theta, double* lml, double* grad, double* jitter) {
+  const int n = n_, d = d_, p = num_hyper(d);
+  const size_t nn = static_cast<size_t>(n) * n, width = 5 + static_cast<size_t>(d);
+  const cudaStream_t s = stream_.get();
+  try {
+    Kb_.reserve(nn * S);
+  } catch (const OutOfMemoryError&) {
+    Kb_.release();
+    return false;
   }
-  kern::scalars(s, n, K_.data(), n, r_.data(), a_.data(), grad ? Kinv_.data() : nullptr, n, scal_.data());
-  double sc[5];
-  scal_.download(sc, 5, s);
-  const double logdet = 2.0 * sc[0], quad = sc[1];
-  const double lml = -0.5 * quad - 0.5 * logdet - 0.5 * n * kLog2Pi;
-  if (!grad) return lml;
-  const double trW = sc[3] - sc[4];
-  grad[d_] = 0.5 * (quad - n - (h.sn2 + jitter) * trW);
-  grad[d_ + 1] = 0.5 * h.sn2 * trW;
-  grad[d_ + 2] = sc[2];
-  kern::weight_matrix(s, n, a_.data(), Kinv_.data(), n, Kp_.data());
-  partial_.reserve(kern::contraction_scratch(n, d_));
-  acc_.reserve(d_);
-  kern::lengthscale_contraction(s, n, d_, Xt_.data(), cat_.data(), Kp_.data(), partial_.data(), acc_.data());
-  std::vector<double> acc(d_);
-  acc_.download(acc.data(), d_, s);
-  for (int j = 0; j < d_; ++j) grad[j] = -2.0 * h.sf2 * h.w[j] * acc[j];
-  return lml;
+  std::vector<Hyper> h(S);
+  std::vector<double> w(static_cast<size_t>(S) * d);
+  for (int k = 0; k < S; ++k) {
+    h[k] = unpack(theta + static_cast<size_t>(k) * p);
+    std::copy(h[k].w.begin(), h[k].w.end(), w.begin() + static_cast<size_t>(k) * d);
+  }
+  wb_.upload(w.data(), w.size(), s);
+  infob_.reserve(S);
+  outb_.reserve(width * S);
+  const int kt = static_cast<int>(spec_.kernel);
+  for (int k = 0; k < S; ++k)
+    kern::kernel_matrix(s, n, d, Xt_.data(), wb_.data() + static_cast<size_t>(k) * d, cat_.data(), kt, h[k].sf2,
+                        h[k].sn2, Kb_.data() + nn * k, n, nullptr);
+  if (blas_->cusolverDnDpotrfBatched && n <= potrf_batched_max_n()) {
+    std::vector<double*> ptr(S);
+    for (int k = 0; k < S; ++k) ptr[k] = Kb_.data() + nn * k;
+    ptrb_.upload(ptr.data(), ptr.size(), s);
+    TUNABLE_CUSOLVER(blas_->cusolverDnDpotrfBatched(solver_, CUBLAS_FILL_MODE_LOWER, n, ptrb_.data(), n,
+                                                    infob_.data(), S));
+  } else {
+    int lwork = 0;
+    TUNABLE_CUSOLVER(blas_->cusolverDnDpotrf_bufferSize(solver_, CUBLAS_FILL_MODE_LOWER, n, Kb_.data(), n, &lwork));
+    work_.reserve(static_cast<size_t>(std::max(lwork, 1)));
+    for (int k = 0; k < S; ++k)
+      TUNABLE_CUSOLVER(blas_->cusolverDnDpotrf(solver_, CUBLAS_FILL_MODE_LOWER, n, Kb_.data() + nn * k, n,
+                                               work_.data(), lwork, infob_.data() + k));
+  }
+  std::vector<int> info(S);
+  infob_.download(info.data(), S, s);  // wait 1
+  for (int k = 0; k < S; ++k) {
+    if (info[k] < 0) throw CudaError("cusolverDnDpotrf: invalid argument " + std::to_string(-info[k]));
+    if (info[k] == 0)
+      enqueue_terms(h[k], wb_.data() + static_cast<size_t>(k) * d, Kb_.data() + nn * k, grad != nullptr, false,
+                    outb_.data() + width * k);
+  }
+  std::vector<double> sc(width * S);
+  outb_.download(sc.data(), sc.size(), s);  // wait 2
+  for (int k = 0; k < S; ++k) {
+    double* gk = grad ? grad + static_cast<size_t>(k) * p : nullptr;
+    if (info[k] == 0) {
+      if (jitter) jitter[k] = 0.0;
+      lml[k] = finish_terms(h[k], 0.0, sc.data() + width * k, gk);
+    } else {
+      lml[k] = eval_one(theta + static_cast<size_t>(k) * p, gk, jitter ? jitter + k : nullptr);
+    }
+  }
+  return true;
 }
 
 void CudaBackend::log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) {
   const int p = num_hyper(d_);
+  if (s >= 2 && n_ <= batch_max_n() && eval_batch(s, theta, lml, grad, jitter)) return;
   for (int k = 0; k < s; ++k)
     lml[k] = eval_one(theta + static_cast<size_t>(k) * p, grad ? grad + static_cast<size_t>(k) * p : nullptr,
                       jitter ? jitter + k : nullptr);

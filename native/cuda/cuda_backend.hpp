@@ -47,6 +47,9 @@ class CudaBackend final : public Backend {
   bool potrf(double* A, int n, int lda);
   void potrs(const double* L, int lda, double* B, int nrhs);
   double eval_one(const double* theta, double* grad, double* jitter);
+  bool eval_batch(int s, const double* theta, double* lml, double* grad, double* jitter);
+  void enqueue_terms(const Hyper& h, const double* w, const double* L, bool grad, bool kp_ready, double* out);
+  double finish_terms(const Hyper& h, double jitter, const double* terms, double* grad) const;
   void refresh_alpha();
   // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
   void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar);
@@ -73,9 +76,14 @@ class CudaBackend final : public Backend {
   int ld_ = 0;
   DevArray<double> alpha_;  // (n)
   // Likelihood workspace; K_ keeps the factor of ws_theta_ for the lazy gradient and condition().
-  DevArray<double> wf_, K_, Kp_, Kinv_, r_, a_, work_, partial_, acc_, scal_;
+  DevArray<double> wf_, K_, Kp_, Kinv_, r_, a_, work_, partial_, scal_;
   std::vector<double> ws_theta_;
   double ws_jitter_ = 0.0;
+  // Batched likelihood (eval_batch): Kb_ (s, n, n) factors, wb_ (s, d) 1/ℓ², outb_ (s, 5 + d) terms,
+  // infob_ (s) potrf infos, ptrb_ (s) device pointers into Kb_ for potrfBatched.
+  DevArray<double> Kb_, wb_, outb_;
+  DevArray<int> infob_;
+  DevArray<double*> ptrb_;
   // Posterior workspace.
   DevArray<double> Xc_, Ks_, Kpc_, mean_, var_, dmean_, dvar_;
   // float32 screening: Lf_ (n, n) = float(L_), valid while lf_n_ == n_ (reset when L_ changes).

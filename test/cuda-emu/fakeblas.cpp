@@ -3,9 +3,8 @@
 // column-major reference loops with the BLAS/LAPACK semantics (trsm, gemm, gemv, potrf, potrs).
 // Why: no GPU or CUDA libraries in CI. Each call checks its arguments the way the real library would
 // reject them (leading dimensions, workspace size), that every matrix lies inside one device allocation,
-// and that alpha/beta are host pointers (a handle's default CUBLAS_POINTER_MODE_HOST). The optional entry
-// points the backend does not use yet (cublasDsyrk, cusolverDnDpotrfBatched) are null: add them here
-// when it starts to.
+// and that alpha/beta are host pointers (a handle's default CUBLAS_POINTER_MODE_HOST). The optional
+// cublasDsyrk, which the backend does not use, is null; cusolverDnDpotrfBatched is faked.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -134,12 +133,9 @@ int potrf_bs(cusolverDnHandle_t, int, int n, double* A, int lda, int* lwork) {
   *lwork = 4 * n + 7;
   return 0;
 }
-int potrf(cusolverDnHandle_t, int uplo, int n, double* A, int lda, double* work, int lwork, int* info) {
-  if (lda < std::max(1, n) || lwork < 4 * n + 7) return kInvalidSolver;
-  need_mat(A, n, n, lda, "potrf A");
-  need_dev(work, sizeof(double) * lwork, "potrf work");
-  need_dev(info, sizeof(int), "potrf devInfo");
-  for (int i = 0; i < lwork; ++i) work[i] = 0.0;
+// The Cholesky factor of the referenced triangle of A in place; *info = 0, or j + 1 at the first
+// non-positive pivot j (the rest left as it is, like LAPACK).
+void cholesky(int uplo, int n, double* A, int lda, int* info) {
   auto a = [&](int i, int j) -> double& {  // element (i, j) of the referenced triangle, i >= j
     return uplo == 0 ? A[static_cast<size_t>(j) * lda + i] : A[static_cast<size_t>(i) * lda + j];
   };
@@ -149,7 +145,7 @@ int potrf(cusolverDnHandle_t, int uplo, int n, double* A, int lda, double* work,
     for (int k = 0; k < j; ++k) d -= a(j, k) * a(j, k);
     if (!(d > 0.0)) {
       *info = j + 1;
-      return 0;
+      return;
     }
     d = std::sqrt(d);
     a(j, j) = d;
@@ -158,6 +154,25 @@ int potrf(cusolverDnHandle_t, int uplo, int n, double* A, int lda, double* work,
       for (int k = 0; k < j; ++k) s -= a(i, k) * a(j, k);
       a(i, j) = s / d;
     }
+  }
+}
+int potrf(cusolverDnHandle_t, int uplo, int n, double* A, int lda, double* work, int lwork, int* info) {
+  if (lda < std::max(1, n) || lwork < 4 * n + 7) return kInvalidSolver;
+  need_mat(A, n, n, lda, "potrf A");
+  need_dev(work, sizeof(double) * lwork, "potrf work");
+  need_dev(info, sizeof(int), "potrf devInfo");
+  for (int i = 0; i < lwork; ++i) work[i] = 0.0;
+  cholesky(uplo, n, A, lda, info);
+  return 0;
+}
+// Aarray: a device array of `batch` device pointers; infoArray: device (batch). No workspace (as cuSOLVER's).
+int potrf_batched(cusolverDnHandle_t, int uplo, int n, double** Aarray, int lda, int* infoArray, int batch) {
+  if (n < 0 || lda < std::max(1, n) || batch < 1) return kInvalidSolver;
+  need_dev(Aarray, sizeof(double*) * batch, "potrfBatched Aarray");
+  need_dev(infoArray, sizeof(int) * batch, "potrfBatched infoArray");
+  for (int k = 0; k < batch; ++k) {
+    need_mat(Aarray[k], n, n, lda, "potrfBatched A[k]");
+    cholesky(uplo, n, Aarray[k], lda, infoArray + k);
   }
   return 0;
 }
@@ -197,7 +212,7 @@ const Blas& blas() {
   g_blas.cusolverDnDpotrf_bufferSize = potrf_bs;
   g_blas.cusolverDnDpotrf = potrf;
   g_blas.cusolverDnDpotrs = potrs;
-  g_blas.cusolverDnDpotrfBatched = nullptr;
+  g_blas.cusolverDnDpotrfBatched = potrf_batched;
   return g_blas;
 }
 }  // namespace cuda

@@ -80,7 +80,7 @@ using cusolverDnDpotrfBatched_t = cusolverStatus_t (*)(cusolverDnHandle_t handle
                                                       int lda, int* infoArray, int batchSize);
 
 // The resolved entry points. Every pointer is non-null once `blas()` has returned, except the
-// optional cublasDsyrk and cusolverDnDpotrfBatched (not used by the backend yet).
+// optional cublasDsyrk (unused) and cusolverDnDpotrfBatched (used by the batched likelihood when present).
 struct Blas {
   cublasCreate_t cublasCreate;
   cublasDestroy_t cublasDestroy;

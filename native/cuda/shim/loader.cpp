@@ -94,7 +94,7 @@ void load_all() {
   ok &= sym(cb, "cublasDtrsm_v2", &g_blas.cublasDtrsm, &err);
   ok &= sym(cb, "cublasStrsm_v2", &g_blas.cublasStrsm, &err);
   ok &= sym(cb, "cublasDgemm_v2", &g_blas.cublasDgemm, &err);
-  std::string optional_missing;  // entry points the backend does not need yet: may be null
+  std::string optional_missing;  // entry points the backend can do without: may be null
   sym(cb, "cublasDsyrk_v2", &g_blas.cublasDsyrk, &optional_missing);
   ok &= sym(cb, "cublasDgemv_v2", &g_blas.cublasDgemv, &err);
   ok &= sym(cs, "cusolverDnCreate", &g_blas.cusolverDnCreate, &err);

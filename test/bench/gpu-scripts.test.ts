@@ -1,0 +1,69 @@
+/**
+ * The device scripts of bench/gpu (bench.mjs, posterior.mjs, batch.mjs), run here in their
+ * BENCH_SELF_TEST mode (the CPU backend, small sizes), and run.sh parsed by bash: device time is lent
+ * rarely and briefly, so a script that breaks must break here first. They import the compiled dist/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const hasDist = existsSync(join(repoRoot, 'dist', 'engine', 'index.js'));
+if (!hasDist) console.warn('gpu-scripts.test.ts skipped: no dist/ (npm run build:ts)');
+
+function selfTest(script: string, env: Record<string, string> = {}): string {
+  const r = spawnSync(process.execPath, [join('bench', 'gpu', script)], {
+    cwd: repoRoot,
+    env: { ...process.env, BENCH_SELF_TEST: '1', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(r.status, `${script}: ${r.stderr}\n${r.stdout}`).toBe(0);
+  return r.stdout;
+}
+
+// Markdown table rows of the output: cells of each `| ... |` line after the header and its rule.
+function rows(out: string): string[][] {
+  const lines = out.split('\n').filter((l) => l.startsWith('|'));
+  return lines.slice(2).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+}
+
+describe.skipIf(!hasDist)('bench/gpu scripts in self-test mode', () => {
+  it('run.sh and bundle.sh parse', () => {
+    for (const f of ['run.sh', 'bundle.sh']) {
+      const r = spawnSync('bash', ['-n', join('bench', 'gpu', f)], { cwd: repoRoot, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }
+  });
+
+  it('posterior.mjs prints a row with a time and a check time', () => {
+    const r = rows(selfTest('posterior.mjs'));
+    expect(r).toHaveLength(1);
+    const [, n, m, predict, check] = r[0]!;
+    expect([n, m]).toEqual(['200', '20000']);
+    expect(Number(predict)).toBeGreaterThan(0);
+    expect(Number(check)).toBeGreaterThanOrEqual(0);
+  }, 120_000);
+
+  it('batch.mjs prints a fit time and a finite MAP objective, the same in every mode', () => {
+    const objectives = [{}, { TUNABLE_CUDA_POTRF_BATCHED_N: '0' }, { TUNABLE_CUDA_BATCH_N: '0' }].map((env) => {
+      const r = rows(selfTest('batch.mjs', env));
+      expect(r).toHaveLength(1);
+      const [, n, ms, objective] = r[0]!;
+      expect(n).toBe('50');
+      expect(Number(ms)).toBeGreaterThan(0);
+      expect(Number.isFinite(Number(objective))).toBe(true);
+      return objective;
+    });
+    expect(new Set(objectives).size).toBe(1);
+  }, 120_000);
+
+  it('bench.mjs prints its timing table', () => {
+    const out = selfTest('bench.mjs', { BENCH_BUDGET_S: '60' });
+    const r = rows(out);
+    expect(r.length).toBeGreaterThan(0);
+    for (const row of r) expect(Number(row[2]), row.join(' | ')).toBeGreaterThan(0);
+  }, 180_000);
+});
