@@ -8,7 +8,8 @@ import { availableParallelism, loadavg } from 'node:os';
 
 import { BackendUnavailableError, InvalidArgumentError, NativeError } from '../errors.js';
 import { integer, oneOf, options, positiveNumber, boolean } from '../validate.js';
-import { loadAddon, type NativeAddon, type NativeCudaStatus, type NativeFitOptions } from '../native/binding.js';
+import { loadAddon, type NativeAddon, type NativeCudaStatus, type NativeFitOptions, type NativeFitResult, type NativeGP } from '../native/binding.js';
+import { warnOnce } from '../util/warn.js';
 import { categoricalGrids, hyperparameters, matrix, partialHyperparameters, seed, toTheta, vector } from './checks.js';
 import { GP, nativeCall } from './gp.js';
 import type { BackendName, FitGPOptions, Kernel } from './types.js';
@@ -70,6 +71,25 @@ export function resolveBackend(name: BackendName, addon: Pick<NativeAddon, 'back
   return name;
 }
 
+/** The native fit on a fresh handle; the handle is disposed when the fit fails. */
+async function fitOn(native: NativeGP, fit: NativeFitOptions): Promise<NativeFitResult> {
+  try {
+    return await nativeCall(native.fit(fit));
+  } catch (e) {
+    native.dispose();
+    throw e;
+  }
+}
+
+/** The engine's messages as typed errors: `cuda: unavailable: …` → BackendUnavailableError, other `cuda: …` → NativeError. */
+function typedNativeError(e: unknown): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof BackendUnavailableError || e instanceof NativeError) return e;
+  if (/^cuda: unavailable:/.test(msg)) return new BackendUnavailableError(msg);
+  if (/^cuda: /.test(msg)) return new NativeError(msg);
+  return e;
+}
+
 /** Fits a GP (MAP hyperparameters, several batched L-BFGS-B starts) and returns its handle. */
 async function fitGP(opts: FitGPOptions): Promise<GP> {
   const o = options<FitGPOptions>('options', opts, FIT_KEYS);
@@ -112,35 +132,35 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   if (warm && !fit.warm) fit.warm = toTheta(warm);
 
   const addon = loadAddon();
-  let native;
-  let backend = resolveBackend(backendName, addon);
-  try {
-    try {
-      native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend, deviceMemoryLimit });
-    } catch (e) {
-      // `auto` never fails for CUDA's sake: a device that stops answering falls back to the CPU.
-      if (backendName !== 'auto' || backend !== 'cuda' || !/^cuda: unavailable:/.test(e instanceof Error ? e.message : '')) throw e;
-      backend = 'cpu';
-      native = new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend });
-    }
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/^cuda: unavailable:/.test(msg)) throw new BackendUnavailableError(msg);
-    if (/^cuda: /.test(msg)) throw new NativeError(msg);
-    throw e;
-  }
+  const backend = resolveBackend(backendName, addon);
+  const make = (b: 'cpu' | 'cuda') =>
+    new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend: b, ...(b === 'cuda' ? { deviceMemoryLimit } : {}) });
   const t0 = performance.now();
   let r;
+  let native;
+  let used = backend;
+  const fallback: string[] = [];
   try {
-    r = await nativeCall(native.fit(fit));
+    native = make(backend);
+    r = await fitOn(native, fit);
   } catch (e) {
-    native.dispose();
-    throw e;
+    // `auto` never fails for CUDA's sake: a device that stops answering, or has no room for this GP
+    // (its matrices or the `deviceMemoryLimit` cap), leaves the fit to the CPU, with a warning.
+    const msg = e instanceof Error ? e.message : String(e);
+    if (backendName !== 'auto' || backend !== 'cuda' || !/^cuda: (unavailable|out of memory):/.test(msg)) throw typedNativeError(e);
+    used = 'cpu';
+    if (/^cuda: out of memory:/.test(msg)) {
+      const w = `backend 'auto': the CUDA device had no room for this GP (n = ${n}, d = ${d}): ${msg}; it was fitted on the CPU backend instead`;
+      fallback.push(w);
+      warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', w);
+    }
+    native = make('cpu');
+    r = await fitOn(native, fit);
   }
   const milliseconds = performance.now() - t0;
   return new GP({
-    native, backend, kernel, n, d, threads, theta: r.theta, lml: r.lml, logPrior: r.logPrior,
-    warnings: r.warnings, categorical,
+    native, backend: used, kernel, n, d, threads, theta: r.theta, lml: r.lml, logPrior: r.logPrior,
+    warnings: [...fallback, ...r.warnings], categorical,
     info: {
       starts: r.starts, optimized: r.optimized, iterations: r.iterations, evaluations: r.evaluations,
       batchedCalls: r.batchedCalls, jitter: r.jitter, milliseconds,

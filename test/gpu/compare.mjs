@@ -219,6 +219,11 @@ export async function runComparisons(engine, errors, report, opts = {}) {
     const { X, y } = data(400, 3, rnd);
     const e = await engine.fitGP({ X, y, backend: 'cuda', deviceMemoryLimit: 100_000 }).catch((err) => err);
     flag('deviceMemoryLimit too small → NativeError "cuda: out of memory"', e instanceof errors.NativeError && /^cuda: out of memory/.test(e.message), String(e?.message ?? e).slice(0, 160));
+    // backend 'auto' leaves such a GP to the CPU, with a warning (src/engine/index.ts).
+    const a = await engine.fitGP({ X, y, backend: 'auto', deviceMemoryLimit: 100_000 }).catch((err) => err);
+    const w = a?.warnings?.[0] ?? String(a?.message ?? a);
+    flag("deviceMemoryLimit too small, backend 'auto' → fitted on the CPU with a warning", a?.backend === 'cpu' && /had no room for this GP/.test(w), w.slice(0, 160));
+    a?.dispose?.();
   }
   // Thompson sampling: same candidates and normals → the same joint samples up to the Cholesky's
   // rounding (the candidates' covariance is ill-conditioned, hence 1e-6), so the same proposals.

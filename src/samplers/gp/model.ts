@@ -3,6 +3,8 @@
  * acquisition with the running trials as pending points, return the proposal.
  */
 import { engine } from '../../engine/index.js';
+import { NativeError } from '../../errors.js';
+import { warnOnce } from '../../util/warn.js';
 import type { Hyperparameters } from '../../engine/types.js';
 import type { Encoding } from './encode.js';
 import type { ResolvedOptions } from './options.js';
@@ -60,7 +62,22 @@ export interface StepOutput {
   readonly hyperparameters: Hyperparameters;
 }
 
+/**
+ * One step on the sampler's backend. With 'auto' on a CUDA device, a step the device has no room for
+ * (fitGP already falls back by itself; this catches the acquisition search: fantasies, raw samples) is
+ * run again, whole and with the same seeds, on the CPU backend.
+ */
 export async function gpStep(s: StepInput): Promise<StepOutput> {
+  try {
+    return await stepOn(s, s.o.backend);
+  } catch (e) {
+    if (s.o.backend !== 'auto' || !(e instanceof NativeError) || !/^cuda: out of memory:/.test(e.message)) throw e;
+    warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${e.message}); this step ran on the CPU backend instead`);
+    return stepOn(s, 'cpu');
+  }
+}
+
+async function stepOn(s: StepInput, backend: ResolvedOptions['backend']): Promise<StepOutput> {
   const { enc, o } = s;
   const gp = await engine.fitGP({
     X: s.X,
@@ -69,7 +86,7 @@ export async function gpStep(s: StepInput): Promise<StepOutput> {
     kernel: o.kernel,
     restarts: o.fitRestarts,
     seed: s.fitSeed,
-    backend: o.backend,
+    backend,
     ...(enc.categorical.length > 0 ? { categorical: enc.categorical } : {}),
     ...(s.warm !== undefined ? { warmStart: s.warm } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
