@@ -51,9 +51,11 @@ echo "=== check with 256-row solve blocks (posterior, covariance, Thompson) ==="
 TUNABLE_CUDA_SOLVE_BLOCK=256 timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@" | grep -E "^FAIL|^check:"
 if [ -f build/gpu-bundle/gp-timing.mjs ]; then
   echo "=== GPSampler time per suggestion (Hartmann-6), cuda then cpu backend ==="
+  # TUNABLE_PROFILE=1: each fit and acquisition search of the cuda run prints its host split (stderr).
   for b in cuda cpu; do
-    TUNABLE_NATIVE_ADDON="$PWD/build/cmake/Release/tunable.node" timeout "${SAMPLER_TIMEOUT_S:-60}" "$NODE" build/gpu-bundle/gp-timing.mjs \
-      --trials 300,1000 --repeats 5 --options "{\"backend\":\"$b\"}" | grep -E '^\||GPSampler options'
+    TUNABLE_PROFILE=$([ "$b" = cuda ] && echo 1 || echo 0) TUNABLE_NATIVE_ADDON="$PWD/build/cmake/Release/tunable.node" \
+      timeout "${SAMPLER_TIMEOUT_S:-60}" "$NODE" build/gpu-bundle/gp-timing.mjs \
+      --trials 300,1000 --repeats 5 --options "{\"backend\":\"$b\"}" 2>&1 | grep -E '^\||GPSampler options|^(fit|maximize): '
   done
 fi
 # Peer on the same device (BoTorch, when the device's python3 has it); its exit status is not ours.
