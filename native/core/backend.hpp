@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "acquisition.hpp"
 #include "kernels.hpp"
 
 namespace tunable {
@@ -33,6 +34,7 @@ class Backend {
   // Replaces the training data: X (n, d) row-major, y (n). Drops any factorisation.
   virtual void set_data(const GPSpec& spec, int n, const double* X, const double* y) = 0;
   virtual int n() const = 0;
+  virtual int d() const = 0;  // of the last set_data
 
   // Plain log marginal likelihood (no prior) at s hyperparameter vectors, evaluated together.
   // theta (s, p); lml (s); grad (s, p) or nullptr (value only); jitter (s) or nullptr.
@@ -52,6 +54,13 @@ class Backend {
   virtual void posterior_f32(int m, const double* Xc, double* mean, double* var) {
     posterior(m, Xc, mean, var, nullptr, nullptr);
   }
+  // Acquisition values (m) at Xc (m, d) and, when grad is non-null, their gradients in x (m, d):
+  // value = a(μ, σ²) and ∂a/∂μ ∂μ/∂x + ∂a/∂σ² ∂σ²/∂x (native/core/acquisition.hpp), incumbent `best`.
+  // f32 (values only): the posterior by posterior_f32. The default (native/core/gp.cpp) takes the
+  // posterior from posterior() and applies acquisition_value on the host; the CUDA backend overrides
+  // it on the device (float64), so only the values and gradients come back.
+  virtual void acquisition(AcqType type, double best, double beta, int m, const double* Xc, double* value,
+                           double* grad, bool f32);
   // Posterior covariance of the latent f: cov (m, m).
   virtual void posterior_covariance(int m, const double* Xc, double* cov) = 0;
 

@@ -291,27 +291,33 @@ void GPModel::covariance(int m, const double* Xc, double* cov) {
   backend_->posterior_covariance(m, Xc, cov);
 }
 
-void GPModel::acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
-                        double* grad, bool f32) {
+void Backend::acquisition(AcqType type, double best, double beta, int m, const double* Xc, double* value,
+                          double* grad, bool f32) {
+  const int d = this->d();
   std::vector<double> mu(m), var(m), dmu, dvar;
   if (grad) {
-    dmu.resize(static_cast<size_t>(m) * d_);
-    dvar.resize(static_cast<size_t>(m) * d_);
+    dmu.resize(static_cast<size_t>(m) * d);
+    dvar.resize(static_cast<size_t>(m) * d);
   }
   if (f32 && !grad)
-    be.posterior_f32(m, Xc, mu.data(), var.data());
+    posterior_f32(m, Xc, mu.data(), var.data());
   else
-    be.posterior(m, Xc, mu.data(), var.data(), grad ? dmu.data() : nullptr, grad ? dvar.data() : nullptr);
+    posterior(m, Xc, mu.data(), var.data(), grad ? dmu.data() : nullptr, grad ? dvar.data() : nullptr);
   for (int a = 0; a < m; ++a) {
-    const AcqValue av = acquisition_value(opt.type, mu[a], var[a], best, opt.beta);
+    const AcqValue av = acquisition_value(type, mu[a], var[a], best, beta);
     value[a] = av.value;
     if (grad) {
-      for (int j = 0; j < d_; ++j) {
-        const size_t idx = static_cast<size_t>(a) * d_ + j;
+      for (int j = 0; j < d; ++j) {
+        const size_t idx = static_cast<size_t>(a) * d + j;
         grad[idx] = av.d_mean * dmu[idx] + av.d_var * dvar[idx];
       }
     }
   }
+}
+
+void GPModel::acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
+                        double* grad, bool f32) {
+  be.acquisition(opt.type, best, opt.beta, m, Xc, value, grad, f32);
 }
 
 void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double* value, double* grad) {

@@ -18,6 +18,7 @@ class CpuBackend final : public Backend {
   void set_threads(int threads) override { threads_ = threads < 1 ? 1 : threads; }
   void set_data(const GPSpec& spec, int n, const double* X, const double* y) override;
   int n() const override { return n_; }
+  int d() const override { return spec_.d; }
   void log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) override;
   double condition(const double* theta) override;
   double current_lml() const override { return lml_; }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -474,13 +475,12 @@ void CudaBackend::posterior_block(int m, double* mean, double* var, double* dmea
 // Blocks of at most kChunkElems / n points (the (n, block) workspaces) and kStageElems / d (the
 // staging buffers). Each block's points are copied into one of two page-locked buffers and uploaded
 // asynchronously, so the host fills the next buffer while the device computes; the outputs for all m
-// points stay on the device until one download at the end. TUNABLE_CUDA_PROFILE=1 prints where the
-// time went (enqueueing, waiting for the device, downloading) to stderr.
-void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
-  if (!ready_) throw std::logic_error("backend is not conditioned");
-  if (m <= 0) return;
+// points stay on the device (mean_, var_ (m); dmean_, dvar_ (m, d) with grad) for one download at
+// the end. TUNABLE_CUDA_PROFILE=1 prints where the time went (enqueueing, waiting for the device,
+// downloading) to stderr, with the device's own split from events.
+void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const char* what,
+                                    const std::function<void()>& download) {
   const int d = d_;
-  const bool grad = dmean || dvar;
   const cudaStream_t s = stream_.get();
   const size_t rows = static_cast<size_t>(std::max(n_, 1));
   const int per = static_cast<int>(
@@ -515,19 +515,50 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
   const auto t1 = clock::now();
   if (profile_enabled()) stream_.sync();
   const auto t2 = clock::now();
-  mean_.download(mean, m, s);
-  var_.download(var, m, s);
-  if (dmean) dmean_.download(dmean, md, s);
-  if (dvar) dvar_.download(dvar, md, s);
+  download();
   if (profile_enabled()) {
     const auto ms = [](clock::duration t) { return std::chrono::duration<double, std::milli>(t).count(); };
     double span = 0.0, compute = 0.0;
     timer.times(&span, &compute);
     std::fprintf(stderr,
-                 "cuda posterior: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms; "
+                 "cuda %s: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms; "
                  "device span %.1f ms: compute %.1f ms, uploads and idle %.1f ms\n",
-                 n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2), span, compute, span - compute);
+                 what, n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2), span, compute, span - compute);
   }
+}
+
+void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0) return;
+  const bool grad = dmean || dvar;
+  const size_t md = static_cast<size_t>(m) * d_;
+  const cudaStream_t s = stream_.get();
+  posterior_enqueue(m, Xc, grad, "posterior", [&] {
+    mean_.download(mean, m, s);
+    var_.download(var, m, s);
+    if (dmean) dmean_.download(dmean, md, s);
+    if (dvar) dvar_.download(dvar, md, s);
+  });
+}
+
+// The posterior on the device as in posterior(), then the acquisition kernel over all m points in
+// place (values into mean_, gradients into dmean_): only values (m) and gradients (m, d) come back.
+// float32 screening keeps the default (posterior_f32, then the host).
+void CudaBackend::acquisition(AcqType type, double best, double beta, int m, const double* Xc, double* value,
+                              double* grad, bool f32) {
+  if (f32 && !grad) {
+    Backend::acquisition(type, best, beta, m, Xc, value, grad, f32);
+    return;
+  }
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0) return;
+  const cudaStream_t s = stream_.get();
+  posterior_enqueue(m, Xc, grad != nullptr, "acquisition", [&] {
+    kern::acquisition(s, m, d_, static_cast<int>(type), best, beta, mean_.data(), var_.data(),
+                      grad ? dmean_.data() : nullptr, grad ? dvar_.data() : nullptr);
+    mean_.download(value, m, s);
+    if (grad) dmean_.download(grad, static_cast<size_t>(m) * d_, s);
+  });
 }
 
 void CudaBackend::posterior_f32(int m, const double* Xc, double* mean, double* var) {

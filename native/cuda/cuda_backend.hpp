@@ -3,6 +3,7 @@
 // (native/cuda/shim). Device memory: plain cudaMalloc, counted against an optional per-model cap
 // shared with clones and subset models; freed when the backend is destroyed (GP.dispose()).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,10 +28,13 @@ class CudaBackend final : public Backend {
   void set_threads(int) override {}
   void set_data(const GPSpec& spec, int n, const double* X, const double* y) override;
   int n() const override { return n_; }
+  int d() const override { return d_; }
   void log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) override;
   double condition(const double* theta) override;
   double current_lml() const override { return lml_; }
   void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) override;
+  void acquisition(AcqType type, double best, double beta, int m, const double* Xc, double* value, double* grad,
+                   bool f32) override;
   void posterior_f32(int m, const double* Xc, double* mean, double* var) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
   bool append_observation(const double* x, double y) override;
@@ -53,6 +57,9 @@ class CudaBackend final : public Backend {
   void refresh_alpha();
   // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
   void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar);
+  // All m points through posterior_block into mean_, var_ (and dmean_, dvar_ with grad), then
+  // `download` (enqueues the copies out); `what` names the call in the TUNABLE_CUDA_PROFILE line.
+  void posterior_enqueue(int m, const double* Xc, bool grad, const char* what, const std::function<void()>& download);
   void lower_solve(int m, double* B);  // B (n, m, ld n) ← L⁻¹ B
 
   std::shared_ptr<Budget> budget_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "../core/acquisition.hpp"
 #include "../core/kernels.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
@@ -441,6 +442,26 @@ void add_to_columns(cudaStream_t s, int m, int k, const double* v, double* F) {
 void squared_norm(cudaStream_t s, int n, const double* v, double* out) {
   squared_norm_k<<<1, 256, 0, s>>>(n, v, out);
   check_launch("squared_norm");
+}
+
+namespace {
+__global__ void acquisition_k(int m, int d, int type, double best, double beta, double* mean_value, const double* var,
+                              double* grad, const double* dvar) {
+  const int a = blockIdx.x * blockDim.x + threadIdx.x;
+  if (a >= m) return;
+  const AcqValue av = acquisition_value(static_cast<AcqType>(type), mean_value[a], var[a], best, beta);
+  mean_value[a] = av.value;
+  if (grad == nullptr) return;
+  const size_t o = static_cast<size_t>(a) * d;
+  for (int j = 0; j < d; ++j) grad[o + j] = av.d_mean * grad[o + j] + av.d_var * dvar[o + j];
+}
+}  // namespace
+
+void acquisition(cudaStream_t s, int m, int d, int type, double best, double beta, double* mean_value,
+                 const double* var, double* grad, const double* dvar) {
+  if (m <= 0) return;
+  acquisition_k<<<blocks_for(m, 256), 256, 0, s>>>(m, d, type, best, beta, mean_value, var, grad, dvar);
+  check_launch("acquisition");
 }
 
 }  // namespace kern

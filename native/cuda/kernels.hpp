@@ -48,6 +48,11 @@ void add_constant(cudaStream_t s, int m, double c, double* v);
 void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
                         const int* cat, const double* Kp, const double* alpha, const double* W, double* dmean,
                         double* dvar);
+// Acquisition (native/core/acquisition.hpp, type an AcqType) over m points, in place: value (m) ← a(μ, σ²)
+// from mean_value (m) and var (m); when grad is non-null, grad (m, d) ← ∂a/∂μ · grad + ∂a/∂σ² · dvar
+// (grad holds ∂μ/∂x on entry, dvar ∂σ²/∂x). One thread per point.
+void acquisition(cudaStream_t s, int m, int d, int type, double best, double beta, double* mean_value,
+                 const double* var, double* grad, const double* dvar);
 // Row n of L (ld ldl) ← l (n), L_nn ← lam; column n above the diagonal ← 0.
 void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl);
 // float32 screening (posterior_f32). Ksf (n, m) = float(sf2 k(r²)); Lf (n, n, ld n) = float(L (ld ldl));

@@ -165,10 +165,11 @@ describe.skipIf(missing !== null)(`CUDA backend on an emulated device vs the CPU
     expect(s!.events, 'CUDA events not destroyed').toBe(0);
   });
 
-  it('TUNABLE_CUDA_PROFILE=1: every posterior prints its host and device times', () => {
-    const lines = o.stderr.split('\n').filter((l) => l.startsWith('cuda posterior:'));
-    expect(lines.length, tail(o.stderr)).toBeGreaterThan(0);
-    const shape = /^cuda posterior: n \d+, m \d+, \d+ blocks of \d+: enqueue [\d.]+ ms, device drain [\d.]+ ms, download [\d.]+ ms; device span [\d.]+ ms: compute [\d.]+ ms, uploads and idle -?[\d.]+ ms$/;
+  it('TUNABLE_CUDA_PROFILE=1: every posterior and acquisition call prints its host and device times', () => {
+    const lines = o.stderr.split('\n').filter((l) => /^cuda (posterior|acquisition):/.test(l));
+    expect(lines.some((l) => l.startsWith('cuda posterior:')), tail(o.stderr)).toBe(true);
+    expect(lines.some((l) => l.startsWith('cuda acquisition:')), tail(o.stderr)).toBe(true);
+    const shape = /^cuda (posterior|acquisition): n \d+, m \d+, \d+ blocks of \d+: enqueue [\d.]+ ms, device drain [\d.]+ ms, download [\d.]+ ms; device span [\d.]+ ms: compute [\d.]+ ms, uploads and idle -?[\d.]+ ms$/;
     for (const l of lines) expect(l).toMatch(shape);
   });
 
