@@ -221,11 +221,8 @@ void CudaBackend::enqueue_terms(const Hyper& h, const double* w, const double* L
                                 double* out) {
   const int n = n_;
   const cudaStream_t s = stream_.get();
-  r_.reserve(n);
   a_.reserve(n);
-  kern::residual(s, n, yd_.data(), h.c, r_.data());
-  TUNABLE_CUDA(cudaMemcpyAsync(a_.data(), r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
-  potrs(L, n, a_.data(), 1);  // α = K⁻¹ r
+  enqueue_alpha(h.c, L, n, a_.data());
   if (grad) {
     Kinv_.reserve(static_cast<size_t>(n) * n);
     kern::set_identity(s, n, Kinv_.data(), n);
@@ -357,14 +354,21 @@ void CudaBackend::log_marginal_likelihood(int s, const double* theta, double* lm
                       jitter ? jitter + k : nullptr);
 }
 
-void CudaBackend::refresh_alpha() {
+// r_ (n) ← y − c and alpha (n) ← K⁻¹ r_ from the factor L (n, n, ld ldl); enqueued only.
+void CudaBackend::enqueue_alpha(double c, const double* L, int ldl, double* alpha) {
   const int n = n_;
   const cudaStream_t s = stream_.get();
   r_.reserve(n);
+  kern::residual(s, n, yd_.data(), c, r_.data());
+  TUNABLE_CUDA(cudaMemcpyAsync(alpha, r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
+  potrs(L, ldl, alpha, 1);
+}
+
+void CudaBackend::refresh_alpha() {
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
   alpha_.reserve(n);
-  kern::residual(s, n, yd_.data(), h_.c, r_.data());
-  TUNABLE_CUDA(cudaMemcpyAsync(alpha_.data(), r_.data(), sizeof(double) * n, cudaMemcpyDeviceToDevice, s));
-  potrs(L_.data(), ld_, alpha_.data(), 1);
+  enqueue_alpha(h_.c, L_.data(), ld_, alpha_.data());
   kern::scalars(s, n, L_.data(), ld_, r_.data(), alpha_.data(), nullptr, n, scal_.data());
   double sc[5];
   scal_.download(sc, 5, s);

@@ -55,6 +55,7 @@ class CudaBackend final : public Backend {
   void enqueue_terms(const Hyper& h, const double* w, const double* L, bool grad, bool kp_ready, double* out);
   double finish_terms(const Hyper& h, double jitter, const double* terms, double* grad) const;
   void refresh_alpha();
+  void enqueue_alpha(double c, const double* L, int ldl, double* alpha);
   // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
   void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar);
   // All m points through posterior_block into mean_, var_ (and dmean_, dvar_ with grad), then
