@@ -47,6 +47,8 @@ echo "=== multi-start likelihood at small n: one batch per call against starts i
 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs
 TUNABLE_CUDA_POTRF_BATCHED_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| batched'
 TUNABLE_CUDA_BATCH_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| starts'
+echo "=== pending points (fantasies as one block), cuda then cpu ==="
+for b in cuda cpu; do BACKEND=$b timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gp/pending.mjs; done
 echo "=== check with 256-row solve blocks (posterior, covariance, Thompson) ==="
 TUNABLE_CUDA_SOLVE_BLOCK=256 timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@" | grep -E "^FAIL|^check:"
 if [ -f build/gpu-bundle/gp-timing.mjs ]; then

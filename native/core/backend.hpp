@@ -75,11 +75,22 @@ class Backend {
   // (and changes nothing) when the extended matrix would not be numerically PD.
   virtual bool append_observation(const double* x, double y) = 0;
 
+  // Appends q observations (X (q, d) row-major, y (q)) with unchanged θ as one block of the factor:
+  // new rows [Bᵀ C] with B = L⁻¹ K(X_train, X) (n, q) and C Cᵀ = K(X, X) + (σ_n² + jitter) I − BᵀB.
+  // Returns false, changing nothing, when a pivot of C is at most 1e-12 of the prior variance (the
+  // test append_observation makes point by point; in exact arithmetic the two accept the same points).
+  // The default handles q = 1 only (append_observation) and returns false for more.
+  virtual bool append_observations(int q, const double* X, const double* y);
+
   // Deep copy (data and factorisation), e.g. to add fantasies for pending points.
   virtual std::unique_ptr<Backend> clone() const = 0;
   // A backend of the same kind and settings, without data (e.g. for a subset of the data).
   virtual std::unique_ptr<Backend> empty() const = 0;
 };
+
+// In-place lower Cholesky factor of S (q, q) column-major, upper triangle zeroed; false when a pivot
+// (before its square root) is ≤ floor, S then unspecified. For the small blocks of append_observations.
+bool block_cholesky(int q, double* S, double floor);
 
 std::unique_ptr<Backend> make_cpu_backend();
 

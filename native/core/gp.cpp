@@ -291,6 +291,51 @@ void GPModel::covariance(int m, const double* Xc, double* cov) {
   backend_->posterior_covariance(m, Xc, cov);
 }
 
+bool Backend::append_observations(int q, const double* X, const double* y) {
+  if (q <= 0) return true;
+  return q == 1 && append_observation(X, y[0]);
+}
+
+bool block_cholesky(int q, double* S, double floor) {
+  auto at = [&](int i, int j) -> double& { return S[static_cast<size_t>(j) * q + i]; };
+  for (int j = 0; j < q; ++j) {
+    double dj = at(j, j);
+    for (int k = 0; k < j; ++k) dj -= at(j, k) * at(j, k);
+    if (!(dj > floor)) return false;
+    dj = std::sqrt(dj);
+    at(j, j) = dj;
+    for (int i = j + 1; i < q; ++i) {
+      double v = at(i, j);
+      for (int k = 0; k < j; ++k) v -= at(i, k) * at(j, k);
+      at(i, j) = v / dj;
+    }
+    for (int i = 0; i < j; ++i) at(i, j) = 0.0;
+  }
+  return true;
+}
+
+// Kriging-believer fantasies: each pending point observed at the posterior mean there, on a clone of
+// the backend. Observing a point at its own mean leaves the mean everywhere unchanged, so one posterior
+// call gives every fantasy's value. They are appended as one block (append_observations); when that
+// block is not numerically PD (a pending point on top of the data or of another pending point), one by
+// one, skipping those the factor rejects. *best (when non-null) is raised to the largest fantasy kept:
+// a fantasy counts as observed, without which EI would not drop at a pending point.
+std::unique_ptr<Backend> GPModel::fantasize(const std::vector<double>& pending, double* best, int* skipped) const {
+  auto fant = backend_->clone();
+  const int q = static_cast<int>(pending.size()) / d_;
+  std::vector<double> mu(q), var(q);
+  fant->posterior(q, pending.data(), mu.data(), var.data(), nullptr, nullptr);
+  std::vector<char> kept(q, 1);
+  if (!fant->append_observations(q, pending.data(), mu.data()))
+    for (int i = 0; i < q; ++i) kept[i] = fant->append_observation(&pending[static_cast<size_t>(i) * d_], mu[i]) ? 1 : 0;
+  *skipped = 0;
+  for (int i = 0; i < q; ++i) {
+    if (!kept[i]) ++*skipped;
+    else if (best) *best = std::max(*best, mu[i]);
+  }
+  return fant;
+}
+
 void Backend::acquisition(AcqType type, double best, double beta, int m, const double* Xc, double* value,
                           double* grad, bool f32) {
   const int d = this->d();
@@ -326,14 +371,8 @@ void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double
   std::unique_ptr<Backend> fant;
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
-    fant = backend_->clone();
-    const int q = static_cast<int>(opt.pending.size()) / d_;
-    for (int i = 0; i < q; ++i) {
-      const double* x = &opt.pending[static_cast<size_t>(i) * d_];
-      double mu = 0.0, v = 0.0;
-      fant->posterior(1, x, &mu, &v, nullptr, nullptr);
-      if (fant->append_observation(x, mu)) best = std::max(best, mu);
-    }
+    int skipped = 0;
+    fant = fantasize(opt.pending, &best, &skipped);
     be = fant.get();
   }
   acq_batch(*be, opt, best, m, Xc, value, grad);

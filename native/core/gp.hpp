@@ -108,6 +108,9 @@ class GPModel {
   std::vector<double> default_theta(const Scale& sc) const;
   void bounds(const Scale& sc, std::vector<double>& lo, std::vector<double>& hi) const;
   double condition_with_fallback(std::vector<std::string>& warnings);
+  // Kriging-believer fantasies of pending (q, d) on a clone of the backend (gp.cpp); *best, when
+  // non-null, is raised to the largest fantasy kept; *skipped counts the points the factor rejected.
+  std::unique_ptr<Backend> fantasize(const std::vector<double>& pending, double* best, int* skipped) const;
   void acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
                  double* grad, bool f32 = false);
 

@@ -44,17 +44,9 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   std::unique_ptr<Backend> fant;
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
-    fant = backend_->clone();
-    const int q = static_cast<int>(opt.pending.size()) / d;
-    for (int i = 0; i < q; ++i) {
-      const double* x = &opt.pending[static_cast<size_t>(i) * d];
-      double mu = 0.0, v = 0.0;
-      fant->posterior(1, x, &mu, &v, nullptr, nullptr);
-      if (fant->append_observation(x, mu))
-        best = std::max(best, mu);  // a fantasy counts as observed: it can raise the incumbent
-      else
-        res.warnings.push_back("a pending point duplicates the data; ignored");
-    }
+    int skipped = 0;
+    fant = fantasize(opt.pending, &best, &skipped);
+    for (int i = 0; i < skipped; ++i) res.warnings.push_back("a pending point duplicates the data; ignored");
     be = fant.get();
   }
 

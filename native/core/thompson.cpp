@@ -77,14 +77,9 @@ ThompsonResult GPModel::thompson(const ThompsonOptions& opt) {
   std::unique_ptr<Backend> fant;
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
-    fant = backend_->clone();
-    const int p = static_cast<int>(opt.pending.size()) / d;
-    for (int i = 0; i < p; ++i) {
-      const double* x = &opt.pending[static_cast<size_t>(i) * d];
-      double mu = 0.0, v = 0.0;
-      fant->posterior(1, x, &mu, &v, nullptr, nullptr);
-      if (!fant->append_observation(x, mu)) res.warnings.push_back("a pending point duplicates the data; ignored");
-    }
+    int skipped = 0;
+    fant = fantasize(opt.pending, nullptr, &skipped);
+    for (int i = 0; i < skipped; ++i) res.warnings.push_back("a pending point duplicates the data; ignored");
     be = fant.get();
   }
   std::vector<double> X(static_cast<size_t>(m) * d);

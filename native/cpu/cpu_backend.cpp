@@ -365,5 +365,43 @@ bool CpuBackend::append_observation(const double* x, double y) {
   return true;
 }
 
+bool CpuBackend::append_observations(int q, const double* Xq, const double* yq) {
+  if (!ready_) return false;
+  if (q <= 0) return true;
+  const int n = n_, nq = n + q;
+  Mat B;
+  cross_kernel(h_, q, Xq, B, nullptr);  // (n, q)
+  L_.triangularView<Eigen::Lower>().solveInPlace(B);
+  // S (q, q) = K(Xq, Xq) + (σ_n² + jitter) I − BᵀB, then its factor C in place.
+  Mat S = -B.transpose() * B;
+  for (int a = 0; a < q; ++a) {
+    for (int b = 0; b < q; ++b) {
+      double r2 = 0.0;
+      for (int j = 0; j < d_; ++j)
+        r2 += h_.w[j] * dim_term(spec_.categorical[j] != 0, Xq[static_cast<size_t>(a) * d_ + j],
+                                 Xq[static_cast<size_t>(b) * d_ + j]);
+      S(a, b) += h_.sf2 * kernel_value(spec_.kernel, r2);
+    }
+    S(a, a) += h_.sn2 + jitter_;
+  }
+  if (!block_cholesky(q, S.data(), 1e-12 * (h_.sf2 + h_.sn2 + jitter_))) return false;
+  L_.conservativeResize(nq, nq);
+  L_.bottomLeftCorner(q, n) = B.transpose();
+  L_.topRightCorner(n, q).setZero();
+  L_.bottomRightCorner(q, q) = S;
+  logdet_ += 2.0 * S.diagonal().array().log().sum();
+  std::vector<double> X(X_);
+  X.insert(X.end(), Xq, Xq + static_cast<size_t>(q) * d_);
+  Vec yy(nq);
+  yy.head(n) = y_;
+  for (int a = 0; a < q; ++a) yy[n + a] = yq[a];
+  Mat Lkeep = std::move(L_);
+  set_data(spec_, nq, X.data(), yy.data());
+  L_ = std::move(Lkeep);
+  refresh_alpha();
+  ready_ = true;
+  return true;
+}
+
 }  // namespace cpu
 }  // namespace tunable

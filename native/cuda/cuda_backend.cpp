@@ -685,23 +685,7 @@ bool CudaBackend::append_observation(const double* x, double y) {
   const double diag = h_.sf2 + h_.sn2 + jitter_;
   const double lam2 = diag - ll;
   if (!(lam2 > 1e-12 * diag)) return false;
-  if (ld_ < n + 1) {
-    // Grow the factor's leading dimension geometrically so a run of appends stays O(n²) each;
-    // (ld, ld) serves every append until n reaches ld.
-    const int ld = n + 64 + n / 4;
-    DevArray<double> L2(budget_);
-    L2.reserve(static_cast<size_t>(ld) * ld);
-    if (n > 0)
-      TUNABLE_CUDA(cudaMemcpy2DAsync(L2.data(), sizeof(double) * ld, L_.data(), sizeof(double) * ld_,
-                                     sizeof(double) * n, n, cudaMemcpyDeviceToDevice, s));
-    L_.swap(L2);
-    ld_ = ld;
-  } else if (L_.capacity() < static_cast<size_t>(ld_) * (n + 1)) {
-    DevArray<double> L2(budget_);
-    L2.reserve(static_cast<size_t>(ld_) * (n + 1 + n / 4 + 16));
-    TUNABLE_CUDA(cudaMemcpyAsync(L2.data(), L_.data(), sizeof(double) * ld_ * n, cudaMemcpyDeviceToDevice, s));
-    L_.swap(L2);
-  }
+  factor_room(n + 1);
   kern::append_row(s, n, Ks_.data(), std::sqrt(lam2), L_.data(), ld_);
   stream_.sync();
   logdet_ += std::log(lam2);
@@ -710,6 +694,71 @@ bool CudaBackend::append_observation(const double* x, double y) {
   X_.insert(X_.end(), x, x + d_);
   y_.push_back(y);
   n_ = n + 1;
+  upload_data();
+  ws_theta_.clear();
+  refresh_alpha();
+  return true;
+}
+
+// Room in L_ for a factor of `rows` rows and columns, keeping the current n_ (copied when it moves).
+void CudaBackend::factor_room(int rows) {
+  const int n = n_;
+  const cudaStream_t s = stream_.get();
+  if (ld_ < rows) {
+    // Grow the factor's leading dimension geometrically so a run of appends stays O(n²) each;
+    // (ld, ld) serves every append until n reaches ld.
+    const int ld = rows + 63 + rows / 4;
+    DevArray<double> L2(budget_);
+    L2.reserve(static_cast<size_t>(ld) * ld);
+    if (n > 0)
+      TUNABLE_CUDA(cudaMemcpy2DAsync(L2.data(), sizeof(double) * ld, L_.data(), sizeof(double) * ld_,
+                                     sizeof(double) * n, n, cudaMemcpyDeviceToDevice, s));
+    L_.swap(L2);
+    ld_ = ld;
+  } else if (L_.capacity() < static_cast<size_t>(ld_) * rows) {
+    DevArray<double> L2(budget_);
+    L2.reserve(static_cast<size_t>(ld_) * (rows + rows / 4 + 15));
+    TUNABLE_CUDA(cudaMemcpyAsync(L2.data(), L_.data(), sizeof(double) * ld_ * n, cudaMemcpyDeviceToDevice, s));
+    L_.swap(L2);
+  }
+}
+
+// The block version of append_observation (see Backend::append_observations): B = L⁻¹K (n, q) and
+// S = prior + (σ_n² + jitter) I − BᵀB on the device; S comes back for its q × q factor on the host (the
+// pivot test), and the factor's new rows [Bᵀ C] are written in one kernel. Three host waits in all,
+// against four per point one by one.
+bool CudaBackend::append_observations(int q, const double* Xq, const double* yq) {
+  if (!ready_) return false;
+  if (q <= 0) return true;
+  const int n = n_, d = d_;
+  const cudaStream_t s = stream_.get();
+  const size_t qq = static_cast<size_t>(q) * q;
+  Xc_.upload(Xq, static_cast<size_t>(q) * d, s);
+  Ks_.reserve(static_cast<size_t>(n) * q);  // n ≥ 1 once conditioned
+  kern::cross_kernel(s, n, q, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
+                     h_.sf2, Ks_.data(), nullptr);
+  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
+                                    CUBLAS_DIAG_NON_UNIT, n, q, &kOne, L_.data(), ld_, Ks_.data(), n));  // B
+  DevArray<double> S(budget_);
+  S.reserve(qq);
+  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, q, q, n, &kMinusOne, Ks_.data(), n, Ks_.data(),
+                                    n, &kZero, S.data(), q));
+  kern::add_prior_covariance(s, q, d, Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel), h_.sf2,
+                             S.data());
+  kern::add_diagonal(s, q, S.data(), q, h_.sn2 + jitter_, false);
+  std::vector<double> C(qq);
+  S.download(C.data(), qq, s);
+  if (!block_cholesky(q, C.data(), 1e-12 * (h_.sf2 + h_.sn2 + jitter_))) return false;
+  S.upload(C.data(), qq, s);
+  factor_room(n + q);
+  kern::append_rows(s, n, q, Ks_.data(), S.data(), L_.data(), ld_);
+  stream_.sync();
+  for (int a = 0; a < q; ++a) logdet_ += 2.0 * std::log(C[static_cast<size_t>(a) * q + a]);
+  lf_n_ = -1;
+  dinv_ready_ = false;
+  X_.insert(X_.end(), Xq, Xq + static_cast<size_t>(q) * d);
+  y_.insert(y_.end(), yq, yq + q);
+  n_ = n + q;
   upload_data();
   ws_theta_.clear();
   refresh_alpha();

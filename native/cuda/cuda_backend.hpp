@@ -38,6 +38,7 @@ class CudaBackend final : public Backend {
   void posterior_f32(int m, const double* Xc, double* mean, double* var) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
   bool append_observation(const double* x, double y) override;
+  bool append_observations(int q, const double* X, const double* y) override;
   double sample_posterior(int m, const double* Xc, int s, const double* z, double* f) override;
   std::unique_ptr<Backend> clone() const override;
   std::unique_ptr<Backend> empty() const override;
@@ -55,6 +56,7 @@ class CudaBackend final : public Backend {
   void enqueue_terms(const Hyper& h, const double* w, const double* L, bool grad, bool kp_ready, double* out);
   double finish_terms(const Hyper& h, double jitter, const double* terms, double* grad) const;
   void refresh_alpha();
+  void factor_room(int rows);
   void enqueue_alpha(double c, const double* L, int ldl, double* alpha);
   // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
   void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar);

@@ -464,6 +464,32 @@ void acquisition(cudaStream_t s, int m, int d, int type, double best, double bet
   check_launch("acquisition");
 }
 
+namespace {
+// One thread per element of the new rows (q × (n + q)) and of the new columns above row n (n × q).
+__global__ void append_rows_k(int n, int q, const double* B, const double* C, double* L, int ldl) {
+  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const size_t rows_part = static_cast<size_t>(q) * (n + q);
+  if (idx < rows_part) {
+    const int a = static_cast<int>(idx % q), c = static_cast<int>(idx / q);  // row n + a, column c
+    double v = 0.0;
+    if (c < n) v = B[static_cast<size_t>(a) * n + c];
+    else if (c - n <= a) v = C[static_cast<size_t>(c - n) * q + a];
+    L[static_cast<size_t>(c) * ldl + n + a] = v;
+  } else if (idx < rows_part + static_cast<size_t>(n) * q) {
+    const size_t k = idx - rows_part;
+    const int i = static_cast<int>(k % n), a = static_cast<int>(k / n);  // row i < n, column n + a
+    L[static_cast<size_t>(n + a) * ldl + i] = 0.0;
+  }
+}
+}  // namespace
+
+void append_rows(cudaStream_t s, int n, int q, const double* B, const double* C, double* L, int ldl) {
+  const size_t count = static_cast<size_t>(q) * (2 * static_cast<size_t>(n) + q);
+  if (count == 0) return;
+  append_rows_k<<<blocks_for(count, 256), 256, 0, s>>>(n, q, B, C, L, ldl);
+  check_launch("append_rows");
+}
+
 }  // namespace kern
 }  // namespace cuda
 }  // namespace tunable

@@ -55,6 +55,9 @@ void acquisition(cudaStream_t s, int m, int d, int type, double best, double bet
                  const double* var, double* grad, const double* dvar);
 // Row n of L (ld ldl) ← l (n), L_nn ← lam; column n above the diagonal ← 0.
 void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl);
+// Rows n … n+q−1 of L (ld ldl) ← [Bᵀ C] with B (n, q, ld n) and C (q, q, ld q) lower (its upper part
+// written as 0); columns n … n+q−1 above row n ← 0.
+void append_rows(cudaStream_t s, int n, int q, const double* B, const double* C, double* L, int ldl);
 // float32 screening (posterior_f32). Ksf (n, m) = float(sf2 k(r²)); Lf (n, n, ld n) = float(L (ld ldl));
 // mean (m) = c + Σ_i Ksf_ia α_i and var (m) = max(0, sf2 − Σ_i Vf_ia²), sums in float64.
 void cross_kernel_f32(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,

@@ -1,6 +1,6 @@
 /**
- * The device scripts of bench/gpu (bench.mjs, posterior.mjs, batch.mjs), run here in their
- * BENCH_SELF_TEST mode (the CPU backend, small sizes), and run.sh parsed by bash: device time is lent
+ * The device scripts of bench/gpu (bench.mjs, posterior.mjs, batch.mjs) in their BENCH_SELF_TEST mode
+ * (the CPU backend, small sizes), bench/gp/pending.mjs on the CPU, and run.sh parsed by bash: device time is lent
  * rarely and briefly, so a script that breaks must break here first. They import the compiled dist/.
  */
 import { spawnSync } from 'node:child_process';
@@ -58,6 +58,14 @@ describe.skipIf(!hasDist)('bench/gpu scripts in self-test mode', () => {
       return objective;
     });
     expect(new Set(objectives).size).toBe(1);
+  }, 120_000);
+
+  it('bench/gp/pending.mjs prints maximize and acquisition times for q = 0, 8, 64', () => {
+    const r = spawnSync(process.execPath, [join('bench', 'gp', 'pending.mjs')], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const times = [...r.stdout.matchAll(/q=(\d+): maximize ([\d.]+) ms, acquisition of 64 points ([\d.]+) ms/g)];
+    expect(times.map((m) => m[1])).toEqual(['0', '8', '64']);
+    for (const m of times) expect(Number(m[2])).toBeGreaterThan(0);
   }, 120_000);
 
   it('bench.mjs prints its timing table', () => {
