@@ -405,7 +405,7 @@ double CudaBackend::condition(const double* theta) {
   refresh_alpha();
   ready_ = true;
   // Release the fitting workspaces (the gradient buffers are n² each).
-  for (DevArray<double>* a : {&K_, &Kp_, &Kinv_, &partial_}) a->release();
+  for (DevArray<double>* a : {&K_, &Kp_, &Kinv_, &partial_, &Kb_, &wb_, &outb_}) a->release();
   return jitter;
 }
 

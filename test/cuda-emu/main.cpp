@@ -287,10 +287,17 @@ int main(int argc, char** argv) {
       o.restarts = 2;
       o.seed = 1;
       o.max_iterations = c.n > 300 ? 4 : 15;
+      const size_t live0 = fake::live_bytes;
       GPModel a2(make_cuda_backend(0), c.k, n, d, X.data(), y.data(), grids, 1);
       GPModel b2(make_cpu_backend(), c.k, n, d, X.data(), y.data(), grids, 1);
       FitResult ra = a2.fit(o), rb = b2.fit(o);
       check(tag("fit MAP objective"), rel({ra.lml + ra.log_prior}, {rb.lml + rb.log_prior}, 1), 1e-6);
+      // The fitting workspaces (the batch's (s, n, n) factors, K⁻¹, k') are released once fitted: what
+      // the model keeps is about its factor (n, n) and O(n) vectors.
+      const size_t kept = fake::live_bytes - live0, factor = sizeof(double) * static_cast<size_t>(n) * n;
+      std::printf("      device bytes kept after the fit: %zu (factor %zu)\n", kept, factor);
+      const size_t vectors = sizeof(double) * static_cast<size_t>(n) * (2 * d + 16) + 16 * 1024;
+      check(tag("fit releases its workspaces"), kept <= factor + vectors ? 0 : 1, 0);
       std::printf("      fit evals cuda %d cpu %d\n", ra.evaluations, rb.evaluations);
     }
   }
