@@ -339,9 +339,13 @@ bool CudaBackend::eval_batch(int S, const double* theta, double* lml, double* gr
     if (info[k] == 0) {
       if (jitter) jitter[k] = 0.0;
       lml[k] = finish_terms(h[k], 0.0, sc.data() + width * k, gk);
-    } else {
-      lml[k] = eval_one(theta + static_cast<size_t>(k) * p, gk, jitter ? jitter + k : nullptr);
     }
+    // Not PD, or a factor reported PD whose terms are not finite (cuSOLVER's batched potrf has returned
+    // NaN factors of ill-conditioned matrices with info 0: pytorch/pytorch#53879, CUDA < 11.3): this
+    // start alone, through potrf and the jitter escalation.
+    bool finite = info[k] == 0 && std::isfinite(lml[k]);
+    for (int i = 0; finite && gk && i < p; ++i) finite = std::isfinite(gk[i]);
+    if (!finite) lml[k] = eval_one(theta + static_cast<size_t>(k) * p, gk, jitter ? jitter + k : nullptr);
   }
   return true;
 }

@@ -12,4 +12,5 @@ extern long handles_live;  // cuBLAS + cuSOLVER handles
 extern long streams_live;
 extern long pinned_live;  // cudaHostAlloc'd buffers not yet freed
 extern long events_live;
+extern bool potrf_batched_nan;  // fault injection: potrfBatched's first factor NaN with info 0
 }  // namespace fake

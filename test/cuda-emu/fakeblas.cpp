@@ -15,6 +15,7 @@
 
 namespace fake {
 long handles_live = 0;
+bool potrf_batched_nan = false;
 }
 using namespace fake;
 namespace tunable {
@@ -173,6 +174,12 @@ int potrf_batched(cusolverDnHandle_t, int uplo, int n, double** Aarray, int lda,
   for (int k = 0; k < batch; ++k) {
     need_mat(Aarray[k], n, n, lda, "potrfBatched A[k]");
     cholesky(uplo, n, Aarray[k], lda, infoArray + k);
+    // Fault injection (fake::potrf_batched_nan): the first matrix comes back NaN with info 0, as
+    // cuSOLVER's batched potrf has done for ill-conditioned matrices.
+    if (potrf_batched_nan && k == 0 && n > 0) {
+      Aarray[0][0] = std::nan("");
+      infoArray[0] = 0;
+    }
   }
   return 0;
 }

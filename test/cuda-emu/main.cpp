@@ -162,6 +162,11 @@ int main(int argc, char** argv) {
       }
       check_batch(tag("batch of 5 starts"), *cu, *cp, S, p, T, false, tol, tol);
       check_batch(tag("batch of 5 starts with gradients"), *cu, *cp, S, p, T, true, tol, tol);
+      if (n <= 256) {  // potrfBatched's range: a NaN factor reported PD is redone by potrf
+        fake::potrf_batched_nan = true;
+        check_batch(tag("batch whose batched factor comes back NaN"), *cu, *cp, S, p, T, true, tol, tol);
+        fake::potrf_batched_nan = false;
+      }
     }
     // Five fantasies in one block (append_observations) on either backend against five appends one by
     // one on the CPU: the same factor, so the same posterior and likelihood.
