@@ -38,6 +38,7 @@ Napi::Function GPWrap::Init(Napi::Env env) {
                       InstanceMethod("thompson", &GPWrap::Thompson),
                       InstanceMethod("addObservation", &GPWrap::AddObservation),
                       InstanceMethod("evaluate", &GPWrap::Evaluate),
+                      InstanceMethod("evaluateMany", &GPWrap::EvaluateMany),
                       InstanceMethod("setThreads", &GPWrap::SetThreads),
                       InstanceMethod("dispose", &GPWrap::Dispose)});
 }
@@ -294,6 +295,32 @@ Napi::Value GPWrap::Evaluate(const Napi::CallbackInfo& info) {
         r.Set("gradient", to_array(env, *grad));
         return r;
       });
+}
+
+// evaluateMany(theta: Float64Array (s·p), withPrior: boolean) → { values (s), gradients (s·p) }
+Napi::Value GPWrap::EvaluateMany(const Napi::CallbackInfo& info) {
+  const Clock::time_point entry = Clock::now();
+  auto m = model(info.Env());
+  auto theta = std::make_shared<std::vector<double>>(to_vector(info[0], "theta"));
+  const bool prior = info[1].ToBoolean().Value();
+  const size_t p = static_cast<size_t>(num_hyper(m->d()));
+  if (theta->size() % p != 0) throw Napi::RangeError::New(info.Env(), "native: theta is not a whole number of vectors");
+  const int s = static_cast<int>(theta->size() / p);
+  auto values = std::make_shared<OutArray>(info.Env(), s);
+  auto grads = std::make_shared<OutArray>(info.Env(), theta->size());
+  return TaskWorker::Run(
+      info.Env(),
+      [m, theta, prior, values, grads, s] {
+        std::lock_guard<std::mutex> lock(m->mutex());
+        m->evaluate_many(s, theta->data(), prior, values->data(), grads->data());
+      },
+      [values, grads](Napi::Env env) -> Napi::Value {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("values", values->value());
+        r.Set("gradients", grads->value());
+        return r;
+      },
+      "evaluateMany", entry);
 }
 
 Napi::Value GPWrap::SetThreads(const Napi::CallbackInfo& info) {

@@ -26,6 +26,7 @@ class GPWrap : public Napi::ObjectWrap<GPWrap> {
   Napi::Value Thompson(const Napi::CallbackInfo& info);
   Napi::Value AddObservation(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value EvaluateMany(const Napi::CallbackInfo& info);
   Napi::Value SetThreads(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

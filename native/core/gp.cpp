@@ -271,9 +271,25 @@ double GPModel::evaluate(const std::vector<double>& theta, bool with_prior, doub
   const int p = num_hyper(d_);
   if (static_cast<int>(theta.size()) != p) throw std::invalid_argument("hyperparameter vector has the wrong length");
   double v = 0.0;
-  backend_->log_marginal_likelihood(1, theta.data(), &v, grad, nullptr);
-  if (with_prior) v += log_prior(default_priors(d_, y_scale().s2), d_, theta.data(), grad);
+  evaluate_many(1, theta.data(), with_prior, &v, grad);
   return v;
+}
+
+void GPModel::evaluate_many(int s, const double* theta, bool with_prior, double* values, double* grads) {
+  const int p = num_hyper(d_);
+  // Backend calls of at most kEvaluateChunk vectors: what a fit batches, and a bound on the CUDA
+  // backend's (s, n, n) batch buffers.
+  constexpr int kEvaluateChunk = 16;
+  for (int k0 = 0; k0 < s; k0 += kEvaluateChunk) {
+    const int k = std::min(kEvaluateChunk, s - k0);
+    const double* T = theta + static_cast<size_t>(k0) * p;
+    double* G = grads ? grads + static_cast<size_t>(k0) * p : nullptr;
+    backend_->log_marginal_likelihood(k, T, values + k0, G, nullptr);
+  }
+  if (!with_prior) return;
+  const PriorSpec pr = default_priors(d_, y_scale().s2);
+  for (int k = 0; k < s; ++k)
+    values[k] += log_prior(pr, d_, theta + static_cast<size_t>(k) * p, grads ? grads + static_cast<size_t>(k) * p : nullptr);
 }
 
 void GPModel::predict(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) {

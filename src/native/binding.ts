@@ -102,6 +102,8 @@ export interface NativeGP {
   /** Absent in addons built before it. x (q, d) row-major; values (q): each joint sample's maximum. */
   thompson?(options: NativeThompsonOptions): Promise<{ x: Float64Array; values: Float64Array; jitter: number; warnings: string[] }>;
   evaluate(theta: Float64Array, withPrior: boolean): Promise<{ value: number; gradient: Float64Array }>;
+  /** Absent in addons built before it. theta (s, p) row-major → values (s), gradients (s, p). */
+  evaluateMany?(theta: Float64Array, withPrior: boolean): Promise<{ values: Float64Array; gradients: Float64Array }>;
   setThreads(threads: number): void;
   dispose(): void;
 }

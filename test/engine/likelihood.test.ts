@@ -83,3 +83,39 @@ describe.each(backendRows())('likelihood gradient (%s)', (backend) => {
     for (const g of [one, two, f1, f2]) g.dispose();
   });
 });
+
+describe.each(backendRows())('logMarginalLikelihoodsAt: many settings at once (%s)', (backend) => {
+  it.skipIf(backend === 'none')('equals one logMarginalLikelihoodAt each, with and without the prior, past one chunk of 16', async () => {
+    const d = 3;
+    const { X, y } = randomData(60, d, 21);
+    const gp = await engine.fitGP({ X, y, backend: backend as 'cpu', restarts: 0 });
+    // 20 settings: more than one backend batch; one with tiny noise on these smooth data still factorises.
+    const hs = Array.from({ length: 20 }, (_, k) =>
+      thetaToHyper([Math.log(0.2 + 0.05 * k), Math.log(0.4), Math.log(0.3 + 0.02 * k), Math.log(0.5 + 0.1 * (k % 4)), k % 2 ? Math.log(1e-3) : Math.log(1e-9), 0.1 * k - 1], d),
+    ).map((h, k) => (k === 7 ? { ...h, noise: 1e-12 } : h));
+    for (const prior of [false, true]) {
+      const many = await gp.logMarginalLikelihoodsAt(hs, { prior });
+      expect(many).toHaveLength(hs.length);
+      for (let k = 0; k < hs.length; k++) {
+        const one = await gp.logMarginalLikelihoodAt(hs[k]!, { prior });
+        expect(many[k]!.value, `setting ${k}, prior ${prior}`).toBeCloseTo(one.value, 8);
+        const scale = Math.max(...Array.from(one.gradient, Math.abs));
+        for (let i = 0; i < one.gradient.length; i++) expect(Math.abs(many[k]!.gradient[i]! - one.gradient[i]!)).toBeLessThanOrEqual(1e-8 * Math.max(1, scale));
+      }
+    }
+    expect(await gp.logMarginalLikelihoodsAt([])).toEqual([]);
+    gp.dispose();
+  });
+
+  it.skipIf(backend === 'none')('bad input is a typed error naming the setting; nothing is evaluated', async () => {
+    const { X, y } = randomData(20, 2, 5);
+    const gp = await engine.fitGP({ X, y, backend: backend as 'cpu', restarts: 0 });
+    const good = gp.hyperparameters;
+    await expect(gp.logMarginalLikelihoodsAt(good as never)).rejects.toThrow(/Expected an array of hyperparameter objects for `hyperparameters`/);
+    await expect(gp.logMarginalLikelihoodsAt([good, { ...good, noise: -1 }])).rejects.toThrow(/hyperparameters\[1\]/);
+    await expect(gp.logMarginalLikelihoodsAt([good, { ...good, lengthscales: [1] }])).rejects.toThrow(/hyperparameters\[1\]/);
+    await expect(gp.logMarginalLikelihoodsAt([good], { prior: 'yes' as never })).rejects.toThrow(/prior/);
+    expect(gp.logMarginalLikelihood).toBeCloseTo((await gp.logMarginalLikelihoodAt(good)).value, 8);
+    gp.dispose();
+  });
+});

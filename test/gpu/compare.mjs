@@ -127,6 +127,23 @@ export async function runComparisons(engine, errors, report, opts = {}) {
       }
     }
 
+    // Many settings at once (the batched likelihood of a fit: potrfBatched for n ≤ 256, else a potrf
+    // per setting, both with one wait per batch), against the CPU's.
+    if (gpu.logMarginalLikelihoodsAt) {
+      const hs = Array.from({ length: 6 }, () => ({
+        lengthscales: Array.from({ length: c.d }, () => 0.1 + rnd()),
+        outputscale: 0.3 + 2 * rnd(),
+        noise: 1e-4 + 0.05 * rnd(),
+        mean: rnd() - 0.5,
+      }));
+      const a = await gpu.logMarginalLikelihoodsAt(hs, { prior: true });
+      const b = await cpu.logMarginalLikelihoodsAt(hs, { prior: true });
+      check(tag('6 settings at once: values'), relErr(a.map((r) => r.value), b.map((r) => r.value)), tol);
+      const ga = a.flatMap((r) => [...r.gradient]);
+      const gb = b.flatMap((r) => [...r.gradient]);
+      check(tag('6 settings at once: gradients'), relErr(ga, gb, 1e-3 * maxAbs(gb)), tol);
+    }
+
     // Posterior mean, variance, covariance and their gradients at fresh points plus training points.
     const Xc = [...points(150, c.d, rnd, c.cat), ...X.slice(0, 10)];
     const pa = await gpu.predict(Xc, { gradient: true, covariance: true });
