@@ -352,8 +352,18 @@ bool CudaBackend::eval_batch(int S, const double* theta, double* lml, double* gr
 
 void CudaBackend::log_marginal_likelihood(int s, const double* theta, double* lml, double* grad, double* jitter) {
   const int p = num_hyper(d_);
-  if (s >= 2 && n_ <= batch_max_n() && eval_batch(s, theta, lml, grad, jitter)) return;
-  for (int k = 0; k < s; ++k)
+  // Batches of at most kBatchStarts, which bounds their (s, n, n) buffer (a fit may screen 1000 starts).
+  constexpr int kBatchStarts = 32;
+  int k = 0;
+  if (s >= 2 && n_ <= batch_max_n()) {
+    for (; k < s; k += kBatchStarts) {
+      const int c = std::min(kBatchStarts, s - k);
+      if (c < 2) break;
+      const size_t o = static_cast<size_t>(k) * p;
+      if (!eval_batch(c, theta + o, lml + k, grad ? grad + o : nullptr, jitter ? jitter + k : nullptr)) break;
+    }
+  }
+  for (; k < s; ++k)
     lml[k] = eval_one(theta + static_cast<size_t>(k) * p, grad ? grad + static_cast<size_t>(k) * p : nullptr,
                       jitter ? jitter + k : nullptr);
 }

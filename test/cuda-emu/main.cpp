@@ -162,6 +162,13 @@ int main(int argc, char** argv) {
       }
       check_batch(tag("batch of 5 starts"), *cu, *cp, S, p, T, false, tol, tol);
       check_batch(tag("batch of 5 starts with gradients"), *cu, *cp, S, p, T, true, tol, tol);
+      if (n <= 60) {  // 41 starts: batches of 32 and 9 (the cap on one batch's buffers)
+        const int S2 = 41;
+        std::vector<double> T2(static_cast<size_t>(S2) * p);
+        for (int k = 0; k < S2; ++k) std::copy(T.begin() + static_cast<size_t>(k % S) * p, T.begin() + static_cast<size_t>(k % S + 1) * p, T2.begin() + static_cast<size_t>(k) * p);
+        for (int k = 0; k < S2; ++k) T2[static_cast<size_t>(k) * p + d + 2] += 0.01 * k;  // distinct means
+        check_batch(tag("41 starts (batches of 32 and 9)"), *cu, *cp, S2, p, T2, true, tol, tol);
+      }
       if (n <= 256) {  // potrfBatched's range: a NaN factor reported PD is redone by potrf
         fake::potrf_batched_nan = true;
         check_batch(tag("batch whose batched factor comes back NaN"), *cu, *cp, S, p, T, true, tol, tol);
