@@ -45,6 +45,20 @@ void apply_kernel(KernelType kt, double scale, double dscale, double* v, double*
   if (dk) Eigen::Map<Eigen::ArrayXd>(dk, m) = (-(5.0 / 6.0) * dscale) * (1.0 + a) * e;
   a = scale * (1.0 + a + a.square() * (1.0 / 3.0)) * e;
 }
+
+// C (m, m) += sf2 k(Xc_a, Xc_b): the prior covariance of the latent f at Xc (m, d) row-major.
+template <class Out>
+void add_prior_covariance(const Hyper& h, const GPSpec& spec, int m, const double* Xc, Out& C) {
+  const int d = spec.d;
+  for (int a = 0; a < m; ++a) {
+    for (int b = 0; b < m; ++b) {
+      double r2 = 0.0;
+      for (int j = 0; j < d; ++j)
+        r2 += h.w[j] * dim_term(spec.categorical[j] != 0, Xc[static_cast<size_t>(a) * d + j], Xc[static_cast<size_t>(b) * d + j]);
+      C(a, b) += h.sf2 * kernel_value(spec.kernel, r2);
+    }
+  }
+}
 }  // namespace
 
 void CpuBackend::set_data(const GPSpec& spec, int n, const double* X, const double* y) {
@@ -326,15 +340,7 @@ void CpuBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   L_.triangularView<Eigen::Lower>().solveInPlace(Ks);
   Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> C(cov, m, m);
   C.noalias() = -Ks.transpose() * Ks;
-  for (int a = 0; a < m; ++a) {
-    for (int b = 0; b < m; ++b) {
-      double r2 = 0.0;
-      for (int j = 0; j < d_; ++j)
-        r2 += h_.w[j] * dim_term(spec_.categorical[j] != 0, Xc[static_cast<size_t>(a) * d_ + j],
-                                 Xc[static_cast<size_t>(b) * d_ + j]);
-      C(a, b) += h_.sf2 * kernel_value(spec_.kernel, r2);
-    }
-  }
+  add_prior_covariance(h_, spec_, m, Xc, C);
 }
 
 bool CpuBackend::append_observation(const double* x, double y) {
@@ -374,16 +380,8 @@ bool CpuBackend::append_observations(int q, const double* Xq, const double* yq) 
   L_.triangularView<Eigen::Lower>().solveInPlace(B);
   // S (q, q) = K(Xq, Xq) + (σ_n² + jitter) I − BᵀB, then its factor C in place.
   Mat S = -B.transpose() * B;
-  for (int a = 0; a < q; ++a) {
-    for (int b = 0; b < q; ++b) {
-      double r2 = 0.0;
-      for (int j = 0; j < d_; ++j)
-        r2 += h_.w[j] * dim_term(spec_.categorical[j] != 0, Xq[static_cast<size_t>(a) * d_ + j],
-                                 Xq[static_cast<size_t>(b) * d_ + j]);
-      S(a, b) += h_.sf2 * kernel_value(spec_.kernel, r2);
-    }
-    S(a, a) += h_.sn2 + jitter_;
-  }
+  add_prior_covariance(h_, spec_, q, Xq, S);
+  S.diagonal().array() += h_.sn2 + jitter_;
   if (!block_cholesky(q, S.data(), 1e-12 * (h_.sf2 + h_.sn2 + jitter_))) return false;
   L_.conservativeResize(nq, nq);
   L_.bottomLeftCorner(q, n) = B.transpose();
