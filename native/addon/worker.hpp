@@ -3,8 +3,9 @@
 // on the main thread. Every C++ exception is turned into a rejected Promise.
 //
 // TUNABLE_PROFILE=1: a worker given a label prints to stderr, when it ends, where its time went on
-// the host: the arguments' conversion on the main thread (from `entry`), the wait for a pool thread
-// and the model's lock, the computation, and building the result.
+// the host: the arguments' conversion on the main thread (from `entry`), the wait for a pool thread,
+// the computation (with any wait for the model's lock), the hop back to the main thread, and building
+// the result.
 #pragma once
 #include <napi.h>
 
