@@ -559,18 +559,20 @@ void CudaBackend::posterior(int m, const double* Xc, double* mean, double* var, 
   });
 }
 
-// The posterior on the device as in posterior(), then the acquisition kernel over all m points in
-// place (values into mean_, gradients into dmean_): only values (m) and gradients (m, d) come back.
-// float32 screening keeps the default (posterior_f32, then the host).
+// The posterior on the device as in posterior() (float32 screening: posterior_f32), then the
+// acquisition kernel over all m points in place (values into mean_, gradients into dmean_): only
+// values (m) and gradients (m, d) come back.
 void CudaBackend::acquisition(AcqType type, double best, double beta, int m, const double* Xc, double* value,
                               double* grad, bool f32) {
-  if (f32 && !grad) {
-    Backend::acquisition(type, best, beta, m, Xc, value, grad, f32);
-    return;
-  }
   if (!ready_) throw std::logic_error("backend is not conditioned");
   if (m <= 0) return;
   const cudaStream_t s = stream_.get();
+  if (f32 && !grad) {
+    posterior_f32_enqueue(m, Xc);
+    kern::acquisition(s, m, d_, static_cast<int>(type), best, beta, mean_.data(), var_.data(), nullptr, nullptr);
+    mean_.download(value, m, s);
+    return;
+  }
   posterior_enqueue(m, Xc, grad != nullptr, "acquisition", [&] {
     kern::acquisition(s, m, d_, static_cast<int>(type), best, beta, mean_.data(), var_.data(),
                       grad ? dmean_.data() : nullptr, grad ? dvar_.data() : nullptr);
@@ -579,9 +581,8 @@ void CudaBackend::acquisition(AcqType type, double best, double beta, int m, con
   });
 }
 
-void CudaBackend::posterior_f32(int m, const double* Xc, double* mean, double* var) {
-  if (!ready_) throw std::logic_error("backend is not conditioned");
-  if (m <= 0) return;
+// float32 screening: the means and variances of all m points into mean_, var_ (m) on the device.
+void CudaBackend::posterior_f32_enqueue(int m, const double* Xc) {
   const int n = n_;
   const cudaStream_t s = stream_.get();
   if (lf_n_ != n) {
@@ -592,21 +593,27 @@ void CudaBackend::posterior_f32(int m, const double* Xc, double* mean, double* v
   const float one = 1.0f;
   const size_t rows = static_cast<size_t>(std::max(n, 1));
   const int per = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(m), 2 * kChunkElems / rows)));
+  mean_.reserve(m);
+  var_.reserve(m);
   for (int a0 = 0; a0 < m; a0 += per) {
     const int mc = std::min(per, m - a0);
     Xc_.upload(Xc + static_cast<size_t>(a0) * d_, static_cast<size_t>(mc) * d_, s);
     Ksf_.reserve(static_cast<size_t>(n) * mc);
-    mean_.reserve(mc);
-    var_.reserve(mc);
     kern::cross_kernel_f32(s, n, mc, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
                            h_.sf2, Ksf_.data());
-    kern::mean_f32(s, n, mc, Ksf_.data(), alpha_.data(), h_.c, mean_.data());
+    kern::mean_f32(s, n, mc, Ksf_.data(), alpha_.data(), h_.c, mean_.data() + a0);
     TUNABLE_CUBLAS(blas_->cublasStrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
                                       CUBLAS_DIAG_NON_UNIT, n, mc, &one, Lf_.data(), n, Ksf_.data(), n));
-    kern::variance_f32(s, n, mc, Ksf_.data(), h_.sf2, var_.data());
-    mean_.download(mean + a0, mc, s);
-    var_.download(var + a0, mc, s);
+    kern::variance_f32(s, n, mc, Ksf_.data(), h_.sf2, var_.data() + a0);
   }
+}
+
+void CudaBackend::posterior_f32(int m, const double* Xc, double* mean, double* var) {
+  if (!ready_) throw std::logic_error("backend is not conditioned");
+  if (m <= 0) return;
+  posterior_f32_enqueue(m, Xc);
+  mean_.download(mean, m, stream_.get());
+  var_.download(var, m, stream_.get());
 }
 
 void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {

@@ -64,6 +64,7 @@ class CudaBackend final : public Backend {
   // `download` (enqueues the copies out); `what` names the call in the TUNABLE_CUDA_PROFILE line.
   void posterior_enqueue(int m, const double* Xc, bool grad, const char* what, const std::function<void()>& download);
   void lower_solve(int m, double* B);  // B (n, m, ld n) ← L⁻¹ B
+  void posterior_f32_enqueue(int m, const double* Xc);  // float32 screening → mean_, var_ (m)
 
   std::shared_ptr<Budget> budget_;
   const Blas* blas_;

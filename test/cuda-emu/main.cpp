@@ -228,6 +228,22 @@ int main(int argc, char** argv) {
     check(tag("f32 mean vs cpu f32"), rel(fma, fmb, 1e-3 * std::sqrt(sf)), 1e-3);
     check(tag("f32 var vs cpu f32"), rel(fva, fvb, 1e-3 * sf), 1e-2);
     check(tag("f32 mean vs f64"), rel(fma, mb, 1e-3 * std::sqrt(sf)), 1e-3);
+    // float32 screening values (Backend::acquisition with f32: the acquisition kernel on CUDA, the host
+    // loop on the CPU) against each other, for each acquisition type.
+    {
+      auto cu = make_cuda_backend(0);
+      auto cp = make_cpu_backend();
+      set_both(*cu, *cp, n, d, c.k, c.cat, X, y);
+      cu->condition(th.data());
+      cp->condition(th.data());
+      const double best = *std::max_element(y.begin(), y.end());
+      for (AcqType t : {AcqType::LogEI, AcqType::EI, AcqType::PI, AcqType::UCB}) {
+        std::vector<double> xa(m), xb(m);
+        cu->acquisition(t, best, 2.0, m, Xc.data(), xa.data(), nullptr, true);
+        cp->acquisition(t, best, 2.0, m, Xc.data(), xb.data(), nullptr, true);
+        check(tag("f32 acq " + std::to_string(int(t)) + " values vs cpu f32"), rel(xa, xb, t == AcqType::LogEI ? 1.0 : 1e-3 * std::max(maxabs(xb), 1e-12)), 1e-3);
+      }
+    }
     std::vector<double> pending = pts(3);
     for (AcqType t : {AcqType::LogEI, AcqType::EI, AcqType::PI, AcqType::UCB})
       for (bool pend : {false, true}) {
