@@ -71,16 +71,13 @@ class Backend {
   // posterior() and posterior_covariance(); the CUDA backend overrides it on the device.
   virtual double sample_posterior(int m, const double* Xc, int s, const double* z, double* f);
 
-  // Appends (x (d), y) with unchanged θ by extending the Cholesky factor in O(n²). Returns false
-  // (and changes nothing) when the extended matrix would not be numerically PD.
-  virtual bool append_observation(const double* x, double y) = 0;
-
-  // Appends q observations (X (q, d) row-major, y (q)) with unchanged θ as one block of the factor:
-  // new rows [Bᵀ C] with B = L⁻¹ K(X_train, X) (n, q) and C Cᵀ = K(X, X) + (σ_n² + jitter) I − BᵀB.
-  // Returns false, changing nothing, when a pivot of C is at most 1e-12 of the prior variance (the
-  // test append_observation makes point by point; in exact arithmetic the two accept the same points).
-  // The default handles q = 1 only (append_observation) and returns false for more.
-  virtual bool append_observations(int q, const double* X, const double* y);
+  // Appends q observations (X (q, d) row-major, y (q)) with unchanged θ as one block of the factor
+  // (O(n²q)): new rows [Bᵀ C] with B = L⁻¹ K(X_train, X) (n, q) and C Cᵀ = K(X, X) + (σ_n² + jitter) I
+  // − BᵀB. Returns false, changing nothing, when a pivot of C is at most 1e-12 of the prior variance
+  // (the extended matrix would not be numerically PD).
+  virtual bool append_observations(int q, const double* X, const double* y) = 0;
+  // One observation (x (d), y): a block of one.
+  bool append_observation(const double* x, double y) { return append_observations(1, x, &y); }
 
   // Deep copy (data and factorisation), e.g. to add fantasies for pending points.
   virtual std::unique_ptr<Backend> clone() const = 0;

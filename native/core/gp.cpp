@@ -307,11 +307,6 @@ void GPModel::covariance(int m, const double* Xc, double* cov) {
   backend_->posterior_covariance(m, Xc, cov);
 }
 
-bool Backend::append_observations(int q, const double* X, const double* y) {
-  if (q <= 0) return true;
-  return q == 1 && append_observation(X, y[0]);
-}
-
 bool block_cholesky(int q, double* S, double floor) {
   auto at = [&](int i, int j) -> double& { return S[static_cast<size_t>(j) * q + i]; };
   for (int j = 0; j < q; ++j) {

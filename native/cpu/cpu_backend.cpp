@@ -343,34 +343,6 @@ void CpuBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   add_prior_covariance(h_, spec_, m, Xc, C);
 }
 
-bool CpuBackend::append_observation(const double* x, double y) {
-  if (!ready_) return false;
-  const int n = n_;
-  Mat ks;
-  cross_kernel(h_, 1, x, ks, nullptr);
-  Vec l = ks.col(0);
-  L_.triangularView<Eigen::Lower>().solveInPlace(l);
-  const double diag = h_.sf2 + h_.sn2 + jitter_;
-  const double lam2 = diag - l.squaredNorm();
-  if (!(lam2 > 1e-12 * diag)) return false;
-  L_.conservativeResize(n + 1, n + 1);
-  L_.row(n).head(n) = l.transpose();
-  L_.col(n).head(n).setZero();
-  L_(n, n) = std::sqrt(lam2);
-  logdet_ += std::log(lam2);
-  std::vector<double> X(X_);
-  X.insert(X.end(), x, x + d_);
-  Vec yy(n + 1);
-  yy.head(n) = y_;
-  yy[n] = y;
-  Mat Lkeep = std::move(L_);
-  set_data(spec_, n + 1, X.data(), yy.data());
-  L_ = std::move(Lkeep);
-  refresh_alpha();
-  ready_ = true;
-  return true;
-}
-
 bool CpuBackend::append_observations(int q, const double* Xq, const double* yq) {
   if (!ready_) return false;
   if (q <= 0) return true;

@@ -25,7 +25,6 @@ class CpuBackend final : public Backend {
   void posterior(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) override;
   void posterior_f32(int m, const double* Xc, double* mean, double* var) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
-  bool append_observation(const double* x, double y) override;
   bool append_observations(int q, const double* X, const double* y) override;
   std::unique_ptr<Backend> clone() const override { return std::make_unique<CpuBackend>(*this); }
   std::unique_ptr<Backend> empty() const override {

@@ -690,37 +690,6 @@ double CudaBackend::sample_posterior(int m, const double* Xc, int s, const doubl
   return jitter;
 }
 
-bool CudaBackend::append_observation(const double* x, double y) {
-  if (!ready_) return false;
-  const int n = n_;
-  const cudaStream_t s = stream_.get();
-  Xc_.upload(x, d_, s);
-  Ks_.reserve(std::max(n, 1));
-  kern::cross_kernel(s, n, 1, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks_.data(), nullptr);
-  TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT,
-                                    n, 1, &kOne, L_.data(), ld_, Ks_.data(), n));  // l = L⁻¹ k
-  kern::squared_norm(s, n, Ks_.data(), scal_.data());
-  double ll = 0.0;
-  scal_.download(&ll, 1, s);
-  const double diag = h_.sf2 + h_.sn2 + jitter_;
-  const double lam2 = diag - ll;
-  if (!(lam2 > 1e-12 * diag)) return false;
-  factor_room(n + 1);
-  kern::append_row(s, n, Ks_.data(), std::sqrt(lam2), L_.data(), ld_);
-  stream_.sync();
-  logdet_ += std::log(lam2);
-  lf_n_ = -1;
-  dinv_ready_ = false;
-  X_.insert(X_.end(), x, x + d_);
-  y_.push_back(y);
-  n_ = n + 1;
-  upload_data();
-  ws_theta_.clear();
-  refresh_alpha();
-  return true;
-}
-
 // Room in L_ for a factor of `rows` rows and columns, keeping the current n_ (copied when it moves).
 void CudaBackend::factor_room(int rows) {
   const int n = n_;
@@ -747,7 +716,7 @@ void CudaBackend::factor_room(int rows) {
 // The block version of append_observation (see Backend::append_observations): B = L⁻¹K (n, q) and
 // S = prior + (σ_n² + jitter) I − BᵀB on the device; S comes back for its q × q factor on the host (the
 // pivot test), and the factor's new rows [Bᵀ C] are written in one kernel. Three host waits in all,
-// against four per point one by one.
+// whatever q.
 bool CudaBackend::append_observations(int q, const double* Xq, const double* yq) {
   if (!ready_) return false;
   if (q <= 0) return true;

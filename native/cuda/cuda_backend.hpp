@@ -37,7 +37,6 @@ class CudaBackend final : public Backend {
                    bool f32) override;
   void posterior_f32(int m, const double* Xc, double* mean, double* var) override;
   void posterior_covariance(int m, const double* Xc, double* cov) override;
-  bool append_observation(const double* x, double y) override;
   bool append_observations(int q, const double* X, const double* y) override;
   double sample_posterior(int m, const double* Xc, int s, const double* z, double* f) override;
   std::unique_ptr<Backend> clone() const override;

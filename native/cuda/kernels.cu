@@ -274,16 +274,6 @@ __global__ void posterior_gradient_k(int n, int m, int d, const double* Xt, cons
   }
 }
 
-__global__ void append_row_k(int n, const double* l, double lam, double* L, int ldl) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) {
-    L[static_cast<size_t>(i) * ldl + n] = l[i];  // row n, column i
-    L[static_cast<size_t>(n) * ldl + i] = 0.0;   // column n, row i (upper part)
-  } else if (i == n) {
-    L[static_cast<size_t>(n) * ldl + n] = lam;
-  }
-}
-
 __global__ void add_diagonal_k(int m, double* A, int lda, double value, bool zero_upper) {
   const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= static_cast<size_t>(m) * m) return;
@@ -297,14 +287,6 @@ __global__ void add_to_columns_k(int m, int k, const double* v, double* F) {
   const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= static_cast<size_t>(m) * k) return;
   F[idx] += v[idx % m];
-}
-
-__global__ void squared_norm_k(int n, const double* v, double* out) {
-  __shared__ double sh[kWarp];
-  double s = 0.0;
-  for (int i = threadIdx.x; i < n; i += blockDim.x) s += v[i] * v[i];
-  s = block_sum(s, sh);
-  if (threadIdx.x == 0) *out = s;
 }
 
 }  // namespace
@@ -420,10 +402,6 @@ void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, c
   check_launch("posterior_gradient");
 }
 
-void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl) {
-  append_row_k<<<blocks_for(static_cast<size_t>(n) + 1, 256), 256, 0, s>>>(n, l, lam, L, ldl);
-  check_launch("append_row");
-}
 
 void add_diagonal(cudaStream_t s, int m, double* A, int lda, double value, bool zero_upper) {
   const size_t count = static_cast<size_t>(m) * m;
@@ -437,11 +415,6 @@ void add_to_columns(cudaStream_t s, int m, int k, const double* v, double* F) {
   if (count == 0) return;
   add_to_columns_k<<<blocks_for(count, 256), 256, 0, s>>>(m, k, v, F);
   check_launch("add_to_columns");
-}
-
-void squared_norm(cudaStream_t s, int n, const double* v, double* out) {
-  squared_norm_k<<<1, 256, 0, s>>>(n, v, out);
-  check_launch("squared_norm");
 }
 
 namespace {

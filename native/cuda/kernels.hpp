@@ -53,8 +53,6 @@ void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, c
 // (grad holds ∂μ/∂x on entry, dvar ∂σ²/∂x). One thread per point.
 void acquisition(cudaStream_t s, int m, int d, int type, double best, double beta, double* mean_value,
                  const double* var, double* grad, const double* dvar);
-// Row n of L (ld ldl) ← l (n), L_nn ← lam; column n above the diagonal ← 0.
-void append_row(cudaStream_t s, int n, const double* l, double lam, double* L, int ldl);
 // Rows n … n+q−1 of L (ld ldl) ← [Bᵀ C] with B (n, q, ld n) and C (q, q, ld q) lower (its upper part
 // written as 0); columns n … n+q−1 above row n ← 0.
 void append_rows(cudaStream_t s, int n, int q, const double* B, const double* C, double* L, int ldl);
@@ -69,8 +67,6 @@ void variance_f32(cudaStream_t s, int n, int m, const float* Vf, double sf2, dou
 void add_diagonal(cudaStream_t s, int m, double* A, int lda, double value, bool zero_upper);
 // F (m, k, ld m): every column += v (m).
 void add_to_columns(cudaStream_t s, int m, int k, const double* v, double* F);
-// out (1) = ‖v‖², one block.
-void squared_norm(cudaStream_t s, int n, const double* v, double* out);
 
 }  // namespace kern
 }  // namespace cuda
