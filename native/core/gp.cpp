@@ -277,15 +277,7 @@ double GPModel::evaluate(const std::vector<double>& theta, bool with_prior, doub
 
 void GPModel::evaluate_many(int s, const double* theta, bool with_prior, double* values, double* grads) {
   const int p = num_hyper(d_);
-  // Backend calls of at most kEvaluateChunk vectors: what a fit batches, and a bound on the CUDA
-  // backend's (s, n, n) batch buffers.
-  constexpr int kEvaluateChunk = 16;
-  for (int k0 = 0; k0 < s; k0 += kEvaluateChunk) {
-    const int k = std::min(kEvaluateChunk, s - k0);
-    const double* T = theta + static_cast<size_t>(k0) * p;
-    double* G = grads ? grads + static_cast<size_t>(k0) * p : nullptr;
-    backend_->log_marginal_likelihood(k, T, values + k0, G, nullptr);
-  }
+  backend_->log_marginal_likelihood(s, theta, values, grads, nullptr);  // the backend bounds its own batches
   if (!with_prior) return;
   const PriorSpec pr = default_priors(d_, y_scale().s2);
   for (int k = 0; k < s; ++k)

@@ -91,7 +91,7 @@ class GPModel {
   std::vector<std::string> add_observation(const double* x, double y);
   // Plain lml (+ prior if with_prior) and its gradient (p) at θ, without changing the model.
   double evaluate(const std::vector<double>& theta, bool with_prior, double* grad);
-  // The same at s vectors theta (s, p), in batched backend calls: values (s), grads (s, p) or nullptr.
+  // The same at s vectors theta (s, p), in one batched backend call: values (s), grads (s, p) or nullptr.
   void evaluate_many(int s, const double* theta, bool with_prior, double* values, double* grads);
 
   const char* backend_name() const { return backend_->name(); }

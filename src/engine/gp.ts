@@ -205,7 +205,7 @@ export class GP {
 
   /**
    * `logMarginalLikelihoodAt` at many hyperparameter settings, evaluated together (the batched
-   * likelihood a fit uses: on CUDA, one batch of factorisations per 16 settings). Same values and
+   * likelihood a fit uses: on CUDA, one batch of factorisations per 32 settings). Same values and
    * gradients as one call each; the model is not changed. [] for [].
    */
   async logMarginalLikelihoodsAt(hs: readonly Hyperparameters[], opts?: { prior?: boolean }): Promise<LikelihoodAt[]> {
@@ -218,11 +218,7 @@ export class GP {
     hs.forEach((h, k) => theta.set(toTheta(hyperparameters(`hyperparameters[${k}]`, h, this.d)), k * p));
     if (hs.length === 0) return [];
     const native = this.#handle();
-    if (!native.evaluateMany) {
-      const out: LikelihoodAt[] = [];
-      for (let k = 0; k < hs.length; k++) out.push(await nativeCall(native.evaluate(theta.slice(k * p, (k + 1) * p), prior)));
-      return out;
-    }
+    if (!native.evaluateMany) throw new InvalidStateError('this native addon predates logMarginalLikelihoodsAt; rebuild it (npm run build:native)');
     const r = await nativeCall(native.evaluateMany(theta, prior));
     return Array.from({ length: hs.length }, (_, k) => ({ value: r.values[k]!, gradient: r.gradients.slice(k * p, (k + 1) * p) }));
   }

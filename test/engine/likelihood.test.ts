@@ -85,11 +85,11 @@ describe.each(backendRows())('likelihood gradient (%s)', (backend) => {
 });
 
 describe.each(backendRows())('logMarginalLikelihoodsAt: many settings at once (%s)', (backend) => {
-  it.skipIf(backend === 'none')('equals one logMarginalLikelihoodAt each, with and without the prior, past one chunk of 16', async () => {
+  it.skipIf(backend === 'none')('equals one logMarginalLikelihoodAt each, with and without the prior (20 settings)', async () => {
     const d = 3;
     const { X, y } = randomData(60, d, 21);
     const gp = await engine.fitGP({ X, y, backend: backend as 'cpu', restarts: 0 });
-    // 20 settings: more than one backend batch; one with tiny noise on these smooth data still factorises.
+    // 20 settings; one with tiny noise on these smooth data still factorises.
     const hs = Array.from({ length: 20 }, (_, k) =>
       thetaToHyper([Math.log(0.2 + 0.05 * k), Math.log(0.4), Math.log(0.3 + 0.02 * k), Math.log(0.5 + 0.1 * (k % 4)), k % 2 ? Math.log(1e-3) : Math.log(1e-9), 0.1 * k - 1], d),
     ).map((h, k) => (k === 7 ? { ...h, noise: 1e-12 } : h));
