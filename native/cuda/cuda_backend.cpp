@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "../core/priors.hpp"
 #include "kernels.hpp"
@@ -84,42 +86,60 @@ bool use_cublas_trsm() {
   return v;
 }
 
-// Device-side times of posterior() for TUNABLE_CUDA_PROFILE: an event at the start, then one before
-// and one after each block's computation. The stream runs in order, so Σ(after − before) is the
-// device's compute time, and the rest of the span its uploads and its idle waits for the host.
-class BlockTimer {
+}  // namespace
+
+// Device-side times of posterior() for TUNABLE_CUDA_PROFILE: an event recorded on the stream at each
+// boundary between phases, labelled with the phase that ends there. The stream runs in order, so the
+// time between two consecutive events is the later one's phase; "upload" (each block's upload, which
+// waits for the host to fill its staging buffer) is where the device idles when the host is slower.
+class PhaseTimer {
  public:
-  explicit BlockTimer(bool on) : on_(on) {}
-  ~BlockTimer() {
-    for (cudaEvent_t e : events_) cudaEventDestroy(e);
+  explicit PhaseTimer(bool on) : on_(on) {}
+  ~PhaseTimer() {
+    for (const Mark& m : marks_) cudaEventDestroy(m.event);
   }
-  BlockTimer(const BlockTimer&) = delete;
-  BlockTimer& operator=(const BlockTimer&) = delete;
-  void mark(cudaStream_t s) {
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+  // `phase`: a string literal, the phase that ends here (the first mark's label is not used).
+  void mark(cudaStream_t s, const char* phase) {
     if (!on_) return;
     cudaEvent_t e = nullptr;
     TUNABLE_CUDA(cudaEventCreateWithFlags(&e, cudaEventDefault));
-    events_.push_back(e);
+    marks_.push_back({e, phase});
     TUNABLE_CUDA(cudaEventRecord(e, s));
   }
-  // After the stream has drained: milliseconds of the whole span and of the blocks' computation.
-  void times(double* span, double* compute) const {
-    *span = *compute = 0.0;
-    if (events_.size() < 3) return;
+  // After the stream has drained: "span S ms: upload a ms, kernel b ms, …", phases in first-seen order.
+  std::string report() const {
+    std::vector<std::pair<std::string, double>> sums;
+    double span = 0.0;
     float ms = 0.0f;
-    TUNABLE_CUDA(cudaEventElapsedTime(&ms, events_.front(), events_.back()));
-    *span = ms;
-    for (size_t i = 1; i + 1 < events_.size(); i += 2) {
-      TUNABLE_CUDA(cudaEventElapsedTime(&ms, events_[i], events_[i + 1]));
-      *compute += ms;
+    for (size_t i = 1; i < marks_.size(); ++i) {
+      TUNABLE_CUDA(cudaEventElapsedTime(&ms, marks_[i - 1].event, marks_[i].event));
+      span += ms;
+      auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& p) { return p.first == marks_[i].phase; });
+      if (it == sums.end()) sums.emplace_back(marks_[i].phase, ms);
+      else it->second += ms;
     }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "span %.1f ms:", span);
+    std::string out = buf;
+    for (size_t i = 0; i < sums.size(); ++i) {
+      std::snprintf(buf, sizeof buf, "%s %s %.1f ms", i ? "," : "", sums[i].first.c_str(), sums[i].second);
+      out += buf;
+    }
+    return out;
   }
 
  private:
+  struct Mark {
+    cudaEvent_t event;
+    const char* phase;
+  };
   bool on_;
-  std::vector<cudaEvent_t> events_;
+  std::vector<Mark> marks_;
 };
 
+namespace {
 const Blas& checked_blas() {
   const DeviceStatus& st = device_status();
   if (st.devices <= 0) throw UnavailableError("no usable CUDA device (" + st.error + ")");
@@ -129,7 +149,7 @@ const Blas& checked_blas() {
 
 CudaBackend::CudaBackend(std::shared_ptr<Budget> budget) : budget_(std::move(budget)), blas_(&checked_blas()) {
   for (DevArray<double>* a : {&Xt_, &yd_, &wc_, &L_, &alpha_, &wf_, &K_, &Kp_, &Kinv_, &r_, &a_, &work_, &partial_,
-                              &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_, &Dinv_, &Wsolve_, &Kb_, &wb_, &outb_})
+                              &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_, &Dinv_, &Kb_, &wb_, &outb_})
     a->set_budget(budget_);
   cat_.set_budget(budget_);
   info_.set_budget(budget_);
@@ -423,19 +443,25 @@ double CudaBackend::condition(const double* theta) {
   return jitter;
 }
 
-// V = L⁻¹ B in place, B (n, m, ld n). cuBLAS's dtrsm runs at a fraction of dgemm's rate on large
-// right-hand sides, so: blocks of kSolveBlock rows, left-looking, B_i −= L[i, <i] V[<i] (one dgemm),
-// then V_i = L_ii⁻¹ B_i (dgemm into Wsolve_, copied back). The inverted diagonal blocks Dinv_
-// (kSolveBlock, kSolveBlock) each, are built once per factor by dtrsm on the identity. Every flop of a
-// large solve is then in dgemm; the rounding is that of a blocked solve with inverted diagonal blocks
-// (error bound grows with the diagonal blocks' condition numbers, not the whole factor's).
-void CudaBackend::lower_solve(int m, double* B) {
-  const int n = n_, nb = solve_block();
-  if (m <= 0 || n <= 0) return;
+int CudaBackend::solve_spare() const { return std::min(solve_block(), n_); }
+
+// V = L⁻¹ B, B (n, m) at rows sp = solve_spare() … sp + n − 1 of T (ld ldt). cuBLAS's dtrsm runs at a
+// fraction of dgemm's rate on large right-hand sides, so: blocks of nb = solve_block() rows,
+// left-looking, B_i −= L[i, <i] V[<i] (one dgemm), then V_i = L_ii⁻¹ B_i (one dgemm). V_i is written sp
+// rows above B_i, over B_{i−1}, which is no longer needed (V_{i−1} is already out), so V ends at rows
+// 0 … n − 1 of T: no copy back, and the output rows [r0, r0 + k) never overlap the rows [sp + r0, …) the
+// same dgemm reads (k ≤ sp). The inverted diagonal blocks Dinv_ (nb, nb) each are built once per factor
+// by dtrsm on the identity. Every flop of a large solve is then in dgemm; the rounding is that of a
+// blocked solve with inverted diagonal blocks (error bound grows with the diagonal blocks' condition
+// numbers, not the whole factor's).
+double* CudaBackend::lower_solve(int m, double* T, int ldt) {
+  const int n = n_, nb = solve_block(), sp = solve_spare();
+  double* B = T + sp;
+  if (m <= 0 || n <= 0) return B;
   if (use_cublas_trsm() || m < nb) {
     TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
-                                      CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, B, n));
-    return;
+                                      CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, B, ldt));
+    return B;
   }
   const cudaStream_t s = stream_.get();
   const int blocks = (n + nb - 1) / nb;
@@ -452,41 +478,44 @@ void CudaBackend::lower_solve(int m, double* B) {
     }
     dinv_ready_ = true;
   }
-  Wsolve_.reserve(static_cast<size_t>(nb) * m);
   for (int b = 0; b < blocks; ++b) {
     const int r0 = b * nb, k = std::min(nb, n - r0);
-    if (r0 > 0)
+    if (r0 > 0)  // B_i −= L[i, <i] V[<i], V[<i] at rows 0 … r0 − 1 of T
       TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, k, m, r0, &kMinusOne, L_.data() + r0, ld_,
-                                        B, n, &kOne, B + r0, n));
+                                        T, ldt, &kOne, B + r0, ldt));
     TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, k, m, k, &kOne, Dinv_.data() + bb * b, nb,
-                                      B + r0, n, &kZero, Wsolve_.data(), nb));
-    TUNABLE_CUDA(cudaMemcpy2DAsync(B + r0, sizeof(double) * n, Wsolve_.data(), sizeof(double) * nb, sizeof(double) * k,
-                                   m, cudaMemcpyDeviceToDevice, s));
+                                      B + r0, ldt, &kZero, T + r0, ldt));
   }
+  return T;
 }
 
 // One block of points already uploaded to Xc_ (m, d): its mean, variance and (optional) gradients
 // into device arrays, all enqueued on the stream (nothing waits here).
-void CudaBackend::posterior_block(int m, double* mean, double* var, double* dmean, double* dvar) {
+void CudaBackend::posterior_block(int m, double* mean, double* var, double* dmean, double* dvar, PhaseTimer& timer) {
   const int n = n_, d = d_;
   const bool grad = dmean || dvar;
   const cudaStream_t s = stream_.get();
-  const size_t nm = static_cast<size_t>(n) * m;
-  Ks_.reserve(nm);
-  if (grad) Kpc_.reserve(nm);
+  const int ldt = n + solve_spare();
+  Ks_.reserve(static_cast<size_t>(ldt) * m);
+  if (grad) Kpc_.reserve(static_cast<size_t>(n) * m);
+  double* Ks = Ks_.data() + solve_spare();  // (n, m, ld ldt)
   kern::cross_kernel(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks_.data(), grad ? Kpc_.data() : nullptr);
-  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero, mean, 1));
+                     h_.sf2, Ks, ldt, grad ? Kpc_.data() : nullptr);
+  timer.mark(s, "kernel");
+  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks, ldt, alpha_.data(), 1, &kZero, mean, 1));
   kern::add_constant(s, m, h_.c, mean);
-  // V = L⁻¹ Ks (n, m), in place.
-  lower_solve(m, Ks_.data());
-  kern::posterior_variance(s, n, m, Ks_.data(), h_.sf2, var);
+  timer.mark(s, "mean");
+  double* V = lower_solve(m, Ks_.data(), ldt);  // L⁻¹ Ks (n, m, ld ldt)
+  timer.mark(s, "solve");
+  kern::posterior_variance(s, n, m, V, ldt, h_.sf2, var);
+  timer.mark(s, "variance");
   if (grad) {
     // W = L⁻ᵀ V = K⁻¹ Ks, in place.
     TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T,
-                                      CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, Ks_.data(), n));
+                                      CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, V, ldt));
     kern::posterior_gradient(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), Kpc_.data(), alpha_.data(),
-                             Ks_.data(), dmean, dvar);
+                             V, ldt, dmean, dvar);
+    timer.mark(s, "gradient");
   }
 }
 
@@ -500,7 +529,7 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
                                     const std::function<void()>& download) {
   const int d = d_;
   const cudaStream_t s = stream_.get();
-  const size_t rows = static_cast<size_t>(std::max(n_, 1));
+  const size_t rows = static_cast<size_t>(std::max(n_ + solve_spare(), 1));  // Ks_ (n + spare, block)
   const int per = static_cast<int>(
       std::max<size_t>(1, std::min({static_cast<size_t>(m), kChunkElems / rows, kStageElems / static_cast<size_t>(d)})));
   const size_t md = static_cast<size_t>(m) * d;
@@ -514,8 +543,8 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
     dvar_.reserve(md);
   }
   Xc_.reserve(static_cast<size_t>(per) * d);
-  BlockTimer timer(profile_enabled());
-  timer.mark(s);
+  PhaseTimer timer(profile_enabled());
+  timer.mark(s, "start");
   int blocks = 0;
   for (int a0 = 0; a0 < m; a0 += per, ++blocks) {
     const int mc = std::min(per, m - a0);
@@ -525,10 +554,9 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
     std::memcpy(h, Xc + o, count * sizeof(double));
     TUNABLE_CUDA(cudaMemcpyAsync(Xc_.data(), h, count * sizeof(double), cudaMemcpyHostToDevice, s));
     stage.mark(s);
-    timer.mark(s);
+    timer.mark(s, "upload");
     posterior_block(mc, mean_.data() + a0, var_.data() + a0, grad ? dmean_.data() + o : nullptr,
-                    grad ? dvar_.data() + o : nullptr);
-    timer.mark(s);
+                    grad ? dvar_.data() + o : nullptr, timer);
   }
   const auto t1 = clock::now();
   if (profile_enabled()) stream_.sync();
@@ -536,12 +564,10 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
   download();
   if (profile_enabled()) {
     const auto ms = [](clock::duration t) { return std::chrono::duration<double, std::milli>(t).count(); };
-    double span = 0.0, compute = 0.0;
-    timer.times(&span, &compute);
     std::fprintf(stderr,
                  "cuda %s: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms; "
-                 "device span %.1f ms: compute %.1f ms, uploads and idle %.1f ms\n",
-                 what, n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2), span, compute, span - compute);
+                 "device %s\n",
+                 what, n_, m, blocks, per, ms(t1 - t0), ms(t2 - t1), ms(clock::now() - t2), timer.report().c_str());
   }
 }
 
@@ -622,15 +648,16 @@ void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   const int n = n_;
   const cudaStream_t s = stream_.get();
   Xc_.upload(Xc, static_cast<size_t>(m) * d_, s);
-  Ks_.reserve(static_cast<size_t>(n) * m);
+  const int ldt = n + solve_spare();
+  Ks_.reserve(static_cast<size_t>(ldt) * m);
   kern::cross_kernel(s, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks_.data(), nullptr);
-  lower_solve(m, Ks_.data());
+                     h_.sf2, Ks_.data() + solve_spare(), ldt, nullptr);
+  const double* V = lower_solve(m, Ks_.data(), ldt);
   DevArray<double> C(budget_);
   C.reserve(static_cast<size_t>(m) * m);
   // C (m, m) = −Vᵀ V + prior.
-  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, Ks_.data(), n, Ks_.data(), n,
-                                    &kZero, C.data(), m));
+  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, V, ldt, V, ldt, &kZero,
+                                    C.data(), m));
   kern::add_prior_covariance(s, m, d_, Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel), h_.sf2,
                              C.data());
   C.download(cov, static_cast<size_t>(m) * m, s);
@@ -645,19 +672,21 @@ double CudaBackend::sample_posterior(int m, const double* Xc, int s, const doubl
   const cudaStream_t st = stream_.get();
   const size_t mm = static_cast<size_t>(m) * m, ms = static_cast<size_t>(m) * s;
   Xc_.upload(Xc, static_cast<size_t>(m) * d_, st);
-  Ks_.reserve(static_cast<size_t>(n) * m);
+  const int ldt = n + solve_spare();
+  Ks_.reserve(static_cast<size_t>(ldt) * m);
   mean_.reserve(m);
   var_.reserve(m);
+  double* Ks = Ks_.data() + solve_spare();  // (n, m, ld ldt)
   kern::cross_kernel(st, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks_.data(), nullptr);
-  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks_.data(), n, alpha_.data(), 1, &kZero,
-                                    mean_.data(), 1));
+                     h_.sf2, Ks, ldt, nullptr);
+  TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks, ldt, alpha_.data(), 1, &kZero, mean_.data(),
+                                    1));
   kern::add_constant(st, m, h_.c, mean_.data());
-  lower_solve(m, Ks_.data());
+  const double* V = lower_solve(m, Ks_.data(), ldt);
   DevArray<double> C0(budget_), C(budget_), Z(budget_), F(budget_);
   C0.reserve(mm);
-  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, Ks_.data(), n, Ks_.data(), n,
-                                    &kZero, C0.data(), m));
+  TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, V, ldt, V, ldt, &kZero,
+                                    C0.data(), m));
   kern::add_prior_covariance(st, m, d_, Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel), h_.sf2,
                              C0.data());
   // Mean diagonal for the jitter scale (the host version uses the covariance's diagonal likewise).
@@ -726,7 +755,7 @@ bool CudaBackend::append_observations(int q, const double* Xq, const double* yq)
   Xc_.upload(Xq, static_cast<size_t>(q) * d, s);
   Ks_.reserve(static_cast<size_t>(n) * q);  // n ≥ 1 once conditioned
   kern::cross_kernel(s, n, q, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks_.data(), nullptr);
+                     h_.sf2, Ks_.data(), n, nullptr);
   TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
                                     CUBLAS_DIAG_NON_UNIT, n, q, &kOne, L_.data(), ld_, Ks_.data(), n));  // B
   DevArray<double> S(budget_);

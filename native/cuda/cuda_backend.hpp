@@ -16,6 +16,8 @@
 namespace tunable {
 namespace cuda {
 
+class PhaseTimer;  // cuda_backend.cpp: device-side phase times for TUNABLE_CUDA_PROFILE
+
 class CudaBackend final : public Backend {
  public:
   // Throws UnavailableError (no device / driver) or LibraryError (cuBLAS/cuSOLVER missing).
@@ -58,11 +60,17 @@ class CudaBackend final : public Backend {
   void factor_room(int rows);
   void enqueue_alpha(double c, const double* L, int ldl, double* alpha);
   // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
-  void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar);
+  // `timer` marks the end of each phase (TUNABLE_CUDA_PROFILE).
+  void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar, PhaseTimer& timer);
   // All m points through posterior_block into mean_, var_ (and dmean_, dvar_ with grad), then
   // `download` (enqueues the copies out); `what` names the call in the TUNABLE_CUDA_PROFILE line.
   void posterior_enqueue(int m, const double* Xc, bool grad, const char* what, const std::function<void()>& download);
-  void lower_solve(int m, double* B);  // B (n, m, ld n) ← L⁻¹ B
+  // Rows a lower_solve buffer keeps free above its right-hand sides: min(solve block, n).
+  int solve_spare() const;
+  // V = L⁻¹ B for B (n, m) stored at rows solve_spare() … of T (ld ldt ≥ n + solve_spare()); B is
+  // destroyed. Returns where V (n, m, ld ldt) is: T (the blocked solve writes each block of V that many
+  // rows up, over the block of B it no longer needs) or T + solve_spare() (dtrsm in place).
+  double* lower_solve(int m, double* T, int ldt);
   void posterior_f32_enqueue(int m, const double* Xc);  // float32 screening → mean_, var_ (m)
 
   std::shared_ptr<Budget> budget_;
@@ -94,7 +102,7 @@ class CudaBackend final : public Backend {
   DevArray<double> Kb_, wb_, outb_;
   DevArray<int> infob_;
   DevArray<double*> ptrb_;
-  // Posterior workspace.
+  // Posterior workspace: Ks_ (n + solve_spare(), m) for lower_solve, Kpc_ (n, m).
   DevArray<double> Xc_, Ks_, Kpc_, mean_, var_, dmean_, dvar_;
   // float32 screening: Lf_ (n, n) = float(L_), valid while lf_n_ == n_ (reset when L_ changes).
   DevArray<float> Lf_, Ksf_;
@@ -102,8 +110,8 @@ class CudaBackend final : public Backend {
   // posterior(): two page-locked buffers the points are staged in, alternately.
   PinnedStage stage_[2];
   // lower_solve: inverted diagonal blocks of L_ (block², one per block of solve_block() rows), valid while dinv_ready_
-  // (reset whenever L_ changes); Wsolve_ (block, m) its output block.
-  DevArray<double> Dinv_, Wsolve_;
+  // (reset whenever L_ changes).
+  DevArray<double> Dinv_;
   bool dinv_ready_ = false;
 };
 

@@ -59,14 +59,14 @@ __global__ void kernel_matrix_k(int n, int d, const double* Xt, const double* w,
 
 // One thread per (i, a) of the (n, m) block.
 __global__ void cross_kernel_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
-                               const int* cat, int kernel, double sf2, double* Ks, double* Kp) {
+                               const int* cat, int kernel, double sf2, double* Ks, int ldk, double* Kp) {
   const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= static_cast<size_t>(n) * m) return;
   const int i = static_cast<int>(idx % n), a = static_cast<int>(idx / n);
   const double r2 = r2_cross(d, Xt, n, i, Xc + static_cast<size_t>(a) * d, w, cat);
   double k, dk;
   kernel_value_dr2(static_cast<KernelType>(kernel), r2, &k, &dk);
-  Ks[idx] = sf2 * k;
+  Ks[static_cast<size_t>(a) * ldk + i] = sf2 * k;
   if (Kp) Kp[idx] = sf2 * dk;
 }
 
@@ -226,11 +226,11 @@ inline int contraction_blocks(int n) {
 }
 
 // One warp per column a.
-__global__ void variance_k(int n, int m, const double* V, double sf2, double* var) {
+__global__ void variance_k(int n, int m, const double* V, int ldv, double sf2, double* var) {
   const size_t wid = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int lane = threadIdx.x % kWarp;
   if (wid >= static_cast<size_t>(m)) return;
-  const double* col = V + wid * n;
+  const double* col = V + wid * ldv;
   double s = 0.0;
   for (int i = lane; i < n; i += kWarp) s += col[i] * col[i];
   s = warp_sum(s);
@@ -244,13 +244,13 @@ __global__ void add_constant_k(int m, double c, double* v) {
 
 // One warp per query point a, dimensions in turn.
 __global__ void posterior_gradient_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
-                                     const int* cat, const double* Kp, const double* alpha, const double* W,
+                                     const int* cat, const double* Kp, const double* alpha, const double* W, int ldw,
                                      double* dmean, double* dvar) {
   const size_t a = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int lane = threadIdx.x % kWarp;
   if (a >= static_cast<size_t>(m)) return;
   const double* kp = Kp + a * n;
-  const double* wc = W + a * n;
+  const double* wc = W + a * ldw;
   for (int j = 0; j < d; ++j) {
     const size_t o = a * d + j;
     if (cat[j]) {
@@ -300,10 +300,10 @@ void kernel_matrix(cudaStream_t s, int n, int d, const double* Xt, const double*
 }
 
 void cross_kernel(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
-                  const int* cat, int kernel, double sf2, double* Ks, double* Kp) {
+                  const int* cat, int kernel, double sf2, double* Ks, int ldk, double* Kp) {
   const size_t count = static_cast<size_t>(n) * m;
   if (count == 0) return;
-  cross_kernel_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ks, Kp);
+  cross_kernel_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ks, ldk, Kp);
   check_launch("cross_kernel");
 }
 
@@ -381,9 +381,9 @@ void lengthscale_contraction(cudaStream_t s, int n, int d, const double* Xt, con
   check_launch("reduce_partials");
 }
 
-void posterior_variance(cudaStream_t s, int n, int m, const double* V, double sf2, double* var) {
+void posterior_variance(cudaStream_t s, int n, int m, const double* V, int ldv, double sf2, double* var) {
   if (m <= 0) return;
-  variance_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, V, sf2, var);
+  variance_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, V, ldv, sf2, var);
   check_launch("posterior_variance");
 }
 
@@ -394,11 +394,11 @@ void add_constant(cudaStream_t s, int m, double c, double* v) {
 }
 
 void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
-                        const int* cat, const double* Kp, const double* alpha, const double* W, double* dmean,
-                        double* dvar) {
+                        const int* cat, const double* Kp, const double* alpha, const double* W, int ldw,
+                        double* dmean, double* dvar) {
   if (m <= 0) return;
   posterior_gradient_k<<<blocks_for(static_cast<size_t>(m) * kWarp, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, Kp,
-                                                                                       alpha, W, dmean, dvar);
+                                                                                       alpha, W, ldw, dmean, dvar);
   check_launch("posterior_gradient");
 }
 

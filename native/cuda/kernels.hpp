@@ -18,9 +18,9 @@ namespace kern {
 void kernel_matrix(cudaStream_t s, int n, int d, const double* Xt, const double* w, const int* cat, int kernel,
                    double sf2, double diag, double* K, int ldk, double* Kp);
 
-// Ks (n, m, ld n) = sf2 k(r²(X_i, Xc_a)); Kp (n, m) = sf2 k'(r²) when non-null.
+// Ks (n, m, ld ldk) = sf2 k(r²(X_i, Xc_a)); Kp (n, m, ld n) = sf2 k'(r²) when non-null.
 void cross_kernel(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
-                  const int* cat, int kernel, double sf2, double* Ks, double* Kp);
+                  const int* cat, int kernel, double sf2, double* Ks, int ldk, double* Kp);
 
 // C (m, m) += sf2 k(r²(Xc_a, Xc_b)) (symmetric: row- and column-major alike).
 void add_prior_covariance(cudaStream_t s, int m, int d, const double* Xc, const double* w, const int* cat, int kernel,
@@ -40,14 +40,15 @@ void weight_matrix(cudaStream_t s, int n, const double* alpha, const double* Kin
 size_t contraction_scratch(int n, int d);
 void lengthscale_contraction(cudaStream_t s, int n, int d, const double* Xt, const int* cat, const double* V,
                              double* partial, double* acc);
-// var (m) = max(0, sf2 − Σ_i V_ia²), V (n, m, ld n).
-void posterior_variance(cudaStream_t s, int n, int m, const double* V, double sf2, double* var);
+// var (m) = max(0, sf2 − Σ_i V_ia²), V (n, m, ld ldv).
+void posterior_variance(cudaStream_t s, int n, int m, const double* V, int ldv, double sf2, double* var);
 // v (m) += c.
 void add_constant(cudaStream_t s, int m, double c, double* v);
 // dmean, dvar (m, d) row-major: Σ_i Kp_ia (xa_j − x_ij)·{2 w_j α_i, −4 w_j W_ia}; 0 on categorical dims.
+// Kp (n, m, ld n), W (n, m, ld ldw).
 void posterior_gradient(cudaStream_t s, int n, int m, int d, const double* Xt, const double* Xc, const double* w,
-                        const int* cat, const double* Kp, const double* alpha, const double* W, double* dmean,
-                        double* dvar);
+                        const int* cat, const double* Kp, const double* alpha, const double* W, int ldw,
+                        double* dmean, double* dvar);
 // Acquisition (native/core/acquisition.hpp, type an AcqType) over m points, in place: value (m) ← a(μ, σ²)
 // from mean_value (m) and var (m); when grad is non-null, grad (m, d) ← ∂a/∂μ · grad + ∂a/∂σ² · dvar
 // (grad holds ∂μ/∂x on entry, dvar ∂σ²/∂x). One thread per point.

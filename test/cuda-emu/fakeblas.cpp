@@ -7,6 +7,7 @@
 // cublasDsyrk, which the backend does not use, is null; cusolverDnDpotrfBatched is faked.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
@@ -26,6 +27,27 @@ template <class T>
 void need_mat(const T* A, int rows, int cols, int ld, const char* what) {
   if (rows <= 0 || cols <= 0) return;
   need_dev(A, (static_cast<size_t>(cols - 1) * ld + rows) * sizeof(T), what);
+}
+// Whether an element of A (ar, ac, ld lda) and one of C (cr, cc, ld ldc) share an address. cuBLAS's
+// gemm and gemv read their inputs while writing C, so C may not overlap them (results are undefined).
+bool share(const double* A, int ar, int ac, int lda, const double* C, int cr, int cc, int ldc) {
+  if (ar <= 0 || ac <= 0 || cr <= 0 || cc <= 0) return false;
+  const long long a0 = static_cast<long long>(reinterpret_cast<std::uintptr_t>(A) / sizeof(double));
+  const long long c0 = static_cast<long long>(reinterpret_cast<std::uintptr_t>(C) / sizeof(double));
+  for (int j = 0; j < cc; ++j) {
+    const long long s = c0 + static_cast<long long>(j) * ldc, e = s + cr;
+    // A's first column ending after s: a0 + l·lda + ar > s.
+    const long long t = s - a0 - ar;
+    const long long l = t < 0 ? 0 : t / lda + 1;
+    if (l < ac && a0 + l * lda < e) return true;
+  }
+  return false;
+}
+void need_distinct(const double* A, int ar, int ac, int lda, const double* C, int cr, int cc, int ldc, const char* what) {
+  if (share(A, ar, ac, lda, C, cr, cc, ldc)) {
+    std::fprintf(stderr, "%s: the output overlaps an input\n", what);
+    die("BLAS output aliases an input");
+  }
 }
 int bcreate(cublasHandle_t* h) { *h = reinterpret_cast<cublasHandle_t>(new int(1)); ++handles_live; return 0; }
 int bdestroy(cublasHandle_t h) { delete reinterpret_cast<int*>(h); --handles_live; return 0; }
@@ -97,6 +119,8 @@ int dgemm(cublasHandle_t, int ta, int tb, int m, int n, int k, const double* alp
   need_mat(A, ta ? k : m, ta ? m : k, lda, "gemm A");
   need_mat(B, tb ? n : k, tb ? k : n, ldb, "gemm B");
   need_mat(C, m, n, ldc, "gemm C");
+  need_distinct(A, ta ? k : m, ta ? m : k, lda, C, m, n, ldc, "gemm A, C");
+  need_distinct(B, tb ? n : k, tb ? k : n, ldb, C, m, n, ldc, "gemm B, C");
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < m; ++i) {
       double s = 0.0;
@@ -119,6 +143,8 @@ int dgemv(cublasHandle_t, int trans, int m, int n, const double* alpha, const do
   const int lx = trans ? m : n, ly = trans ? n : m;
   need_dev(x, sizeof(double) * lx, "gemv x");
   need_dev(y, sizeof(double) * ly, "gemv y");
+  need_distinct(A, m, n, lda, y, ly, 1, ly, "gemv A, y");
+  need_distinct(x, lx, 1, lx, y, ly, 1, ly, "gemv x, y");
   for (int i = 0; i < ly; ++i) {
     double s = 0.0;
     for (int l = 0; l < lx; ++l)
