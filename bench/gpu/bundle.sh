@@ -6,6 +6,9 @@
 #   build/gpu-bundle/gp-timing.mjs  bench/regret/gp-timing.ts bundled (GPSampler time per suggestion)
 #   build/gpu-bundle/lib/            libgomp and libstdc++ of this machine, used only if the addon does
 #                                    not load with the device's own libraries
+#   build/gpu-bundle/baseline.node   with BASELINE=<git revision>: the addon built from that revision (a
+#   build/gpu-bundle/baseline.txt    git worktree under /tmp), which run.sh times beside this tree's addon
+#                                    in the same run; baseline.txt names the revision
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -d dist ] && [ dist/engine/index.js -nt src/engine/index.ts ] || npm run build:ts
@@ -23,4 +26,17 @@ done
 npx esbuild bench/regret/gp-timing.ts --bundle --platform=node --format=esm --log-level=warning \
   --outfile=build/gpu-bundle/gp-timing.mjs --alias:better-sqlite3=./bench/gpu/no-sqlite.cjs \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+if [ -n "${BASELINE:-}" ]; then
+  rev=$(git rev-parse --short "$BASELINE")
+  wt=/tmp/tunable-baseline-$rev
+  [ -d "$wt" ] || git worktree add --detach "$wt" "$rev" >/dev/null
+  ln -sfn "$PWD/node_modules" "$wt/node_modules"
+  (cd "$wt" && npx cmake-js compile --out build/cmake > build-baseline.log 2>&1) ||
+    { tail -n 20 "$wt/build-baseline.log" >&2; echo "bundle: baseline $rev does not build" >&2; exit 1; }
+  cp "$wt/build/cmake/Release/tunable.node" build/gpu-bundle/baseline.node
+  echo "$rev $(git log -1 --format=%s "$rev" | cut -c1-100)" > build/gpu-bundle/baseline.txt
+  echo "bundle: baseline addon from $rev"
+else
+  rm -f build/gpu-bundle/baseline.node build/gpu-bundle/baseline.txt
+fi
 du -sh dist build/cmake/Release/tunable.node build/gpu-bundle

@@ -6,19 +6,30 @@
  *   node bench/gpu/posterior.mjs
  *   TUNABLE_CUDA_SOLVE=cublas node bench/gpu/posterior.mjs
  *   TUNABLE_CUDA_SOLVE_BLOCK=256 POSTERIOR_N=1000,5000 node bench/gpu/posterior.mjs   another block size
+ *   POSTERIOR_LABEL=baseline TUNABLE_NATIVE_ADDON=… node bench/gpu/posterior.mjs   another build, labelled
  *   BENCH_SELF_TEST=1 node bench/gpu/posterior.mjs   on the CPU, small (checks the script)
  */
 import { engine } from '../../dist/engine/index.js';
 import { matrix as checkMatrix } from '../../dist/engine/checks.js';
+import { loadedAddonPath } from '../../dist/native/binding.js';
+import path from 'node:path';
 import { bestOf, lcg, matrix } from './timing.mjs';
 
+// A TUNABLE_NATIVE_ADDON that does not load would silently time the default build instead.
+engine.backends();
+if (process.env.TUNABLE_NATIVE_ADDON && loadedAddonPath() !== path.resolve(process.env.TUNABLE_NATIVE_ADDON)) {
+  console.log(`posterior bench: TUNABLE_NATIVE_ADDON=${process.env.TUNABLE_NATIVE_ADDON} did not load (${loadedAddonPath()} instead)`);
+  process.exit(3);
+}
 const st = engine.cudaStatus({ probeLibraries: true });
 if (!st.available && process.env.BENCH_SELF_TEST !== '1') {
   console.log(`posterior bench: CUDA unavailable: ${st.reason}`);
   process.exit(2);
 }
 const backend = st.available ? 'cuda' : 'cpu';
-const solve = process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : `blocked dgemm, ${process.env.TUNABLE_CUDA_SOLVE_BLOCK ?? 128}-row blocks`;
+const solve =
+  (process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : `blocked dgemm, ${process.env.TUNABLE_CUDA_SOLVE_BLOCK ?? 128}-row blocks`) +
+  (process.env.POSTERIOR_LABEL ? ` (${process.env.POSTERIOR_LABEL})` : '');
 const d = 10;
 const rnd = lcg(12345);
 const fill = (k) => matrix(k, 1, rnd);

@@ -41,8 +41,19 @@ echo "=== posterior: blocked dgemm solve against cuBLAS dtrsm ==="
 TUNABLE_PROFILE=1 TUNABLE_CUDA_PROFILE=1 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs 2>&1 | grep -v "^predict: arguments [0-9.]* ms, queue [0-9.]* ms, compute [0-9]\.[0-9] ms"
 TUNABLE_CUDA_SOLVE=cublas timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
 for b in 64 256; do
-  TUNABLE_CUDA_SOLVE_BLOCK=$b POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep '^| blocked'
+  TUNABLE_CUDA_SOLVE_BLOCK=$b POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep -E '^\| blocked|did not load'
 done
+# This tree's addon against the baseline build (bundle.sh with BASELINE=<rev>), alternating, in one run.
+if [ -f build/gpu-bundle/baseline.node ]; then
+  echo "=== posterior: this tree against the baseline $(cat build/gpu-bundle/baseline.txt) ==="
+  for round in 1 2; do
+    for who in this baseline; do
+      addon=$([ "$who" = this ] && echo "$PWD/build/cmake/Release/tunable.node" || echo "$PWD/build/gpu-bundle/baseline.node")
+      POSTERIOR_LABEL="$who, round $round" POSTERIOR_N=1000,5000 TUNABLE_NATIVE_ADDON="$addon" \
+        timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep -E '^\| blocked|did not load'
+    done
+  done
+fi
 echo "=== multi-start likelihood at small n: one batch per call against starts in turn ==="
 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs
 TUNABLE_CUDA_POTRF_BATCHED_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| batched'

@@ -150,5 +150,9 @@ export interface FitInfo {
   evaluations: number;
   batchedCalls: number;
   jitter: number;
+  /**
+   * Wall time of the fit as the caller sees it: building the native model (uploading the data, on CUDA),
+   * the optimisation, and, under backend 'auto', a refit on the CPU after the device ran out of memory.
+   */
   milliseconds: number;
 }

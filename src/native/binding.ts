@@ -165,6 +165,7 @@ function tryLoad(file: string): NativeAddon {
 }
 
 let cached: NativeAddon | undefined;
+let cachedPath: string | undefined;
 let cachedError: BackendUnavailableError | undefined;
 
 /** Loads the first addon that works; throws BackendUnavailableError listing every failure. */
@@ -179,6 +180,7 @@ export function loadAddon(): NativeAddon {
     }
     try {
       cached = tryLoad(c.path);
+      cachedPath = c.path;
       return cached;
     } catch (e) {
       errors.push(`${c.buildSystem}: ${c.path}: ${e instanceof Error ? e.message : String(e)}`);
@@ -186,6 +188,11 @@ export function loadAddon(): NativeAddon {
   }
   cachedError = new BackendUnavailableError(`${INSTALL_HINT}\nTried:\n  ${errors.join('\n  ')}`);
   throw cachedError;
+}
+
+/** The file loadAddon() loaded (undefined before it has, or when none loads). */
+export function loadedAddonPath(): string | undefined {
+  return cachedPath;
 }
 
 /** The addon of one build system, or null when that build is absent or does not load (tests). */

@@ -47,6 +47,19 @@ describe.skipIf(!hasDist)('bench/gpu scripts in self-test mode', () => {
     expect(Number(check)).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
+  it('posterior.mjs with another addon (the baseline of run.sh): labelled, and refuses to time one that does not load', () => {
+    const addon = join(repoRoot, 'build', 'cmake', 'Release', 'tunable.node');
+    const r = rows(selfTest('posterior.mjs', { TUNABLE_NATIVE_ADDON: addon, POSTERIOR_LABEL: 'baseline, round 1' }));
+    expect(r[0]![0]).toBe('blocked dgemm, 128-row blocks (baseline, round 1)');
+    const bad = spawnSync(process.execPath, [join('bench', 'gpu', 'posterior.mjs')], {
+      cwd: repoRoot,
+      env: { ...process.env, BENCH_SELF_TEST: '1', TUNABLE_NATIVE_ADDON: join(repoRoot, 'no-such-addon.node') },
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(3);
+    expect(bad.stdout).toMatch(/no-such-addon\.node did not load/);
+  }, 120_000);
+
   it('batch.mjs prints a fit time and a finite MAP objective, the same in every mode', () => {
     const objectives = [{}, { TUNABLE_CUDA_POTRF_BATCHED_N: '0' }, { TUNABLE_CUDA_BATCH_N: '0' }].map((env) => {
       const r = rows(selfTest('batch.mjs', env));

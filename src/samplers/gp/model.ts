@@ -72,7 +72,7 @@ export async function gpStep(s: StepInput): Promise<StepOutput> {
     return await stepOn(s, s.o.backend);
   } catch (e) {
     if (s.o.backend !== 'auto' || !(e instanceof NativeError) || !/^cuda: out of memory:/.test(e.message)) throw e;
-    warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${e.message}); this step ran on the CPU backend instead`);
+    warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${e.message}); this step ran on the CPU backend instead`, 'GPSampler step: TUNABLE_CUDA_OUT_OF_MEMORY');
     return stepOn(s, 'cpu');
   }
 }
