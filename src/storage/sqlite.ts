@@ -174,8 +174,13 @@ export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS, l
       if (n > 0) throw new StorageError(`${location} is not a tunable database (it has tables but no tunable schema version)`);
     }
   };
-  const before = userVersion(db);
-  check(before);
+  // The version and the tables are read in one (deferred, read-only) transaction, so in one snapshot: read
+  // apart, another process's migration could commit between them and make a fresh file look foreign.
+  const before = db.transaction(() => {
+    const v = userVersion(db);
+    check(v);
+    return v;
+  })();
   if (before === latest) return { from: before, to: before };
   const run = db.transaction(() => {
     const from = userVersion(db); // re-read under the write lock: another process may have migrated

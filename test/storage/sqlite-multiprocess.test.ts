@@ -286,4 +286,37 @@ describe('SqliteStorage schema versions', () => {
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
     db.close();
   });
+
+  it('a fresh file migrated by another process between the first two reads of the schema is not refused', () => {
+    // Process B reads user_version = 0; process A then creates the schema and commits; B counts tables.
+    // Those reads must see one snapshot, or B refuses a good database as "has tables but no tunable schema
+    // version" (the race behind a rare failure of the 4-process test above). The other process is a second
+    // connection here, run at the moment B first reads sqlite_master.
+    const b = new Database(dbPath);
+    b.pragma('journal_mode = WAL');
+    const a = new Database(dbPath);
+    let interleaved = false;
+    const racing = new Proxy(b, {
+      get(target, key) {
+        if (key === 'prepare') {
+          return (sql: string) => {
+            if (!interleaved && sql.includes('sqlite_master')) {
+              interleaved = true;
+              expect(migrate(a)).toEqual({ from: 0, to: SCHEMA_VERSION });
+            }
+            return target.prepare(sql);
+          };
+        }
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    try {
+      expect(migrate(racing)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
+      expect(interleaved).toBe(true);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 });
