@@ -445,7 +445,16 @@ double CudaBackend::condition(const double* theta) {
 
 int CudaBackend::solve_spare() const { return std::min(solve_block(), n_); }
 
-// V = L⁻¹ B, B (n, m) at rows sp = solve_spare() … sp + n − 1 of T (ld ldt). cuBLAS's dtrsm runs at a
+double* CudaBackend::solve_rhs(int m, double* Kp) {
+  const int ldt = solve_ld();
+  Ks_.reserve(static_cast<size_t>(ldt) * m);
+  double* Ks = Ks_.data() + solve_spare();
+  kern::cross_kernel(stream_.get(), n_, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(),
+                     static_cast<int>(spec_.kernel), h_.sf2, Ks, ldt, Kp);
+  return Ks;
+}
+
+// V = L⁻¹ B, B (n, m) at rows sp = solve_spare() … sp + n − 1 of T = Ks_ (ld ldt). cuBLAS's dtrsm runs at a
 // fraction of dgemm's rate on large right-hand sides, so: blocks of nb = solve_block() rows,
 // left-looking, B_i −= L[i, <i] V[<i] (one dgemm), then V_i = L_ii⁻¹ B_i (one dgemm). V_i is written sp
 // rows above B_i, over B_{i−1}, which is no longer needed (V_{i−1} is already out), so V ends at rows
@@ -454,8 +463,9 @@ int CudaBackend::solve_spare() const { return std::min(solve_block(), n_); }
 // by dtrsm on the identity. Every flop of a large solve is then in dgemm; the rounding is that of a
 // blocked solve with inverted diagonal blocks (error bound grows with the diagonal blocks' condition
 // numbers, not the whole factor's).
-double* CudaBackend::lower_solve(int m, double* T, int ldt) {
-  const int n = n_, nb = solve_block(), sp = solve_spare();
+double* CudaBackend::lower_solve(int m) {
+  const int n = n_, nb = solve_block(), sp = solve_spare(), ldt = solve_ld();
+  double* T = Ks_.data();
   double* B = T + sp;
   if (m <= 0 || n <= 0) return B;
   if (use_cublas_trsm() || m < nb) {
@@ -495,17 +505,14 @@ void CudaBackend::posterior_block(int m, double* mean, double* var, double* dmea
   const int n = n_, d = d_;
   const bool grad = dmean || dvar;
   const cudaStream_t s = stream_.get();
-  const int ldt = n + solve_spare();
-  Ks_.reserve(static_cast<size_t>(ldt) * m);
+  const int ldt = solve_ld();
   if (grad) Kpc_.reserve(static_cast<size_t>(n) * m);
-  double* Ks = Ks_.data() + solve_spare();  // (n, m, ld ldt)
-  kern::cross_kernel(s, n, m, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks, ldt, grad ? Kpc_.data() : nullptr);
+  double* Ks = solve_rhs(m, grad ? Kpc_.data() : nullptr);  // (n, m, ld ldt)
   timer.mark(s, "kernel");
   TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks, ldt, alpha_.data(), 1, &kZero, mean, 1));
   kern::add_constant(s, m, h_.c, mean);
   timer.mark(s, "mean");
-  double* V = lower_solve(m, Ks_.data(), ldt);  // L⁻¹ Ks (n, m, ld ldt)
+  double* V = lower_solve(m);  // L⁻¹ Ks (n, m, ld ldt)
   timer.mark(s, "solve");
   kern::posterior_variance(s, n, m, V, ldt, h_.sf2, var);
   timer.mark(s, "variance");
@@ -529,7 +536,7 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
                                     const std::function<void()>& download) {
   const int d = d_;
   const cudaStream_t s = stream_.get();
-  const size_t rows = static_cast<size_t>(std::max(n_ + solve_spare(), 1));  // Ks_ (n + spare, block)
+  const size_t rows = static_cast<size_t>(std::max(solve_ld(), 1));  // Ks_ (solve_ld(), block)
   const int per = static_cast<int>(
       std::max<size_t>(1, std::min({static_cast<size_t>(m), kChunkElems / rows, kStageElems / static_cast<size_t>(d)})));
   const size_t md = static_cast<size_t>(m) * d;
@@ -648,11 +655,9 @@ void CudaBackend::posterior_covariance(int m, const double* Xc, double* cov) {
   const int n = n_;
   const cudaStream_t s = stream_.get();
   Xc_.upload(Xc, static_cast<size_t>(m) * d_, s);
-  const int ldt = n + solve_spare();
-  Ks_.reserve(static_cast<size_t>(ldt) * m);
-  kern::cross_kernel(s, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks_.data() + solve_spare(), ldt, nullptr);
-  const double* V = lower_solve(m, Ks_.data(), ldt);
+  const int ldt = solve_ld();
+  solve_rhs(m, nullptr);
+  const double* V = lower_solve(m);
   DevArray<double> C(budget_);
   C.reserve(static_cast<size_t>(m) * m);
   // C (m, m) = −Vᵀ V + prior.
@@ -672,17 +677,14 @@ double CudaBackend::sample_posterior(int m, const double* Xc, int s, const doubl
   const cudaStream_t st = stream_.get();
   const size_t mm = static_cast<size_t>(m) * m, ms = static_cast<size_t>(m) * s;
   Xc_.upload(Xc, static_cast<size_t>(m) * d_, st);
-  const int ldt = n + solve_spare();
-  Ks_.reserve(static_cast<size_t>(ldt) * m);
+  const int ldt = solve_ld();
   mean_.reserve(m);
   var_.reserve(m);
-  double* Ks = Ks_.data() + solve_spare();  // (n, m, ld ldt)
-  kern::cross_kernel(st, n, m, d_, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
-                     h_.sf2, Ks, ldt, nullptr);
+  double* Ks = solve_rhs(m, nullptr);  // (n, m, ld ldt)
   TUNABLE_CUBLAS(blas_->cublasDgemv(cublas_, CUBLAS_OP_T, n, m, &kOne, Ks, ldt, alpha_.data(), 1, &kZero, mean_.data(),
                                     1));
   kern::add_constant(st, m, h_.c, mean_.data());
-  const double* V = lower_solve(m, Ks_.data(), ldt);
+  const double* V = lower_solve(m);
   DevArray<double> C0(budget_), C(budget_), Z(budget_), F(budget_);
   C0.reserve(mm);
   TUNABLE_CUBLAS(blas_->cublasDgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, m, m, n, &kMinusOne, V, ldt, V, ldt, &kZero,

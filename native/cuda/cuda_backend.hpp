@@ -65,12 +65,17 @@ class CudaBackend final : public Backend {
   // All m points through posterior_block into mean_, var_ (and dmean_, dvar_ with grad), then
   // `download` (enqueues the copies out); `what` names the call in the TUNABLE_CUDA_PROFILE line.
   void posterior_enqueue(int m, const double* Xc, bool grad, const char* what, const std::function<void()>& download);
-  // Rows a lower_solve buffer keeps free above its right-hand sides: min(solve block, n).
+  // The layout lower_solve works in: Ks_ (solve_ld(), m) holds the right-hand sides at rows solve_spare() …,
+  // with min(solve block, n) rows free above them.
   int solve_spare() const;
-  // V = L⁻¹ B for B (n, m) stored at rows solve_spare() … of T (ld ldt ≥ n + solve_spare()); B is
-  // destroyed. Returns where V (n, m, ld ldt) is: T (the blocked solve writes each block of V that many
-  // rows up, over the block of B it no longer needs) or T + solve_spare() (dtrsm in place).
-  double* lower_solve(int m, double* T, int ldt);
+  int solve_ld() const { return n_ + solve_spare(); }
+  // Ks (n, m, ld solve_ld()) = the cross kernel of Xc_'s first m points, in that layout (Ks_ sized here);
+  // Kp (n, m, ld n) = k' when non-null. Returns Ks.
+  double* solve_rhs(int m, double* Kp);
+  // V = L⁻¹ Ks for the Ks that solve_rhs(m, …) left in Ks_, which it destroys. Returns V (n, m, ld solve_ld()):
+  // the top of Ks_ (the blocked solve writes each block of V solve_spare() rows up, over the block of Ks it no
+  // longer needs) or Ks itself (dtrsm in place).
+  double* lower_solve(int m);
   void posterior_f32_enqueue(int m, const double* Xc);  // float32 screening → mean_, var_ (m)
 
   std::shared_ptr<Budget> budget_;
@@ -102,7 +107,7 @@ class CudaBackend final : public Backend {
   DevArray<double> Kb_, wb_, outb_;
   DevArray<int> infob_;
   DevArray<double*> ptrb_;
-  // Posterior workspace: Ks_ (n + solve_spare(), m) for lower_solve, Kpc_ (n, m).
+  // Posterior workspace: Ks_ (solve_ld(), m) for lower_solve, Kpc_ (n, m).
   DevArray<double> Xc_, Ks_, Kpc_, mean_, var_, dmean_, dvar_;
   // float32 screening: Lf_ (n, n) = float(L_), valid while lf_n_ == n_ (reset when L_ changes).
   DevArray<float> Lf_, Ksf_;
