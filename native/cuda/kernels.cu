@@ -22,6 +22,22 @@ inline unsigned blocks_for(size_t count, int threads) {
   return static_cast<unsigned>(std::min<size_t>(b, 1u << 30));
 }
 
+// Launch shape of a kernel over an (rows, cols) column-major block with one thread per element: blocks of
+// 256 threads, bx = 32 lanes along the rows (fewer, a power of two ≥ rows, when rows < 32, so that few
+// lanes idle) by 256 / bx columns; grid (⌈cols / by⌉, ⌈rows / bx⌉), rows ≤ 65535·32 by gridDim.y's limit
+// (the launch check reports a larger one). The kernel reads row = blockIdx.y·blockDim.x + threadIdx.x and
+// column = blockIdx.x·blockDim.y + threadIdx.y.
+struct Grid2 {
+  dim3 grid, block;
+};
+inline Grid2 cross_grid(int rows, int cols) {
+  int bx = 32;
+  while (bx > 1 && bx / 2 >= rows) bx /= 2;
+  const int by = 256 / bx;
+  return {dim3(static_cast<unsigned>((static_cast<long long>(cols) + by - 1) / by), static_cast<unsigned>((rows + bx - 1) / bx)),
+          dim3(static_cast<unsigned>(bx), static_cast<unsigned>(by))};
+}
+
 __device__ inline double warp_sum(double v) {
   for (int o = kWarp / 2; o > 0; o /= 2) v += __shfl_down_sync(0xffffffffu, v, o);
   return v;
@@ -57,26 +73,28 @@ __global__ void kernel_matrix_k(int n, int d, const double* Xt, const double* w,
   if (Kp) Kp[static_cast<size_t>(b) * n + a] = dk;
 }
 
-// One thread per (i, a) of the (n, m) block.
+// One thread per (i, a) of the (n, m) block, launched by cross_grid: x → training point i (coalesced
+// reads of Xt and writes of Ks), y → query point a; blockIdx.y walks the tiles of i and blockIdx.x those of
+// a, so no thread divides a 64-bit index.
 __global__ void cross_kernel_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
                                const int* cat, int kernel, double sf2, double* Ks, int ldk, double* Kp) {
-  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (idx >= static_cast<size_t>(n) * m) return;
-  const int i = static_cast<int>(idx % n), a = static_cast<int>(idx / n);
-  const double r2 = r2_cross(d, Xt, n, i, Xc + static_cast<size_t>(a) * d, w, cat);
+  const int i = blockIdx.y * blockDim.x + threadIdx.x;
+  const size_t a = static_cast<size_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (i >= n || a >= static_cast<size_t>(m)) return;
+  const double r2 = r2_cross(d, Xt, n, i, Xc + a * d, w, cat);
   double k, dk;
   kernel_value_dr2(static_cast<KernelType>(kernel), r2, &k, &dk);
-  Ks[static_cast<size_t>(a) * ldk + i] = sf2 * k;
-  if (Kp) Kp[idx] = sf2 * dk;
+  Ks[a * ldk + i] = sf2 * k;
+  if (Kp) Kp[a * n + i] = sf2 * dk;
 }
 
 __global__ void cross_kernel_f32_k(int n, int m, int d, const double* Xt, const double* Xc, const double* w,
                                    const int* cat, int kernel, double sf2, float* Ksf) {
-  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (idx >= static_cast<size_t>(n) * m) return;
-  const int i = static_cast<int>(idx % n), a = static_cast<int>(idx / n);
-  const double r2 = r2_cross(d, Xt, n, i, Xc + static_cast<size_t>(a) * d, w, cat);
-  Ksf[idx] = static_cast<float>(sf2 * kernel_value(static_cast<KernelType>(kernel), r2));
+  const int i = blockIdx.y * blockDim.x + threadIdx.x;
+  const size_t a = static_cast<size_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (i >= n || a >= static_cast<size_t>(m)) return;
+  const double r2 = r2_cross(d, Xt, n, i, Xc + a * d, w, cat);
+  Ksf[a * n + i] = static_cast<float>(sf2 * kernel_value(static_cast<KernelType>(kernel), r2));
 }
 
 __global__ void to_float_k(int n, const double* L, int ldl, float* Lf) {
@@ -101,16 +119,17 @@ __global__ void column_f32_k(int n, int m, const float* A, const double* alpha, 
   if (lane == 0) out[wid] = sq ? fmax(0.0, base - s) : base + s;
 }
 
+// Launched by cross_grid over the (m, m) block: x → row a, y → column b.
 __global__ void prior_cov_k(int m, int d, const double* Xc, const double* w, const int* cat, int kernel, double sf2,
                             double* C) {
-  const size_t idx = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (idx >= static_cast<size_t>(m) * m) return;
-  const int a = static_cast<int>(idx % m), b = static_cast<int>(idx / m);
+  const int a = blockIdx.y * blockDim.x + threadIdx.x;
+  const size_t b = static_cast<size_t>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (a >= m || b >= static_cast<size_t>(m)) return;
   const double* xa = Xc + static_cast<size_t>(a) * d;
-  const double* xb = Xc + static_cast<size_t>(b) * d;
+  const double* xb = Xc + b * d;
   double r2 = 0.0;
   for (int j = 0; j < d; ++j) r2 += w[j] * dim_term(cat[j] != 0, xa[j], xb[j]);
-  C[idx] += sf2 * kernel_value(static_cast<KernelType>(kernel), r2);
+  C[b * m + a] += sf2 * kernel_value(static_cast<KernelType>(kernel), r2);
 }
 
 __global__ void residual_k(int n, const double* y, double c, double* r) {
@@ -303,7 +322,8 @@ void cross_kernel(cudaStream_t s, int n, int m, int d, const double* Xt, const d
                   const int* cat, int kernel, double sf2, double* Ks, int ldk, double* Kp) {
   const size_t count = static_cast<size_t>(n) * m;
   if (count == 0) return;
-  cross_kernel_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ks, ldk, Kp);
+  const Grid2 g = cross_grid(n, m);
+  cross_kernel_k<<<g.grid, g.block, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ks, ldk, Kp);
   check_launch("cross_kernel");
 }
 
@@ -311,7 +331,8 @@ void cross_kernel_f32(cudaStream_t s, int n, int m, int d, const double* Xt, con
                       const int* cat, int kernel, double sf2, float* Ksf) {
   const size_t count = static_cast<size_t>(n) * m;
   if (count == 0) return;
-  cross_kernel_f32_k<<<blocks_for(count, 256), 256, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ksf);
+  const Grid2 g = cross_grid(n, m);
+  cross_kernel_f32_k<<<g.grid, g.block, 0, s>>>(n, m, d, Xt, Xc, w, cat, kernel, sf2, Ksf);
   check_launch("cross_kernel_f32");
 }
 
@@ -338,7 +359,8 @@ void add_prior_covariance(cudaStream_t s, int m, int d, const double* Xc, const 
                           double sf2, double* C) {
   const size_t count = static_cast<size_t>(m) * m;
   if (count == 0) return;
-  prior_cov_k<<<blocks_for(count, 256), 256, 0, s>>>(m, d, Xc, w, cat, kernel, sf2, C);
+  const Grid2 g = cross_grid(m, m);
+  prior_cov_k<<<g.grid, g.block, 0, s>>>(m, d, Xc, w, cat, kernel, sf2, C);
   check_launch("add_prior_covariance");
 }
 
