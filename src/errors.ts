@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ERR_NUMERICAL'
   | 'ERR_BACKEND_UNAVAILABLE'
   | 'ERR_NATIVE'
+  | 'ERR_OUT_OF_MEMORY'
   | 'ERR_STORAGE'
   | 'ERR_DUPLICATED_STUDY'
   | 'ERR_NOT_FOUND'
@@ -66,6 +67,19 @@ export class BackendUnavailableError extends TunableError {
 export class NativeError extends TunableError {
   constructor(message: string) {
     super('ERR_NATIVE', message);
+  }
+}
+
+/**
+ * An allocation that failed (host memory in the native engine, or device memory where no fallback
+ * applies). `bytes` is the size of the request that failed, when it is known. The process stays usable:
+ * the call that failed released what it had taken.
+ */
+export class OutOfMemoryError extends TunableError {
+  readonly bytes: number | null;
+  constructor(message: string, bytes: number | null = null) {
+    super('ERR_OUT_OF_MEMORY', message);
+    this.bytes = bytes;
   }
 }
 

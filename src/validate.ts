@@ -51,8 +51,55 @@ export function boolean(name: string, value: unknown): boolean {
   return value;
 }
 
+/** A lone UTF-16 surrogate (half of a pair): it has no UTF-8 form, so a storage would mangle it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A non-empty, well-formed string: names of studies, parameters and attributes, which storages key on. */
 export function string(name: string, value: unknown, { nonEmpty = true } = {}): string {
   if (typeof value !== 'string' || (nonEmpty && value.length === 0)) throw invalid(name, 'a non-empty string', value);
+  if (LONE_SURROGATE.test(value)) {
+    const i = value.search(LONE_SURROGATE);
+    throw new InvalidArgumentError(
+      `Expected a well-formed Unicode string for \`${name}\` but received ${describe(value)}, ` +
+        `which has a lone surrogate (U+${value.charCodeAt(i).toString(16).toUpperCase()}) at index ${i}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks that `value` is plain JSON that reads back equal after a store and load: null, booleans, finite
+ * numbers, strings, arrays and plain objects (prototype Object.prototype or null) of those. Refused, with
+ * the path of the offending part: NaN and ±Infinity (JSON has no form for them), undefined, functions,
+ * symbols, BigInt, Map, Set, Date and other class instances (JSON.stringify would drop or reshape them),
+ * sparse arrays and cycles.
+ */
+export function jsonValue(name: string, value: unknown): unknown {
+  const seen: object[] = [];
+  const visit = (v: unknown, path: string): void => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw invalid(path, 'a JSON value (finite numbers only)', v);
+      return;
+    }
+    if (typeof v !== 'object') throw invalid(path, 'a JSON value', v);
+    if (seen.includes(v)) throw invalid(path, 'a JSON value without cycles', v);
+    seen.push(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) throw invalid(`${path}[${i}]`, 'a JSON value (arrays without holes)', undefined);
+        visit(v[i], `${path}[${i}]`);
+      }
+    } else {
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        throw invalid(path, 'a JSON value (a plain object, not a class instance; convert Maps, Sets and Dates first)', v);
+      }
+      for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], `${path}.${k}`);
+    }
+    seen.pop();
+  };
+  visit(value, name);
   return value;
 }
 

@@ -4,7 +4,7 @@
  * the index of the choice for categoricals). Storage keeps internal values; samplers work on them.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { describe, finiteNumber, invalid } from '../validate.js';
+import { describe, finiteNumber, invalid, options } from '../validate.js';
 
 export type CategoricalChoice = string | number | boolean | null;
 export type ParamValue = number | string | boolean | null;
@@ -46,6 +46,12 @@ export function floatDistribution(low: unknown, high: unknown, log: unknown = fa
   const hi = finiteNumber('high', high);
   if (typeof log !== 'boolean') throw invalid('log', 'a boolean', log);
   if (lo > hi) throw new InvalidArgumentError(`Expected \`low\` <= \`high\` but received low=${describe(lo)}, high=${describe(hi)}`);
+  // Every sampler maps values through `high - low`; a width that overflows to Infinity maps nothing.
+  if (!Number.isFinite(hi - lo)) {
+    throw new InvalidArgumentError(
+      `Expected \`high - low\` to be a finite number but received low=${describe(lo)}, high=${describe(hi)} (width ${describe(hi - lo)})`,
+    );
+  }
   if (log && lo <= 0) throw new InvalidArgumentError(`Expected \`low\` > 0 with \`log: true\` but received low=${describe(lo)}`);
   let st: number | null = null;
   if (step !== null && step !== undefined) {
@@ -60,13 +66,17 @@ export function floatDistribution(low: unknown, high: unknown, log: unknown = fa
 }
 
 export function intDistribution(low: unknown, high: unknown, log: unknown = false, step: unknown = 1): IntDistribution {
-  if (typeof low !== 'number' || !Number.isInteger(low)) throw invalid('low', 'an integer', low);
-  if (typeof high !== 'number' || !Number.isInteger(high)) throw invalid('high', 'an integer', high);
+  // Safe integers only: above 2^53 neighbouring integers are not distinct doubles.
+  if (typeof low !== 'number' || !Number.isSafeInteger(low)) throw invalid('low', 'a safe integer', low);
+  if (typeof high !== 'number' || !Number.isSafeInteger(high)) throw invalid('high', 'a safe integer', high);
   if (typeof log !== 'boolean') throw invalid('log', 'a boolean', log);
   if (low > high) throw new InvalidArgumentError(`Expected \`low\` <= \`high\` but received low=${low}, high=${high}`);
   if (log && low < 1) throw new InvalidArgumentError(`Expected \`low\` >= 1 with \`log: true\` but received low=${low}`);
   const st = step ?? 1;
-  if (typeof st !== 'number' || !Number.isInteger(st) || st < 1) throw invalid('step', 'a positive integer', step);
+  if (typeof st !== 'number' || !Number.isSafeInteger(st) || st < 1) throw invalid('step', 'a positive integer', step);
+  if (!Number.isSafeInteger(high - low)) {
+    throw new InvalidArgumentError(`Expected \`high - low\` to be a safe integer but received low=${low}, high=${high}`);
+  }
   if (log && st !== 1) throw new InvalidArgumentError(`\`step\` and \`log: true\` cannot be used together (received step=${st})`);
   if ((high - low) % st !== 0) {
     throw new InvalidArgumentError(`Expected \`step\` to divide \`high - low\` = ${high - low} but received step=${st}`);
@@ -195,16 +205,42 @@ export function serializeDistribution(d: Distribution): string {
   return JSON.stringify(d);
 }
 
-export function deserializeDistribution(s: string): Distribution {
-  const o = JSON.parse(s) as Distribution;
-  switch (o.type) {
-    case 'float':
-      return floatDistribution(o.low, o.high, o.log, o.step);
-    case 'int':
-      return intDistribution(o.low, o.high, o.log, o.step);
-    case 'categorical':
-      return categoricalDistribution(o.choices);
-    default:
-      throw new InvalidArgumentError(`Unknown distribution ${describe(s)}`);
+const KEYS = {
+  float: ['type', 'low', 'high', 'log', 'step'],
+  int: ['type', 'low', 'high', 'log', 'step'],
+  categorical: ['type', 'choices'],
+} as const;
+
+/**
+ * A distribution from a plain object (`{ type: 'float', low: 1, high: 10, log: true }`), as users write
+ * them in `study.ask(space)`, `suggestDistribution` and the CLI's `--search-space`. Every key is
+ * checked: a misspelled one (`lg`, `setp`) is an UnknownOptionError naming it, never ignored.
+ */
+export function distributionFrom(name: string, value: unknown): Distribution {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(name, 'a distribution object ({ type: "float" | "int" | "categorical", ... })', value);
   }
+  const type = (value as { type?: unknown }).type;
+  if (type !== 'float' && type !== 'int' && type !== 'categorical') {
+    throw invalid(`${name}.type`, '"float", "int" or "categorical"', type);
+  }
+  const o = options<Record<string, unknown>>(name, value, KEYS[type]);
+  switch (type) {
+    case 'float':
+      return floatDistribution(o['low'], o['high'], o['log'] ?? false, o['step'] ?? null);
+    case 'int':
+      return intDistribution(o['low'], o['high'], o['log'] ?? false, o['step'] ?? 1);
+    case 'categorical':
+      return categoricalDistribution(o['choices']);
+  }
+}
+
+export function deserializeDistribution(s: string): Distribution {
+  let o: unknown;
+  try {
+    o = JSON.parse(s);
+  } catch {
+    throw invalid('distribution', 'a serialized distribution', s);
+  }
+  return distributionFrom('distribution', o);
 }

@@ -27,6 +27,7 @@ import { describe, invalid, options } from '../validate.js';
 import type { Sampler, StudyView } from './base.js';
 import { Rng } from './rng.js';
 import { paramRng, resolveSeed } from './seed.js';
+import { dict } from '../util/dict.js';
 
 export type GridValue = CategoricalChoice;
 export type GridSearchSpace = Readonly<Record<string, readonly GridValue[]>>;
@@ -146,7 +147,7 @@ export class GridSampler implements Sampler {
     if (!Number.isInteger(gridId) || gridId < 0 || gridId >= this.gridSize) {
       throw invalid('gridId', `an integer in [0, ${this.gridSize - 1}]`, gridId);
     }
-    const out: Record<string, GridValue> = {};
+    const out = dict<GridValue>();
     this.paramNames.forEach((name, k) => (out[name] = this.valueAt(gridId, k)));
     return out;
   }

@@ -21,6 +21,7 @@ import { TrialState, type FrozenTrial } from '../study/types.js';
 import { boolean, oneOf, options } from '../validate.js';
 import type { Sampler, StudyView } from './base.js';
 import { paramRng, resolveSeed } from './seed.js';
+import { dict } from '../util/dict.js';
 
 export type QMCType = 'sobol';
 
@@ -57,7 +58,7 @@ export class QMCSampler implements Sampler {
     const finished = await study.getTrials({ states: [TrialState.COMPLETE, TrialState.PRUNED] });
     if (finished.length === 0) return {};
     const first = finished.reduce((a, b) => (b.number < a.number ? b : a));
-    const space: Record<string, Distribution> = {};
+    const space = dict<Distribution>();
     for (const name of Object.keys(first.distributions).sort()) space[name] = first.distributions[name]!;
     if (Object.keys(space).length > SOBOL_MAX_DIMS) {
       throw new InvalidArgumentError(
@@ -76,7 +77,7 @@ export class QMCSampler implements Sampler {
     const names = Object.keys(searchSpace).sort();
     if (names.length === 0) return {};
     const u = this.engine(names.length).at(trial.number);
-    const out: Record<string, number> = {};
+    const out = dict<number>();
     names.forEach((name, j) => (out[name] = fromUnit(searchSpace[name]!, u[j]!)));
     return out;
   }

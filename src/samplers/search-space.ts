@@ -14,6 +14,7 @@
 import { distributionsEqual, type Distribution } from '../distributions/index.js';
 import { TrialState, type FrozenTrial } from '../study/types.js';
 import { boolean, options } from '../validate.js';
+import { dict } from '../util/dict.js';
 
 export interface SearchSpaceOptions {
   /** Count PRUNED trials as well as COMPLETE ones (default false). */
@@ -32,7 +33,7 @@ function same(a: Distribution, b: Distribution): boolean {
 }
 
 function sortedRecord(entries: Iterable<[string, Distribution]>): Record<string, Distribution> {
-  const out: Record<string, Distribution> = {};
+  const out = dict<Distribution>();
   for (const [k, v] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
   return out;
 }

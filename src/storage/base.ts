@@ -34,6 +34,18 @@ export interface TrialTemplate {
   readonly systemAttrs?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Heartbeats for a set of running trials, sent every interval until removed. Writes that fail are not
+ * reported: a missed beat only brings a trial closer to being judged stale.
+ */
+export interface Heartbeats {
+  /** Starts beating for the trial (one beat at once). */
+  add(trialId: number): void;
+  remove(trialId: number): void;
+  /** Stops every beat and releases what the heartbeats hold (a thread, a connection). */
+  close(): Promise<void>;
+}
+
 export interface Storage {
   /** Where the data lives, e.g. `memory:` or `sqlite:./tunable.db`. */
   readonly url: string;
@@ -80,6 +92,12 @@ export interface Storage {
 
   /** Marks the trial alive now (workers call it periodically while a trial runs). */
   recordHeartbeat(trialId: number): Promise<void>;
+  /**
+   * Optional: heartbeats sent independently of this thread's event loop (from a worker thread with a
+   * connection of its own), so that an objective that blocks the event loop does not go silent. A
+   * storage without it gets timer-driven `recordHeartbeat` calls on the event loop (study/heartbeat.ts).
+   */
+  startHeartbeats?(intervalMs: number): Heartbeats;
   /**
    * Fails (state FAIL, systemAttr `failReason`) every RUNNING trial of the study whose last heartbeat —
    * or start, if it never beat — is older than `olderThanMs`. Returns the numbers of the trials failed.

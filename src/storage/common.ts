@@ -11,7 +11,8 @@ import {
 } from '../distributions/index.js';
 import { InvalidArgumentError, NotFoundError, StorageError, TrialFinishedError } from '../errors.js';
 import { FINISHED_STATES, TrialState, type FrozenTrial, type StudyDirection } from '../study/types.js';
-import { describe, invalid } from '../validate.js';
+import { dict } from '../util/dict.js';
+import { describe, invalid, jsonValue, string } from '../validate.js';
 
 export const ALL_STATES: readonly TrialState[] = [
   TrialState.RUNNING,
@@ -21,7 +22,7 @@ export const ALL_STATES: readonly TrialState[] = [
   TrialState.WAITING,
 ];
 
-const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
+const EMPTY: Readonly<Record<string, never>> = Object.freeze(dict<never>());
 export const EMPTY_MAP: ReadonlyMap<number, number> = new Map();
 
 export function emptyRecord<T>(): Readonly<Record<string, T>> {
@@ -38,8 +39,7 @@ export function checkId(name: string, value: unknown): number {
 }
 
 export function checkName(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalid(name, 'a non-empty string', value);
-  return value;
+  return string(name, value);
 }
 
 export function checkDirections(value: unknown): StudyDirection[] {
@@ -176,28 +176,19 @@ export function sameDistribution(a: Distribution, b: Distribution): boolean {
 // Attribute values (JSON)
 
 /**
- * Serializes an attribute value to JSON, refusing what JSON cannot round-trip: undefined (top level),
- * functions, symbols, BigInt and non-finite numbers. `undefined` object properties are dropped (as
- * JSON.stringify does), Dates become ISO strings (their toJSON).
+ * Serializes an attribute value to JSON. Only values that read back equal are taken (see `jsonValue`):
+ * NaN, undefined, Maps, Dates and the like are refused with the path of the offending part, before
+ * anything is written.
  */
 export function encodeAttr(key: string, value: unknown): string {
-  let text: string | undefined;
-  try {
-    const name = `attribute ${JSON.stringify(key)}`;
-    text = JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(name, 'a JSON value (finite numbers only)', v);
-      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol') throw invalid(name, 'a JSON-serializable value', v);
-      return v;
-    });
-  } catch (e) {
-    if (e instanceof InvalidArgumentError) throw e;
-    throw new InvalidArgumentError(`Expected a JSON-serializable value for attribute ${JSON.stringify(key)}: ${(e as Error).message}`);
-  }
-  if (text === undefined) throw invalid(`attribute ${JSON.stringify(key)}`, 'a JSON-serializable value', value);
-  return text;
+  string('key', key);
+  return JSON.stringify(jsonValue(`attribute ${JSON.stringify(key)}`, value));
 }
 
-/** Parses a stored attribute and deep-freezes it, so snapshots can share it safely. */
+/**
+ * Parses a stored attribute and deep-freezes it, so snapshots can share it safely. (JSON.parse makes a
+ * key `__proto__` an own data property, never the prototype.)
+ */
 export function decodeAttr(text: string): unknown {
   return deepFreeze(JSON.parse(text) as unknown);
 }
@@ -212,7 +203,7 @@ export function deepFreeze<T>(v: T): T {
 
 /** A frozen copy of `rec` with `key` set to `value`. */
 export function withKey<T>(rec: Readonly<Record<string, T>>, key: string, value: T): Readonly<Record<string, T>> {
-  const out: Record<string, T> = { ...rec };
+  const out = dict(rec);
   out[key] = value;
   return Object.freeze(out);
 }
@@ -249,7 +240,7 @@ export function trialFinished(trialId: number, number: number, state: TrialState
 export function decodeAttrs(name: string, attrs: unknown): Readonly<Record<string, unknown>> {
   if (attrs === undefined) return emptyRecord();
   if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) throw new InvalidArgumentError(`Expected an object for \`${name}\``);
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [k, v] of Object.entries(attrs)) out[k] = decodeAttr(encodeAttr(k, v));
   return Object.freeze(out);
 }

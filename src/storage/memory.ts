@@ -6,6 +6,7 @@
 import type { Distribution } from '../distributions/index.js';
 import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError } from '../errors.js';
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../study/types.js';
+import { dict } from '../util/dict.js';
 import type { Storage, TrialTemplate } from './base.js';
 import {
   EMPTY_MAP,
@@ -148,11 +149,11 @@ export class MemoryStorage implements Storage {
   }
 
   async getStudyUserAttrs(studyId: number): Promise<Record<string, unknown>> {
-    return { ...this.study(studyId).userAttrs };
+    return dict(this.study(studyId).userAttrs);
   }
 
   async getStudySystemAttrs(studyId: number): Promise<Record<string, unknown>> {
-    return { ...this.study(studyId).systemAttrs };
+    return dict(this.study(studyId).systemAttrs);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -164,9 +165,9 @@ export class MemoryStorage implements Storage {
       throw new InvalidArgumentError(`Expected a trial template object for \`template\` but received ${String(template)}`);
     }
     const state = checkTemplateState(template?.state);
-    const params: Record<string, unknown> = {};
-    const internalParams: Record<string, number> = {};
-    const distributions: Record<string, Distribution> = {};
+    const params = dict<unknown>();
+    const internalParams = dict<number>();
+    const distributions = dict<Distribution>();
     if (template?.params !== undefined) {
       if (template.params === null || typeof template.params !== 'object') {
         throw new InvalidArgumentError('Expected an object for `template.params`');

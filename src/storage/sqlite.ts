@@ -10,6 +10,7 @@
  *   Finished trials are immutable, so a cached finished trial is always valid; `getTrial` of an unfinished
  *   one re-reads it only when its `seq` moved.
  */
+import { resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Distribution } from '../distributions/index.js';
 import {
@@ -20,8 +21,11 @@ import {
   TunableError,
 } from '../errors.js';
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../study/types.js';
+import { dict } from '../util/dict.js';
 import { describe, invalid } from '../validate.js';
-import type { Storage, TrialTemplate } from './base.js';
+import type { Heartbeats, Storage, TrialTemplate } from './base.js';
+import { sqliteHeartbeats } from './sqlite-heartbeat.js';
+import { timerHeartbeats } from './timer-heartbeat.js';
 import {
   EMPTY_MAP,
   canonicalDistribution,
@@ -255,12 +259,15 @@ export class SqliteStorage implements Storage {
   private readonly known = new Map<number, { seq: number; studyId: number; trial: FrozenTrial }>();
   private readonly directionsCache = new Map<number, readonly StudyDirection[]>();
 
+  private readonly busyTimeoutMs: number;
+
   constructor(path: string, options: SqliteStorageOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'a non-empty file path (or ":memory:")', path);
     const timeout = options.busyTimeoutMs ?? 30_000;
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) throw invalid('busyTimeoutMs', 'a non-negative number', timeout);
     this.path = path;
     this.url = `sqlite:${path}`;
+    this.busyTimeoutMs = timeout;
     let db: DB | undefined;
     try {
       db = new Database(path, { timeout });
@@ -461,9 +468,9 @@ export class SqliteStorage implements Storage {
         }
         return { trialId: tid, number: next.number };
       });
-      const p: Record<string, FrozenTrial['params'][string]> = {};
-      const ip: Record<string, number> = {};
-      const ds: Record<string, Distribution> = {};
+      const p = dict<FrozenTrial['params'][string]>();
+      const ip = dict<number>();
+      const ds = dict<Distribution>();
       for (const q of params) {
         p[q.name] = q.external;
         ip[q.name] = q.internal;
@@ -599,6 +606,13 @@ export class SqliteStorage implements Storage {
         }
       });
     });
+  }
+
+  /** Beats from a worker thread with its own connection (sqlite-heartbeat.ts); a private ':memory:' db from a timer. */
+  startHeartbeats(intervalMs: number): Heartbeats {
+    if (this.db === null) throw closedError(this.url);
+    if (this.path === ':memory:') return timerHeartbeats(this, intervalMs);
+    return sqliteHeartbeats(resolvePath(this.path), intervalMs, this.busyTimeoutMs);
   }
 
   async failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]> {
@@ -753,7 +767,7 @@ export class SqliteStorage implements Storage {
     const id = checkId('studyId', studyId);
     return this.read(() => {
       this.requireStudy(id);
-      const out: Record<string, unknown> = {};
+      const out = dict<unknown>();
       for (const r of this.st(`SELECT key, value_json FROM ${table} WHERE study_id = ? ORDER BY rowid`).all(id) as { key: string; value_json: string }[]) {
         out[r.key] = decodeAttr(r.value_json);
       }
@@ -866,9 +880,9 @@ function buildTrial(row: TrialRow, c: ChildRows): FrozenTrial {
   let internalParams: FrozenTrial['internalParams'] = emptyRecord();
   let distributions: FrozenTrial['distributions'] = emptyRecord();
   if (c.params.length > 0) {
-    const p: Record<string, FrozenTrial['params'][string]> = {};
-    const ip: Record<string, number> = {};
-    const ds: Record<string, Distribution> = {};
+    const p = dict<FrozenTrial['params'][string]>();
+    const ip = dict<number>();
+    const ds = dict<Distribution>();
     for (const r of c.params) {
       const d = distributionFromJson(r.distribution, r.name);
       ds[r.name] = d;
@@ -903,7 +917,7 @@ function buildTrial(row: TrialRow, c: ChildRows): FrozenTrial {
 
 function attrRecord(rows: readonly { key: string; value_json: string }[]): Readonly<Record<string, unknown>> {
   if (rows.length === 0) return emptyRecord();
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const r of rows) out[r.key] = decodeAttr(r.value_json);
   return Object.freeze(out);
 }
@@ -916,7 +930,7 @@ function encodeAttrs(name: string, attrs: unknown): [string, string][] {
 
 function decodeAttrRecord(entries: readonly [string, string][]): Readonly<Record<string, unknown>> {
   if (entries.length === 0) return emptyRecord();
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [k, v] of entries) out[k] = decodeAttr(v);
   return Object.freeze(out);
 }

@@ -3,8 +3,18 @@
  * tell, until `nTrials` trials were started, `timeout` seconds passed, the study was stopped, or the
  * sampler ran out of points. An objective error fails its trial (reason recorded) and, unless `catch`
  * matches it, stops the loop after the running trials finish and is re-thrown.
+ *
+ * What always holds when the returned promise settles: no trial started by this call is left RUNNING
+ * by it. An objective still unsettled `gracePeriod` seconds after the timeout has its trial failed (the
+ * objective's later result is ignored). Every running trial beats (see storage/base.ts `Heartbeats`;
+ * SQLite beats from a worker thread, so a synchronous objective that blocks the event loop keeps its
+ * trial alive). A trial failed under its worker meanwhile (judged stale by another process) keeps that
+ * outcome: its late result is reported in a warning, and the loop goes on.
  */
-import { InvalidArgumentError, SearchSpaceExhaustedError, TrialPruned } from '../errors.js';
+import { InvalidArgumentError, SearchSpaceExhaustedError, TrialFinishedError, TrialPruned } from '../errors.js';
+import type { Heartbeats } from '../storage/base.js';
+import { timerHeartbeats } from '../storage/timer-heartbeat.js';
+import { warnOnce } from '../util/warn.js';
 import { describe, integer, invalid, options, positiveNumber, boolean } from '../validate.js';
 import type { Study } from './study.js';
 import type { Trial } from './trial.js';
@@ -16,12 +26,22 @@ export type Objective = (trial: Trial) => ObjectiveResult | Promise<ObjectiveRes
 export type ErrorClass = abstract new (...args: never[]) => unknown;
 export type OptimizeCallback = (study: Study, trial: FrozenTrial) => void | Promise<void>;
 
+/** Upper bound of `concurrency`: async workers of one process (more only queue on the same event loop). */
+export const MAX_CONCURRENCY = 4096;
+/** Seconds an objective may run past `timeout` before its trial is failed. */
+export const DEFAULT_GRACE_PERIOD_S = 60;
+
 export interface OptimizeOptions {
   /** Number of trials to run in this call (all workers together). Unbounded when omitted with a timeout. */
   nTrials?: number;
   /** Stop starting trials after this many seconds. */
   timeout?: number;
-  /** Trials run at once in this process (async objectives overlap). Default 1. */
+  /**
+   * Seconds after `timeout` that running objectives may take to finish (default 60). Past it their
+   * trials are failed with the reason recorded, and optimize() returns.
+   */
+  gracePeriod?: number;
+  /** Trials run at once in this process (async objectives overlap). Default 1, at most 4096. */
   concurrency?: number;
   /** Errors that fail their trial but do not stop the study: classes, or a predicate. */
   catch?: readonly ErrorClass[] | ((error: unknown) => boolean);
@@ -34,20 +54,31 @@ export interface OptimizeOptions {
 interface Resolved {
   nTrials: number;
   deadline: number;
-  concurrency: number;
+  /** ms since the epoch after which running objectives are abandoned. */
+  hardDeadline: number;
+  /** Workers to start: `concurrency`, but never more than there are trials to run. */
+  workers: number;
   isCaught: (e: unknown) => boolean;
   callbacks: readonly OptimizeCallback[];
   showProgressBar: boolean;
 }
 
+function nonNegativeNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(name, 'a non-negative finite number', value);
+  return value;
+}
+
 function resolve(opts: OptimizeOptions | undefined): Resolved {
-  const o = options<OptimizeOptions>('optimize options', opts, ['nTrials', 'timeout', 'concurrency', 'catch', 'callbacks', 'showProgressBar']);
+  const o = options<OptimizeOptions>('optimize options', opts, [
+    'nTrials', 'timeout', 'gracePeriod', 'concurrency', 'catch', 'callbacks', 'showProgressBar',
+  ]);
   const nTrials = o.nTrials === undefined ? Infinity : integer('nTrials', o.nTrials, 0);
   const timeout = o.timeout === undefined ? Infinity : positiveNumber('timeout', o.timeout);
   if (nTrials === Infinity && timeout === Infinity) {
     throw new InvalidArgumentError('Pass `nTrials` or `timeout` to optimize(); with neither it would never end');
   }
-  const concurrency = o.concurrency === undefined ? 1 : integer('concurrency', o.concurrency, 1);
+  const grace = o.gracePeriod === undefined ? DEFAULT_GRACE_PERIOD_S : nonNegativeNumber('gracePeriod', o.gracePeriod);
+  const concurrency = o.concurrency === undefined ? 1 : integer('concurrency', o.concurrency, 1, MAX_CONCURRENCY);
   let isCaught: (e: unknown) => boolean = () => false;
   if (typeof o.catch === 'function') isCaught = o.catch;
   else if (Array.isArray(o.catch)) {
@@ -62,10 +93,12 @@ function resolve(opts: OptimizeOptions | undefined): Resolved {
   callbacks.forEach((c, i) => {
     if (typeof c !== 'function') throw invalid(`callbacks[${i}]`, 'a function', c);
   });
+  const deadline = timeout === Infinity ? Infinity : Date.now() + timeout * 1000;
   return {
     nTrials,
-    deadline: timeout === Infinity ? Infinity : Date.now() + timeout * 1000,
-    concurrency,
+    deadline,
+    hardDeadline: deadline + grace * 1000,
+    workers: Math.min(concurrency, nTrials),
     isCaught,
     callbacks,
     showProgressBar: o.showProgressBar === undefined ? false : boolean('showProgressBar', o.showProgressBar),
@@ -81,43 +114,84 @@ function reasonOf(err: unknown): string {
   return `Thrown value: ${describe(err)}`;
 }
 
+/** How the objective's call ended. */
+type Outcome = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'abandoned' };
+
+/**
+ * Runs the objective; past `hardDeadline` gives up on it (its promise keeps running, and whatever it
+ * settles to later is swallowed so it cannot surface as an unhandled rejection).
+ */
+async function runObjective(objective: Objective, trial: Trial, hardDeadline: number): Promise<Outcome> {
+  let settled: Promise<Outcome>;
+  try {
+    settled = Promise.resolve(objective(trial)).then(
+      (value): Outcome => ({ kind: 'returned', value }),
+      (error: unknown): Outcome => ({ kind: 'threw', error }),
+    );
+  } catch (error) {
+    return { kind: 'threw', error };
+  }
+  if (hardDeadline === Infinity) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  const abandon = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'abandoned' }), Math.max(0, hardDeadline - Date.now()));
+  });
+  try {
+    return await Promise.race([settled, abandon]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function optimize(study: Study, objective: Objective, opts?: OptimizeOptions): Promise<void> {
   if (typeof objective !== 'function') throw invalid('objective', 'a function', objective);
   const r = resolve(opts);
   study.resetStop();
-  const persistent = !study.storage.url.startsWith('memory:');
   const bar = r.showProgressBar ? new ProgressBar(r.nTrials, r.deadline) : null;
+  let heartbeats: Heartbeats | null = null;
   let started = 0;
   let firstError: { error: unknown } | null = null;
 
+  /** Tells the result; a trial that another process failed meanwhile keeps that state. */
+  const finish = async (trial: Trial, tell: () => Promise<FrozenTrial>, late: string): Promise<FrozenTrial> => {
+    try {
+      return await tell();
+    } catch (err) {
+      if (!(err instanceof TrialFinishedError)) throw err;
+      warnOnce(
+        'TUNABLE_TRIAL_FINISHED_ELSEWHERE',
+        `Trial ${trial.number} of study ${JSON.stringify(study.studyName)} was finished by another worker while its ` +
+          `objective ran (failed as stale?); its result (${late}) was not recorded`,
+        `finished-elsewhere:${study.studyName}:${trial.number}`,
+      );
+      return study.storage.getTrial(trial.trialId);
+    }
+  };
+
   const runOne = async (): Promise<void> => {
     const trial = await study.ask();
-    const heartbeat = persistent
-      ? setInterval(() => void study.storage.recordHeartbeat(trial.trialId).catch(() => undefined), study.heartbeatIntervalMs)
-      : null;
-    heartbeat?.unref();
+    heartbeats ??= study.storage.startHeartbeats?.(study.heartbeatIntervalMs) ?? timerHeartbeats(study.storage, study.heartbeatIntervalMs);
+    heartbeats.add(trial.trialId);
     let frozen: FrozenTrial;
     let rethrow: { error: unknown } | null = null;
     try {
-      let result: unknown;
-      let thrown: { error: unknown } | null = null;
-      try {
-        result = await objective(trial);
-      } catch (error) {
-        thrown = { error };
-      }
-      if (thrown === null) {
-        frozen = isResult(result)
-          ? await study.tell(trial, result)
-          : await study.tell(trial, 'FAIL', { failReason: `The objective returned ${describe(result)}, not a number` });
-      } else if (thrown.error instanceof TrialPruned) {
-        frozen = await study.tell(trial, 'PRUNED');
+      const out = await runObjective(objective, trial, r.hardDeadline);
+      if (out.kind === 'abandoned') {
+        const reason = `optimize() timed out: the objective had not returned ${(r.hardDeadline - r.deadline) / 1000} s after the timeout (gracePeriod)`;
+        frozen = await finish(trial, () => study.tell(trial, 'FAIL', { failReason: reason }), 'none yet');
+      } else if (out.kind === 'returned') {
+        const v = out.value;
+        frozen = isResult(v)
+          ? await finish(trial, () => study.tell(trial, v), describe(v))
+          : await finish(trial, () => study.tell(trial, 'FAIL', { failReason: `The objective returned ${describe(v)}, not a number` }), describe(v));
+      } else if (out.error instanceof TrialPruned) {
+        frozen = await finish(trial, () => study.tell(trial, 'PRUNED'), 'pruned');
       } else {
-        frozen = await study.tell(trial, 'FAIL', { failReason: reasonOf(thrown.error) });
-        if (!r.isCaught(thrown.error)) rethrow = thrown;
+        frozen = await finish(trial, () => study.tell(trial, 'FAIL', { failReason: reasonOf(out.error) }), 'an error');
+        if (!r.isCaught(out.error)) rethrow = { error: out.error };
       }
     } finally {
-      if (heartbeat !== null) clearInterval(heartbeat);
+      heartbeats.remove(trial.trialId);
     }
     for (const cb of r.callbacks) await cb(study, frozen);
     bar?.tick(study, frozen);
@@ -137,9 +211,10 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
   };
 
   try {
-    await Promise.all(Array.from({ length: r.concurrency }, worker));
+    await Promise.all(Array.from({ length: r.workers }, worker));
   } finally {
     bar?.done();
+    await (heartbeats as Heartbeats | null)?.close();
     await study.refresh();
   }
   if (firstError !== null) throw (firstError as { error: unknown }).error;

@@ -2,8 +2,8 @@
  * Studies: create/load/delete, ask/tell, the optimize loop, best trials and export.
  */
 import { randomUUID } from 'node:crypto';
-import { deserializeDistribution, type Distribution, type ParamValue } from '../distributions/index.js';
-import { InvalidArgumentError, InvalidStateError, NotFoundError, SearchSpaceExhaustedError, TrialPruned } from '../errors.js';
+import { distributionFrom, type Distribution, type ParamValue } from '../distributions/index.js';
+import { InvalidArgumentError, InvalidStateError, NotFoundError, SearchSpaceExhaustedError, TrialFinishedError, TrialPruned } from '../errors.js';
 import { NopPruner, type Pruner } from '../pruners/base.js';
 import type { Sampler, StudyView } from '../samplers/base.js';
 import { defaultSampler } from '../samplers/default.js';
@@ -55,6 +55,32 @@ function resolveDirections(direction: unknown, directions: unknown): StudyDirect
   return [direction === undefined ? 'minimize' : oneOf('direction', direction, DIRECTIONS)];
 }
 
+const SAMPLER_METHODS = ['inferRelativeSearchSpace', 'sampleRelative', 'sampleIndependent'] as const;
+
+/** A sampler given by the user: an object with the Sampler methods (a class instance such as GPSampler). */
+function checkSampler(value: unknown): Sampler | undefined {
+  if (value === undefined) return undefined;
+  const missing = value !== null && typeof value === 'object'
+    ? SAMPLER_METHODS.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function')
+    : SAMPLER_METHODS;
+  if (missing.length > 0) {
+    throw invalid('sampler', `a Sampler (new GPSampler(), new TPESampler(), ...; missing ${missing.map((m) => `\`${m}\``).join(', ')})`, value);
+  }
+  return value as Sampler;
+}
+
+function checkPruner(value: unknown): Pruner | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)['prune'] !== 'function') {
+    throw invalid('pruner', 'a Pruner (new MedianPruner(), new HyperbandPruner(), ...) with a `prune` method', value);
+  }
+  return value as Pruner;
+}
+
+function heartbeatOption(value: unknown): number {
+  return value === undefined ? DEFAULT_HEARTBEAT_MS : positiveNumber('heartbeatIntervalMs', value);
+}
+
 export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study> {
   const o = options<CreateStudyOptions>('createStudy options', opts, [
     'studyName', 'storage', 'sampler', 'pruner', 'direction', 'directions', 'loadIfExists', 'heartbeatIntervalMs',
@@ -62,7 +88,9 @@ export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study>
   const directions = resolveDirections(o.direction, o.directions);
   const studyName = o.studyName === undefined ? `no-name-${randomUUID()}` : string('studyName', o.studyName);
   const loadIfExists = o.loadIfExists === undefined ? false : boolean('loadIfExists', o.loadIfExists);
-  const heartbeatMs = o.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_MS : positiveNumber('heartbeatIntervalMs', o.heartbeatIntervalMs);
+  const heartbeatMs = heartbeatOption(o.heartbeatIntervalMs);
+  const sampler = checkSampler(o.sampler);
+  const pruner = checkPruner(o.pruner);
   const storage = createStorage(o.storage);
   let studyId: number;
   try {
@@ -79,7 +107,7 @@ export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study>
       }
     }
   }
-  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), o.sampler, o.pruner, heartbeatMs);
+  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), sampler, pruner, heartbeatMs);
   await study.refresh();
   return study;
 }
@@ -87,10 +115,12 @@ export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study>
 export async function loadStudy(opts: LoadStudyOptions): Promise<Study> {
   const o = options<LoadStudyOptions>('loadStudy options', opts, ['studyName', 'storage', 'sampler', 'pruner', 'heartbeatIntervalMs']);
   const studyName = string('studyName', o.studyName);
+  const heartbeatMs = heartbeatOption(o.heartbeatIntervalMs);
+  const sampler = checkSampler(o.sampler);
+  const pruner = checkPruner(o.pruner);
   const storage = createStorage(o.storage);
   const studyId = await storage.getStudyIdFromName(studyName);
-  const heartbeatMs = o.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_MS : positiveNumber('heartbeatIntervalMs', o.heartbeatIntervalMs);
-  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), o.sampler, o.pruner, heartbeatMs);
+  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), sampler, pruner, heartbeatMs);
   await study.refresh();
   return study;
 }
@@ -229,6 +259,7 @@ export class Study implements StudyView {
   async enqueueTrial(params: Record<string, ParamValue>, opts: { userAttrs?: Record<string, unknown> } = {}): Promise<FrozenTrial> {
     if (params === null || typeof params !== 'object' || Array.isArray(params)) throw invalid('params', 'an object of parameter values', params);
     for (const [k, v] of Object.entries(params)) {
+      string('params key', k);
       const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
       if (!ok) throw invalid(`params.${k}`, 'a finite number, string, boolean or null', v);
     }
@@ -249,7 +280,7 @@ export class Study implements StudyView {
       throw invalid('distributions', 'an object of distributions', distributions);
     }
     // Validated before the trial exists, so bad input leaves nothing behind.
-    const fixedSpace = Object.entries(distributions ?? {}).map(([name, d]) => [name, deserializeDistribution(JSON.stringify(d))] as const);
+    const fixedSpace = Object.entries(distributions ?? {}).map(([name, d]) => [name, distributionFrom(`distributions.${name}`, d)] as const);
     let frozen = await this.storage.claimWaitingTrial(this.studyId);
     if (frozen === null) {
       const attrs = this.sampler.reserveTrial ? await this.sampler.reserveTrial(this) : {};
@@ -279,23 +310,36 @@ export class Study implements StudyView {
     const o = options<{ failReason?: string }>('tell options', opts, ['failReason']);
     const trial = await this.resolveTrial(trialOrNumber);
     const { state, values, reason } = this.interpret(result, trial);
-    const failReason = o.failReason ?? reason;
+    let failReason = o.failReason === undefined ? reason : string('failReason', o.failReason, { nonEmpty: false });
     if (trial instanceof Trial) {
       trial.markFinished();
       try {
         await trial.flush();
       } catch (err) {
-        // A write that failed (for example the trial was failed as stale meanwhile) wins over the result.
-        await this.refresh();
-        throw err;
+        if (err instanceof TrialFinishedError) {
+          // Finished elsewhere meanwhile (failed as stale by another process): that outcome stands.
+          await this.refresh();
+          throw err;
+        }
+        if (state !== TrialState.FAIL) {
+          trial.reopen();  // still RUNNING in storage: the same tell can be retried
+          throw err;
+        }
+        // Failing a trial must always be possible: its unstored writes go, and the reason says so.
+        const dropped = trial.dropPendingWrites();
+        failReason = `${failReason ?? 'Failed'} (${dropped} unstored write(s) dropped: ${err instanceof Error ? err.message : String(err)})`;
       }
     }
-    const trialId = trial instanceof Trial ? trial.trialId : trial.trialId;
-    if (state === TrialState.FAIL && failReason !== undefined) {
-      await this.storage.setTrialSystemAttr(trialId, 'failReason', failReason);
+    try {
+      if (state === TrialState.FAIL && failReason !== undefined) {
+        await this.storage.setTrialSystemAttr(trial.trialId, 'failReason', failReason);
+      }
+      await this.storage.setTrialState(trial.trialId, state, values);
+    } catch (err) {
+      if (trial instanceof Trial && !(err instanceof TrialFinishedError)) trial.reopen();
+      throw err;
     }
-    await this.storage.setTrialState(trialId, state, values);
-    const stored = await this.storage.getTrial(trialId);
+    const stored = await this.storage.getTrial(trial.trialId);
     this.asked.delete(stored.number);
     if (this.sampler.afterTrial) await this.sampler.afterTrial(this, stored, state, values);
     this.upsertSnapshot(stored);
@@ -341,6 +385,12 @@ export class Study implements StudyView {
 
   private async resolveTrial(t: Trial | number): Promise<Trial | FrozenTrial> {
     if (t instanceof Trial) {
+      if (!t.belongsTo(this)) {
+        throw new InvalidArgumentError(
+          `Trial ${t.number} belongs to study ${JSON.stringify(t.studyName)}${t.studyName === this.studyName ? ' in another storage' : ''}, ` +
+            `not to study ${JSON.stringify(this.studyName)}: tell it through the study that asked for it`,
+        );
+      }
       if (t.isFinished) throw new InvalidStateError(`Trial ${t.number} is already finished`);
       return t;
     }

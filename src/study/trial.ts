@@ -6,7 +6,7 @@
 import {
   categoricalDistribution,
   contains,
-  deserializeDistribution,
+  distributionFrom,
   distributionsEqual,
   floatDistribution,
   intDistribution,
@@ -17,11 +17,12 @@ import {
   type Distribution,
   type ParamValue,
 } from '../distributions/index.js';
-import { InvalidArgumentError, InvalidStateError, ParameterConflictError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError, ParameterConflictError, TrialFinishedError } from '../errors.js';
 import type { Pruner } from '../pruners/base.js';
 import type { Sampler, StudyView } from '../samplers/base.js';
 import type { Storage } from '../storage/base.js';
-import { describe, finiteNumber, integer, invalid, options, string } from '../validate.js';
+import { dict, get, has } from '../util/dict.js';
+import { describe, finiteNumber, integer, invalid, jsonValue, options, string } from '../validate.js';
 import { TrialState, type FrozenTrial } from './types.js';
 
 export interface SuggestFloatOptions {
@@ -52,10 +53,17 @@ export class Trial {
   private readonly relative: Record<string, number>;
   private readonly relativeSpace: Record<string, Distribution>;
   private readonly fixed: Record<string, unknown>;
-  private readonly paramsMap: Record<string, ParamValue> = {};
-  private readonly distributionsMap: Record<string, Distribution> = {};
-  private readonly userAttrsMap: Record<string, unknown> = {};
+  // Keyed by the user's names: records without a prototype (see util/dict.ts).
+  private readonly paramsMap = dict<ParamValue>();
+  private readonly distributionsMap = dict<Distribution>();
+  private readonly userAttrsMap = dict<unknown>();
   private readonly reported = new Map<number, number>();
+  /**
+   * Storage writes issued by suggest/report/setUserAttr and not yet stored, in issue order. A write
+   * leaves the queue only once it succeeded, so one that failed (a full disk, a busy database) is
+   * retried by the next flush instead of being lost or poisoning the trial.
+   */
+  private readonly pending: (() => Promise<void>)[] = [];
   private writes: Promise<void> = Promise.resolve();
   private writeError: unknown = undefined;
   private finished = false;
@@ -71,10 +79,10 @@ export class Trial {
     this.snapshot = snapshot;
     this.number = snapshot.number;
     this.trialId = snapshot.trialId;
-    this.relative = relative;
-    this.relativeSpace = relativeSpace;
-    const fixed = snapshot.systemAttrs['fixedParams'];
-    this.fixed = fixed !== null && typeof fixed === 'object' ? (fixed as Record<string, unknown>) : {};
+    this.relative = dict(relative);
+    this.relativeSpace = dict(relativeSpace);
+    const fixed = get(snapshot.systemAttrs, 'fixedParams');
+    this.fixed = dict(fixed !== null && typeof fixed === 'object' ? (fixed as Record<string, unknown>) : {});
     Object.assign(this.paramsMap, snapshot.params);
     Object.assign(this.distributionsMap, snapshot.distributions);
     Object.assign(this.userAttrsMap, snapshot.userAttrs);
@@ -83,15 +91,15 @@ export class Trial {
 
   /** Parameters suggested so far (external values). */
   get params(): Readonly<Record<string, ParamValue>> {
-    return { ...this.paramsMap };
+    return dict(this.paramsMap);
   }
 
   get distributions(): Readonly<Record<string, Distribution>> {
-    return { ...this.distributionsMap };
+    return dict(this.distributionsMap);
   }
 
   get userAttrs(): Readonly<Record<string, unknown>> {
-    return { ...this.userAttrsMap };
+    return dict(this.userAttrsMap);
   }
 
   get intermediateValues(): ReadonlyMap<number, number> {
@@ -123,7 +131,7 @@ export class Trial {
 
   /** Suggests a parameter from a distribution object (see floatDistribution & co). */
   suggestDistribution(name: string, distribution: Distribution): ParamValue {
-    return this.suggest(name, deserializeDistribution(JSON.stringify(distribution)));
+    return this.suggest(name, distributionFrom('distribution', distribution));
   }
 
   /** Records an intermediate objective value at `step` (an integer >= 0), for pruners. */
@@ -148,29 +156,64 @@ export class Trial {
     return this.ctx.pruner.prune(this.ctx.view, snap);
   }
 
+  /**
+   * Sets a user attribute: JSON that reads back equal (see `jsonValue`: NaN, Infinity, Maps, Dates and
+   * the like are refused here, before anything is queued, so a bad value never blocks the trial's tell).
+   */
   setUserAttr(key: string, value: unknown): void {
     this.assertRunning('setUserAttr');
     string('key', key);
-    assertJson(key, value);
+    jsonValue(`user attribute ${JSON.stringify(key)}`, value);
     this.userAttrsMap[key] = value;
     this.enqueueWrite(() => this.ctx.storage.setTrialUserAttr(this.trialId, key, value));
   }
 
-  /** @internal waits for every write issued so far; rethrows the first one that failed. */
+  /**
+   * @internal Stores every write issued so far, retrying those that failed before; throws the error of
+   * the first one that fails now (the rest stay queued for the next flush).
+   */
   async flush(): Promise<void> {
+    await this.writes;
+    if (this.writeError === undefined) return;
+    if (this.writeError instanceof TrialFinishedError) throw this.writeError;  // finished elsewhere: final
+    this.writeError = undefined;
+    this.writes = this.writes.then(() => this.drain());
     await this.writes;
     if (this.writeError !== undefined) throw this.writeError;
   }
 
-  /** @internal */
+  /** @internal Forgets the writes not yet stored (a trial failed with them unstored); returns how many. */
+  dropPendingWrites(): number {
+    const n = this.pending.length;
+    this.pending.length = 0;
+    this.writeError = undefined;
+    return n;
+  }
+
+  /** @internal Whether this trial was handed out by `view`'s study (the same storage and study). */
+  belongsTo(view: StudyView): boolean {
+    return this.ctx.view.storage === view.storage && this.ctx.view.studyId === view.studyId;
+  }
+
+  /** @internal The name of the study that handed this trial out, for messages. */
+  get studyName(): string {
+    return this.ctx.view.studyName;
+  }
+
+  /** @internal Marks the trial finished (no more suggest, report or attributes) while it is told. */
   markFinished(): void {
     this.finished = true;
+  }
+
+  /** @internal Undoes markFinished when the tell failed and storage still has the trial RUNNING. */
+  reopen(): void {
+    this.finished = false;
   }
 
   private suggest(name: string, dist: Distribution): ParamValue {
     string('name', name);
     this.assertRunning(`suggest ${JSON.stringify(name)}`);
-    const known = this.distributionsMap[name];
+    const known = get(this.distributionsMap, name);
     if (known !== undefined) {
       if (!distributionsEqual(known, dist)) {
         throw new ParameterConflictError(
@@ -189,7 +232,7 @@ export class Trial {
   }
 
   private pick(name: string, dist: Distribution): number {
-    if (name in this.fixed) {
+    if (has(this.fixed, name)) {
       const v = this.fixed[name];
       if (!contains(dist, v)) {
         throw invalid(`enqueued parameter ${JSON.stringify(name)}`, `a value of ${JSON.stringify(dist)}`, v);
@@ -197,8 +240,8 @@ export class Trial {
       return toInternal(dist, v, name);
     }
     if (isSingle(dist)) return dist.type === 'categorical' ? 0 : dist.low;
-    const rel = this.relative[name];
-    const relDist = this.relativeSpace[name];
+    const rel = get(this.relative, name);
+    const relDist = get(this.relativeSpace, name);
     if (rel !== undefined && relDist !== undefined && distributionsEqual(relDist, dist)) return rel;
     const internal = this.ctx.sampler.sampleIndependent(this.ctx.view, this.snapshot, name, dist);
     const external = toExternal(dist, internal);
@@ -213,17 +256,20 @@ export class Trial {
   }
 
   private enqueueWrite(write: () => Promise<void>): void {
-    this.writes = this.writes.then(write).catch((err: unknown) => {
-      if (this.writeError === undefined) this.writeError = err;
-    });
+    this.pending.push(write);
+    this.writes = this.writes.then(() => this.drain());
   }
-}
 
-function assertJson(key: string, value: unknown): void {
-  try {
-    if (JSON.stringify(value) === undefined) throw new Error('not serialisable');
-  } catch {
-    throw invalid(`user attribute ${JSON.stringify(key)}`, 'a JSON-serialisable value', value);
+  /** Stores queued writes in order, stopping at the first failure (kept in `writeError`, never rejected). */
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0 && this.writeError === undefined) {
+      try {
+        await this.pending[0]!();
+        this.pending.shift();
+      } catch (err) {
+        this.writeError = err;
+      }
+    }
   }
 }
 

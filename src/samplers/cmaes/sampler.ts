@@ -35,6 +35,7 @@ import { isDiscrete, numericPart, spaceKey, type NumericDistribution } from './s
 import { GENERATION_ATTR, X_ATTR, latestFull, publish, type FullState } from './state.js';
 import { IndependentFallback } from '../independent-fallback.js';
 import { PerStorage } from '../per-storage.js';
+import { dict } from '../../util/dict.js';
 
 /** Tag separating this sampler's draws from other samplers' with the same seed. */
 const TAG = 11;
@@ -231,7 +232,7 @@ export class CmaEsSampler implements Sampler {
       feasible = x.every((xi, i) => !bounded[i] || (xi >= 0 && xi <= 1));
     }
     if (!feasible) x = x.map((xi, i) => (bounded[i] ? Math.min(1, Math.max(0, xi)) : xi));
-    const params: Record<string, number> = {};
+    const params = dict<number>();
     state.names.forEach((name, i) => (params[name] = this.decode(run, i, x[i]!, dists[i]!)));
     return { x, params };
   }
@@ -244,7 +245,7 @@ function generationOf(t: FrozenTrial): number {
 
 /** Whether every parameter of the state is in `space` with the distribution the state was built for. */
 function covers(state: FullState, space: Record<string, NumericDistribution>): boolean {
-  const sub: Record<string, NumericDistribution> = {};
+  const sub = dict<NumericDistribution>();
   for (const name of state.names) {
     const d = space[name];
     if (d === undefined) return false;

@@ -5,12 +5,13 @@
  * coordinate index means the same parameter in every process.
  */
 import { isSingle, type Distribution, type FloatDistribution, type IntDistribution } from '../../distributions/index.js';
+import { dict } from '../../util/dict.js';
 
 export type NumericDistribution = FloatDistribution | IntDistribution;
 
 /** The part of `space` CMA-ES samples: non-constant float and int parameters, sorted by name. */
 export function numericPart(space: Readonly<Record<string, Distribution>>): Record<string, NumericDistribution> {
-  const out: Record<string, NumericDistribution> = {};
+  const out = dict<NumericDistribution>();
   for (const name of Object.keys(space).sort()) {
     const d = space[name]!;
     if (d.type !== 'categorical' && !isSingle(d)) out[name] = d;

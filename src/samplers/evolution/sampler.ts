@@ -28,6 +28,7 @@ import type { Sampler, StudyView } from '../base.js';
 import type { Rng } from '../rng.js';
 import { paramRng, resolveSeed } from '../seed.js';
 import { mutateValue } from './mutate.js';
+import { dict } from '../../util/dict.js';
 
 export interface RegularizedEvolutionSamplerOptions {
   /** An integer >= 0; drawn at random when absent. */
@@ -104,7 +105,7 @@ export class RegularizedEvolutionSampler implements Sampler {
     if (child === null) return {};
     await study.storage.setTrialSystemAttr(trial.trialId, PARENT_ATTR, child.parent.number);
     await study.storage.setTrialSystemAttr(trial.trialId, MUTATED_ATTR, child.mutated);
-    const out: Record<string, number> = {};
+    const out = dict<number>();
     for (const name of Object.keys(searchSpace)) if (name in child.values) out[name] = child.values[name]!;
     return out;
   }
@@ -123,8 +124,8 @@ export class RegularizedEvolutionSampler implements Sampler {
     const names = Object.keys(parent.distributions).sort();
     const mutable = names.filter((name) => !isSingle(parent.distributions[name]!));
     const mutated = this.pickMutations(mutable, rng);
-    const values: Record<string, number> = {};
-    const space: Record<string, Distribution> = {};
+    const values = dict<number>();
+    const space = dict<Distribution>();
     for (const name of names) {
       const d = parent.distributions[name]!;
       const v = parent.internalParams[name]!;

@@ -34,6 +34,7 @@ import { paramRng, resolveSeed } from '../seed.js';
 import { defaultGamma, defaultWeights, type GammaFunction, type WeightsFunction } from './defaults.js';
 import { buildHistory, type History } from './history.js';
 import { ParzenEstimator, type ParzenOptions } from './parzen.js';
+import { dict } from '../../util/dict.js';
 
 export interface TPESamplerOptions {
   /** An integer >= 0; drawn at random when absent. */
@@ -121,7 +122,7 @@ export class TPESampler implements Sampler {
     const h = buildHistory(await study.getTrials({ states }), study.directions, trial.trialId, this.gamma);
     this.remember(study, trial, h);
     if (!this.multivariate) return {};
-    const space: Record<string, Distribution> = {};
+    const space = dict<Distribution>();
     if (this.group) {
       h.groups = [];
       for (const g of groupDecomposedSearchSpace(h.trials, { includePruned: true })) {
@@ -139,7 +140,7 @@ export class TPESampler implements Sampler {
     const h = this.historyOf(study, trial);
     if (h === null || h.nFinished < this.nStartupTrials) return {};
     const groups = this.group && h.groups !== null ? h.groups : [searchSpace];
-    const out: Record<string, number> = {};
+    const out = dict<number>();
     for (const g of groups) {
       const names = Object.keys(g).filter((name) => searchSpace[name] !== undefined).sort();
       if (names.length === 0) continue;
@@ -235,7 +236,7 @@ export class TPESampler implements Sampler {
 }
 
 function withoutSingles(space: Record<string, Distribution>): Record<string, Distribution> {
-  const out: Record<string, Distribution> = {};
+  const out = dict<Distribution>();
   for (const [name, d] of Object.entries(space)) if (!isSingle(d)) out[name] = d;
   return out;
 }
