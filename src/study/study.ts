@@ -290,15 +290,22 @@ export class Study implements StudyView {
       }
       frozen = await this.storage.createTrial(this.studyId, { systemAttrs: attrs });
     }
-    const space = await this.sampler.inferRelativeSearchSpace(this, frozen);
-    const relative = Object.keys(space).length > 0 ? await this.sampler.sampleRelative(this, frozen, space) : {};
-    const trial = new Trial({ view: this, storage: this.storage, sampler: this.sampler, pruner: this.pruner }, frozen, relative, space);
-    this.asked.set(trial.number, trial);
-    if (fixedSpace.length > 0) {
+    try {
+      const space = await this.sampler.inferRelativeSearchSpace(this, frozen);
+      const relative = Object.keys(space).length > 0 ? await this.sampler.sampleRelative(this, frozen, space) : {};
+      const trial = new Trial({ view: this, storage: this.storage, sampler: this.sampler, pruner: this.pruner }, frozen, relative, space);
       for (const [name, d] of fixedSpace) trial.suggestDistribution(name, d);
       await trial.flush();
+      this.asked.set(trial.number, trial);
+      return trial;
+    } catch (err) {
+      // The trial exists but nobody will run it: fail it now rather than leave a RUNNING orphan.
+      await this.storage
+        .setTrialSystemAttr(frozen.trialId, 'failReason', `ask() failed before the trial was handed out: ${err instanceof Error ? err.message : String(err)}`)
+        .then(() => this.storage.setTrialState(frozen.trialId, TrialState.FAIL))
+        .catch(() => undefined);  // the storage itself failing: the stale-trial sweep will fail it
+      throw err;
     }
-    return trial;
   }
 
   /**

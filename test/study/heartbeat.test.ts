@@ -35,15 +35,15 @@ function blockFor(ms: number): void {
 }
 
 describe('heartbeats on SQLite', () => {
-  it('a synchronous objective that blocks the event loop for 10 intervals keeps its trial alive', async () => {
+  it('a synchronous objective that blocks the event loop for 15 intervals keeps its trial alive', async () => {
     const url = `sqlite:${join(tempDir(), 'hb.db')}`;
     const study = await createStudy({ storage: url, studyName: 'hb', sampler: new RandomSampler(), heartbeatIntervalMs: 100 });
-    // The checker fails anything silent for 300 ms, for 2 s: the objective below is silent on this
-    // thread for 1 s, so only beats from elsewhere keep it alive.
-    const checker = run(CHECKER, [url, 'hb', '300', '2000']);
+    // The checker fails anything silent for 600 ms, for 2.5 s: the objective below holds this thread
+    // for 1.5 s, so only beats from elsewhere keep its trial alive.
+    const checker = run(CHECKER, [url, 'hb', '600', '2500']);
     await study.optimize((t) => {
       t.suggestFloat('x', 0, 1);
-      blockFor(1000);
+      blockFor(1500);
       return 1;
     }, { nTrials: 1 });
     const out = await checker.done;
@@ -58,12 +58,12 @@ describe('heartbeats on SQLite', () => {
     const worker = run(WORKER, [url, 'hb2', '100', 'hang-after-0']);  // heartbeatIntervalMs 100, hangs in trial 0
     await worker.waitFor(/running 0/);
     const study = await loadStudy({ storage: url, studyName: 'hb2' });
-    await new Promise((r) => setTimeout(r, 500));  // 5 intervals: alive, it beats
-    expect(await study.failStaleTrials({ olderThanMs: 300 })).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1000));  // 10 intervals: alive, it beats
+    expect(await study.failStaleTrials({ olderThanMs: 500 })).toEqual([]);
     worker.kill();
     await worker.done;
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await study.failStaleTrials({ olderThanMs: 300 })).toEqual([0]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await study.failStaleTrials({ olderThanMs: 500 })).toEqual([0]);
     expect(study.trials[0]!.systemAttrs['failReason']).toMatch(/no heartbeat/);
   });
 

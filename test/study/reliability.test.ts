@@ -127,6 +127,25 @@ describe.each(storages)('reliability on %s storage', (_name, makeStorage) => {
     expect((await b.tell(tb, 3)).values).toEqual([3]);
   });
 
+  it('10: ask() that fails after creating its trial leaves no RUNNING orphan', async () => {
+    const sampler = new RandomSampler({ seed: 0 });
+    const s = await createStudy({ storage: makeStorage(), sampler });
+    await s.optimize((t) => t.suggestFloat('x', 0, 1), { nTrials: 1 });
+    sampler.inferRelativeSearchSpace = async () => ({ x: (await s.getTrials())[0]!.distributions['x']! });
+    sampler.sampleRelative = () => Promise.reject(new InvalidArgumentError('the search space is too large for this sampler'));
+    await expectCode(() => s.ask(), 'ERR_INVALID_ARGUMENT', /too large/);
+    // an enqueued value outside the define-and-run space
+    const fresh = await createStudy({ storage: makeStorage(), sampler: new RandomSampler() });
+    await fresh.enqueueTrial({ y: 5 });
+    await expectCode(() => fresh.ask({ y: { type: 'float', low: 0, high: 1 } }), 'ERR_INVALID_ARGUMENT', /enqueued parameter "y"/);
+    for (const st of [s, fresh]) {
+      expect(await st.getTrials({ states: [TrialState.RUNNING] })).toEqual([]);
+      const failed = await st.getTrials({ states: [TrialState.FAIL] });
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.systemAttrs['failReason']).toMatch(/^ask\(\) failed before the trial was handed out/);
+    }
+  });
+
   it('8: names that exist on Object.prototype are ordinary names', async () => {
     const s = await study();
     const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
