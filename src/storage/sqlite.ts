@@ -24,7 +24,7 @@ import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type Stu
 import { dict } from '../util/dict.js';
 import { describe, invalid } from '../validate.js';
 import type { Heartbeats, Storage, TrialTemplate } from './base.js';
-import { sqliteHeartbeats } from './sqlite-heartbeat.js';
+import { HeartbeatThread } from './sqlite-heartbeat.js';
 import { timerHeartbeats } from './timer-heartbeat.js';
 import {
   EMPTY_MAP,
@@ -260,6 +260,7 @@ export class SqliteStorage implements Storage {
   private readonly directionsCache = new Map<number, readonly StudyDirection[]>();
 
   private readonly busyTimeoutMs: number;
+  private heartbeatThread: HeartbeatThread | null = null;
 
   constructor(path: string, options: SqliteStorageOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'a non-empty file path (or ":memory:")', path);
@@ -612,7 +613,8 @@ export class SqliteStorage implements Storage {
   startHeartbeats(intervalMs: number): Heartbeats {
     if (this.db === null) throw closedError(this.url);
     if (this.path === ':memory:') return timerHeartbeats(this, intervalMs);
-    return sqliteHeartbeats(resolvePath(this.path), intervalMs, this.busyTimeoutMs);
+    this.heartbeatThread ??= new HeartbeatThread(resolvePath(this.path), this.busyTimeoutMs);
+    return this.heartbeatThread.handle(intervalMs);
   }
 
   async failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]> {
@@ -644,6 +646,8 @@ export class SqliteStorage implements Storage {
     const db = this.db;
     if (db === null) return;
     this.db = null;
+    await this.heartbeatThread?.close();
+    this.heartbeatThread = null;
     this.stmts.clear();
     this.caches.clear();
     this.known.clear();
