@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'ERR_NATIVE'
   | 'ERR_OUT_OF_MEMORY'
   | 'ERR_STORAGE'
+  | 'ERR_IO'
   | 'ERR_DUPLICATED_STUDY'
   | 'ERR_NOT_FOUND'
   | 'ERR_TRIAL_FINISHED'
@@ -86,6 +87,13 @@ export class OutOfMemoryError extends TunableError {
 export class StorageError extends TunableError {
   constructor(message: string, code: ErrorCode = 'ERR_STORAGE', options?: { cause?: unknown }) {
     super(code, message, options);
+  }
+}
+
+/** A file that could not be read or written (an export's `--out`, a data file). */
+export class IOError extends TunableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_IO', message, options);
   }
 }
 

@@ -65,7 +65,7 @@ describe('tunable CLI', () => {
     expect(r.stderr).toContain('tunable: ERR_INVALID_ARGUMENT: Expected `low` <= `high` but received low=3, high=1');
     const t = cli(dir, 'tell', '--study-name', 'b', '--trial-number', 'zero', '--values', '1', ...s);
     expect(t.code).toBe(2);
-    expect(t.stderr).toContain('Expected a number for `--trial-number` but received "zero"');
+    expect(t.stderr).toContain('Expected an integer in [0, 9007199254740991] for `--trial-number` but received "zero"');
     expect(cli(dir, 'frobnicate').stderr).toContain('Unknown command "frobnicate"');
     expect(cli(dir, 'studies', '--stroage', 'x').code).toBe(2);
   });
