@@ -81,6 +81,9 @@ export class HeartbeatThread {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      // Referenced again while it shuts down: an unreferenced worker would let a script whose last
+      // step is `await storage.close()` exit before the thread did, with that await never resolved.
+      this.worker.ref();
       this.worker.postMessage({ close: true });
     }
     return this.exited;

@@ -1,7 +1,8 @@
 /** Both builds (cmake-js and node-gyp) load and give the same answers; the event loop stays free. */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-import { loadAddonFrom, type BuildSystem, type NativeAddon } from '../../src/native/binding.js';
+import { addonCandidates, loadAddonFrom, type BuildSystem, type NativeAddon } from '../../src/native/binding.js';
 import { engine } from '../../src/engine/index.js';
 import { maxAbsDiff, randomData } from './helpers.js';
 
@@ -23,15 +24,20 @@ async function run(addon: NativeAddon) {
   return { fit, pred, acq };
 }
 
+/** CI (.ci/run) builds both, so there each must load; elsewhere a build that exists must load, a missing one is skipped. */
+const required = (name: BuildSystem, addon: NativeAddon | null): boolean =>
+  addon !== null || Boolean(process.env['CI']) || existsSync(addonCandidates().find((c) => c.buildSystem === name)!.path);
+
 describe('native builds', () => {
-  it.each(loaded)('%s build loads (skipped when not built)', (name, addon) => {
-    if (!addon) {
-      console.warn(`${name} build not found; build it with ${name === 'cmake-js' ? 'npm run build:native' : 'npm run build:gyp'}`);
-      return;
-    }
-    expect(addon.buildSystem).toBe(name);
-    expect(addon.backends()).toContain('cpu');
-  });
+  for (const [name, addon] of loaded) {
+    it.skipIf(!required(name, addon))(`${name} build loads (skipped outside CI when not built)`, () => {
+      const file = addonCandidates().find((c) => c.buildSystem === name)!.path;
+      const hint = name === 'cmake-js' ? 'npm run build:native' : 'npm run build:gyp';
+      expect(addon, `${name} build ${existsSync(file) ? 'does not load' : 'is missing'}: ${file} (build it with ${hint})`).not.toBeNull();
+      expect(addon!.buildSystem).toBe(name);
+      expect(addon!.backends()).toContain('cpu');
+    });
+  }
 
   const both = loaded.every(([, a]) => a !== null);
   it.skipIf(!both)('cmake-js and node-gyp builds agree', async () => {
@@ -44,17 +50,25 @@ describe('native builds', () => {
     expect(Math.abs(a.acq.value - b.acq.value)).toBeLessThan(1e-6 * Math.max(1, Math.abs(a.acq.value)));
   });
 
-  it.skipIf(engine.backends().length === 0)('a timer keeps firing during a 2000-point fit', async () => {
-    const { X, y } = randomData(2000, 6, 1);
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
-    const t0 = performance.now();
+  it.skipIf(engine.backends().length === 0)('the event loop keeps turning and timers fire while a 400-point fit runs', async () => {
+    const { X, y } = randomData(400, 6, 1);
+    // A fit on the main thread would settle without letting a single immediate or timer run in between;
+    // on the threadpool the loop turns many times before the fit settles (how many depends on the machine).
+    let fitting = true;
+    let turns = 0;
+    let timers = 0;
+    const turn = (): void => {
+      if (!fitting) return;
+      turns++;
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+    const timer = setInterval(() => timers++, 1);
     const gp = await engine.fitGP({ X, y, restarts: 1, maxIterations: 3 });
-    const ms = performance.now() - t0;
+    fitting = false;
     clearInterval(timer);
-    expect(ms).toBeGreaterThan(50);
-    // The event loop was free: roughly one tick per 5 ms (loosely, for loaded CI machines).
-    expect(ticks).toBeGreaterThan(ms / 5 / 4);
     gp.dispose();
+    expect(turns).toBeGreaterThan(10);
+    expect(timers).toBeGreaterThan(0);
   });
 });

@@ -32,6 +32,11 @@ class SpySampler implements Sampler {
   }
 }
 
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
+};
+
 async function addTrial(study: Study, iv: number[], end: number | 'PRUNED'): Promise<void> {
   const t = await study.ask();
   iv.forEach((v, step) => t.report(v, step));
@@ -95,7 +100,43 @@ describe.each(storages)('BOHBSampler on %s storage', (_name, makeStorage) => {
     expect(budgets[0]).toBeNull();
     expect(budgets[39]).toBe(8); // by the end, enough trials ran to the last step
     for (let i = 1; i < 40; i++) if (budgets[i - 1] !== null) expect(budgets[i]).toBeGreaterThanOrEqual(budgets[i - 1]!);
-    expect(a.bestValue).toBeLessThan(4 / 9 + 0.25);
+  });
+});
+
+describe('BOHBSampler against random search', () => {
+  it('with Hyperband on a 3-D quadratic, 150 trials: the median best of 5 seeds is far below random search\'s', async () => {
+    const regret = async (sampler: Sampler): Promise<number> => {
+      const study = await createStudy({
+        studyName: 'bohb-vs-random', // the same Hyperband brackets for both samplers
+        sampler,
+        pruner: new HyperbandPruner({ minResource: 1, maxResource: 9 }),
+      });
+      await study.optimize(
+        async (trial) => {
+          let d = 0;
+          for (const name of ['x', 'y', 'z']) d += (trial.suggestFloat(name, -5, 5) - 2) ** 2;
+          let v = 0;
+          for (let step = 0; step < 9; step++) {
+            v = d + 4 / (step + 1); // fidelity error shrinks with the budget
+            trial.report(v, step);
+            await tick();
+            if (await trial.shouldPrune()) throw new TrialPruned();
+          }
+          return v;
+        },
+        { nTrials: 150 },
+      );
+      return study.bestValue - 4 / 9;
+    };
+    const bohb: number[] = [];
+    const random: number[] = [];
+    for (let seed = 0; seed < 5; seed++) {
+      bohb.push(await regret(new BOHBSampler({ seed, minObservations: 5, tpe: { nStartupTrials: 5 } })));
+      random.push(await regret(new RandomSampler({ seed })));
+    }
+    // Measured over 40 seeds (8 groups of 5): BOHB's median 0.05–0.14, random's 0.7–1.6 (7–20× BOHB's in
+    // each group); two random groups differ by up to 3×.
+    expect(median(bohb)).toBeLessThan(median(random) / 4);
   });
 });
 
@@ -112,7 +153,13 @@ describe('BOHBSampler bad input', () => {
     ];
     for (const [make, message] of cases) {
       expect(make).toThrow(InvalidArgumentError);
-      expect(make).toThrow(message);
+      let error: unknown;
+      try {
+        make();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message });
     }
   });
 });

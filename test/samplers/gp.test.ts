@@ -1,11 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { contains } from '../../src/distributions/index.js';
 import { BackendUnavailableError, InvalidArgumentError, UnknownOptionError } from '../../src/errors.js';
 import { createStudy, engine, GPSampler, RandomSampler, type Sampler, type Study, type Trial } from '../../src/index.js';
 import { HYPER_ATTR, PARAMS_ATTR } from '../../src/samplers/gp/sampler.js';
 import { Encoding } from '../../src/samplers/gp/encode.js';
 import { transformValues } from '../../src/samplers/gp/model.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+
+afterEach(() => vi.restoreAllMocks());
 
 const branin = (t: Trial): number => {
   const x = t.suggestFloat('x', -5, 10);
@@ -14,6 +16,16 @@ const branin = (t: Trial): number => {
   return (y - b * x * x + (5 / Math.PI) * x - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x) + 10 - 0.397887;
 };
 const quadratic = (t: Trial): number => (t.suggestFloat('x', -1, 1) - 0.3) ** 2 + (t.suggestFloat('y', -1, 1) + 0.2) ** 2;
+
+/** The error `f` throws (fails the test when it returns). */
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -112,28 +124,39 @@ describe('GPSampler: search spaces', () => {
       expect('a' in t.params !== 'b' in t.params).toBe(true);
       expect('a' in t.params).toBe(t.params.kind === 'lin');
     }
-    // The branch parameter b is modelled by its group's own GP: the best 'sq' trial found b = 3.
+    // Once a branch has 3 earlier trials, its parameter is part of the relative sample (stored in
+    // PARAMS_ATTR): its group's GP proposed it. Without group GPs it would come from the independent sampler.
+    const relative = (t: FrozenTrial): Record<string, number> => (t.systemAttrs[PARAMS_ATTR] ?? {}) as Record<string, number>;
+    for (const [kind, name] of [['lin', 'a'], ['sq', 'b']] as const) {
+      const later = study.trials.filter((t) => t.params.kind === kind).slice(3);
+      expect(later.length, kind).toBeGreaterThan(0);
+      for (const t of later) expect(relative(t)[name], `${kind} trial ${t.number}`).toBe(t.internalParams[name]);
+    }
     const sq = study.trials.filter((t) => t.params.kind === 'sq' && t.state === TrialState.COMPLETE);
     const bestSq = sq.reduce((a, b) => (b.values![0]! < a.values![0]! ? b : a));
     expect(bestSq.params.b).toBe(3);
-    expect(study.bestValue).toBeLessThan(1.2);
   });
 
   it('warns once per parameter sampled independently after the GP starts', async () => {
-    const codes: string[] = [];
-    const listener = (w: Error & { code?: string }): void => void codes.push(w.code ?? '');
-    process.on('warning', listener);
-    try {
-      const objective = (t: Trial): number => {
-        const x = t.suggestFloat('x', 0, 1);
-        return x > 0.5 ? t.suggestFloat('z', 0, 1) : x;
-      };
-      await run(new GPSampler({ seed: 0, nStartupTrials: 4 }), objective, 12);
-      await new Promise((r) => setImmediate(r));
-    } finally {
-      process.off('warning', listener);
-    }
-    expect(codes.filter((c) => c === 'TUNABLE_GP_INDEPENDENT').length).toBeLessThanOrEqual(1);
+    // z and w first appear in trial 6, after the GP started (trial 4): outside its space, they go to the
+    // independent sampler until their group has 4 trials of its own (trials 6–9), one warning per name.
+    const objective = (t: Trial): number => {
+      const x = t.suggestFloat('x', 0, 1);
+      return t.number < 6 ? x : x + t.suggestFloat('z', 0, 1) + t.suggestFloat('w', 0, 1);
+    };
+    const warned = async (warnIndependentSampling: boolean): Promise<{ names: string[]; study: Study }> => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const study = await run(new GPSampler({ seed: 0, nStartupTrials: 4, warnIndependentSampling }), objective, 14);
+      const calls = warn.mock.calls.filter((c) => (c[1] as { code?: string } | undefined)?.code === 'TUNABLE_GP_INDEPENDENT');
+      warn.mockRestore();
+      return { names: calls.map((c) => /parameter "(\w+)"/.exec(String(c[0]))?.[1] ?? String(c[0])), study };
+    };
+    const { names, study } = await warned(true);
+    expect(names.sort()).toEqual(['w', 'z']);
+    // Several trials sampled them independently: the warning is per parameter, not per trial.
+    const independent = study.trials.filter((t) => 'z' in t.params && !('z' in (t.systemAttrs[PARAMS_ATTR] as object)));
+    expect(independent.map((t) => t.number)).toEqual([6, 7, 8, 9]);
+    expect((await warned(false)).names).toEqual([]);
   });
 
   it('ignores a one-choice categorical (always its only value)', async () => {
@@ -232,7 +255,10 @@ describe('GPSampler: concurrency and faults', () => {
   it('rejects multi-objective studies at ask()', async () => {
     const study = await createStudy({ sampler: new GPSampler({ seed: 0 }), directions: ['minimize', 'maximize'] });
     await expect(study.ask()).rejects.toThrow(InvalidArgumentError);
-    await expect(study.ask()).rejects.toThrow(/^GPSampler supports single-objective studies only; study "[^"]+" has 2 objectives$/);
+    await expect(study.ask()).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/^GPSampler supports single-objective studies only; study "[^"]+" has 2 objectives$/),
+    });
   });
 });
 
@@ -252,15 +278,21 @@ describe('GPSampler: options', () => {
     ];
     for (const [opts, message] of cases) {
       expect(() => new GPSampler(opts as never)).toThrow(InvalidArgumentError);
-      expect(() => new GPSampler(opts as never)).toThrow(message);
+      expect(thrown(() => new GPSampler(opts as never))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(message) });
     }
     expect(() => new GPSampler({ nStartupTrial: 4 } as never)).toThrow(UnknownOptionError);
-    expect(() => new GPSampler({ nStartupTrial: 4 } as never)).toThrow(/^Unknown option `nStartupTrial` in `GPSampler options` \(did you mean `nStartupTrials`\?\)/);
+    expect(thrown(() => new GPSampler({ nStartupTrial: 4 } as never))).toMatchObject({
+      code: 'ERR_UNKNOWN_OPTION',
+      message: expect.stringMatching(/^Unknown option `nStartupTrial` in `GPSampler options` \(did you mean `nStartupTrials`\?\)/),
+    });
   });
 
   it.skipIf(engine.backends().includes('cuda'))('throws BackendUnavailableError at construction for a backend this machine lacks', () => {
     expect(() => new GPSampler({ backend: 'cuda' })).toThrow(BackendUnavailableError);
-    expect(() => new GPSampler({ backend: 'cuda' })).toThrow(/^GPSampler: The cuda backend is not available here \(available: cpu\)/);
+    expect(thrown(() => new GPSampler({ backend: 'cuda' }))).toMatchObject({
+      code: 'ERR_BACKEND_UNAVAILABLE',
+      message: expect.stringMatching(/^GPSampler: The cuda backend is not available here \(available: cpu\)/),
+    });
   });
 });
 

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { categoricalDistribution, floatDistribution, intDistribution } from '../../src/distributions/index.js';
 import {
   DuplicatedStudyError,
@@ -40,8 +40,6 @@ function sqliteHarness(): Harness {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const F = floatDistribution(-10, 10);
 const I = intDistribution(1, 100);
@@ -542,31 +540,43 @@ describe.each([
     });
 
     it('failStaleTrials fails RUNNING trials without a recent heartbeat', async () => {
-      const beating = await s.createTrial(study);
-      const silent = await s.createTrial(study);
-      const done = await s.createTrial(study);
-      await s.setTrialState(done.trialId, TrialState.COMPLETE, [1]);
-      await s.createTrial(study, { state: TrialState.WAITING });
-      await s.recordHeartbeat(beating.trialId);
-      expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
-      await sleep(250);
-      await s.recordHeartbeat(beating.trialId);
-      const failed = await s.failStaleTrials(study, 150);
-      expect(failed).toEqual([silent.number]);
-      const r = await s.getTrial(silent.trialId);
-      expect(r.state).toBe(TrialState.FAIL);
-      expect(r.datetimeComplete).toBeInstanceOf(Date);
-      expect(typeof r.systemAttrs['failReason']).toBe('string');
-      expect((await s.getTrial(beating.trialId)).state).toBe(TrialState.RUNNING);
-      expect((await s.getTrial(done.trialId)).state).toBe(TrialState.COMPLETE);
-      expect(await s.getNTrials(study, [TrialState.WAITING])).toBe(1);
-      // the presumed-dead owner's later writes throw
-      await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toBeInstanceOf(TrialFinishedError);
-      await expect(s.recordHeartbeat(silent.trialId)).rejects.toBeInstanceOf(TrialFinishedError);
-      // a trial that beat long ago becomes stale too
-      await sleep(250);
-      expect(await s.failStaleTrials(study, 150)).toEqual([beating.number]);
-      expect(await s.failStaleTrials(study, 0)).toEqual([]);
+      // Staleness is measured with Date; a clock of our own (timers stay real) makes the silences exact
+      // instead of depending on how long the machine takes between two calls.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const t0 = Date.now();
+        const beating = await s.createTrial(study);
+        const silent = await s.createTrial(study);
+        const done = await s.createTrial(study);
+        await s.setTrialState(done.trialId, TrialState.COMPLETE, [1]);
+        await s.createTrial(study, { state: TrialState.WAITING });
+        await s.recordHeartbeat(beating.trialId);
+        expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
+        vi.setSystemTime(t0 + 250);
+        await s.recordHeartbeat(beating.trialId);
+        const failed = await s.failStaleTrials(study, 150);
+        expect(failed).toEqual([silent.number]);
+        const r = await s.getTrial(silent.trialId);
+        expect(r.state).toBe(TrialState.FAIL);
+        expect(r.datetimeComplete).toEqual(new Date(t0 + 250));
+        expect(typeof r.systemAttrs['failReason']).toBe('string');
+        expect((await s.getTrial(beating.trialId)).state).toBe(TrialState.RUNNING);
+        expect((await s.getTrial(done.trialId)).state).toBe(TrialState.COMPLETE);
+        expect(await s.getNTrials(study, [TrialState.WAITING])).toBe(1);
+        // the presumed-dead owner's later writes throw
+        await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toBeInstanceOf(TrialFinishedError);
+        await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toMatchObject({ code: 'ERR_TRIAL_FINISHED' });
+        await expect(s.recordHeartbeat(silent.trialId)).rejects.toBeInstanceOf(TrialFinishedError);
+        await expect(s.recordHeartbeat(silent.trialId)).rejects.toMatchObject({ code: 'ERR_TRIAL_FINISHED' });
+        // a trial that beat long ago becomes stale too, once its silence is strictly longer than the limit
+        vi.setSystemTime(t0 + 250 + 150);
+        expect(await s.failStaleTrials(study, 150)).toEqual([]);
+        vi.setSystemTime(t0 + 250 + 151);
+        expect(await s.failStaleTrials(study, 150)).toEqual([beating.number]);
+        expect(await s.failStaleTrials(study, 0)).toEqual([]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
   });
 

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers.js';
 
 const CHECKER = join(import.meta.dirname, 'fixtures', 'stale-checker.ts');
 const WORKER = join(import.meta.dirname, 'fixtures', 'worker.ts');
+const CLOSER = join(import.meta.dirname, 'fixtures', 'close-after-optimize.ts');
 
 function run(file: string, args: string[]): { done: Promise<string>; waitFor: (re: RegExp) => Promise<void>; kill: () => void } {
   const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,6 +66,15 @@ describe('heartbeats on SQLite', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await study.failStaleTrials({ olderThanMs: 500 })).toEqual([0]);
     expect(study.trials[0]!.systemAttrs['failReason']).toMatch(/no heartbeat/);
+  });
+
+  it('a script whose last step is `await storage.close()` after optimize gets there and exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLOSER, `sqlite:${join(tempDir(), 'close.db')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect({ code, out }).toEqual({ code: 0, out: 'closed\n' });
   });
 
   it('a worker whose trial was failed under it records nothing for it, warns, and goes on', async () => {
