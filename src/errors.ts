@@ -78,9 +78,12 @@ export class NativeError extends TunableError {
  */
 export class OutOfMemoryError extends TunableError {
   readonly bytes: number | null;
-  constructor(message: string, bytes: number | null = null) {
+  /** Which memory ran out: the host's, or the accelerator's (backend 'auto' refits those on the CPU). */
+  readonly memory: 'host' | 'device';
+  constructor(message: string, bytes: number | null = null, memory: 'host' | 'device' = 'host') {
     super('ERR_OUT_OF_MEMORY', message);
     this.bytes = bytes;
+    this.memory = memory;
   }
 }
 

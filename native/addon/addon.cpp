@@ -7,6 +7,7 @@
 //   firstInvalid(data: Float64Array, lo, hi): number   index of the first entry that is not finite or
 //                                                      outside [lo, hi], else −1 (TS builds the error)
 //   GP: class (native/addon/gp_wrap.hpp)
+// Every function runs under guarded() and every worker rejects with a coded error (errors.hpp).
 #include <napi.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "../cuda/status.hpp"
 #endif
 #include "convert.hpp"
+#include "errors.hpp"
 #include "gp_wrap.hpp"
 #include "worker.hpp"
 
@@ -36,49 +38,55 @@ namespace addon {
 
 namespace {
 Napi::Value Backends(const Napi::CallbackInfo& info) {
-  Napi::Array a = Napi::Array::New(info.Env());
-  uint32_t k = 0;
-#ifdef TUNABLE_WITH_CUDA
-  if (cuda::status(false).available) a.Set(k++, Napi::String::New(info.Env(), "cuda"));
-#endif
-  a.Set(k++, Napi::String::New(info.Env(), "cpu"));
-  return a;
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Array a = Napi::Array::New(info.Env());
+    uint32_t k = 0;
+  #ifdef TUNABLE_WITH_CUDA
+    if (cuda::status(false).available) a.Set(k++, Napi::String::New(info.Env(), "cuda"));
+  #endif
+    a.Set(k++, Napi::String::New(info.Env(), "cpu"));
+    return a;
+  });
 }
 
 // Never throws: a missing driver or library is reported in `reason`.
 Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object o = Napi::Object::New(env);
-#ifdef TUNABLE_WITH_CUDA
-  const cuda::Status s = cuda::status(info.Length() > 0 && info[0].ToBoolean().Value());
-  o.Set("compiled", true);
-  o.Set("available", s.available);
-  o.Set("devices", s.devices);
-  o.Set("device", s.device);
-  o.Set("cublas", s.cublas);
-  o.Set("cusolver", s.cusolver);
-  o.Set("reason", s.reason);
-#else
-  o.Set("compiled", false);
-  o.Set("available", false);
-  o.Set("devices", 0);
-  o.Set("device", "");
-  o.Set("cublas", "");
-  o.Set("cusolver", "");
-  o.Set("reason", std::string("this build (") + TUNABLE_BUILD_SYSTEM + ") has no CUDA backend: rebuild with nvcc on PATH (`npm run build:native`)");
-#endif
-  return o;
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+  #ifdef TUNABLE_WITH_CUDA
+    const cuda::Status s = cuda::status(info.Length() > 0 && info[0].ToBoolean().Value());
+    o.Set("compiled", true);
+    o.Set("available", s.available);
+    o.Set("devices", s.devices);
+    o.Set("device", s.device);
+    o.Set("cublas", s.cublas);
+    o.Set("cusolver", s.cusolver);
+    o.Set("reason", s.reason);
+  #else
+    o.Set("compiled", false);
+    o.Set("available", false);
+    o.Set("devices", 0);
+    o.Set("device", "");
+    o.Set("cublas", "");
+    o.Set("cusolver", "");
+    o.Set("reason", std::string("this build (") + TUNABLE_BUILD_SYSTEM + ") has no CUDA backend: rebuild with nvcc on PATH (`npm run build:native`)");
+  #endif
+    return o;
+  });
 }
 
 Napi::Value CholeskyBenchmark(const Napi::CallbackInfo& info) {
-  const int n = info[0].As<Napi::Number>().Int32Value();
-  const int repeats = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 3;
-  const int threads = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
-  if (n < 1 || n > 20000) throw Napi::RangeError::New(info.Env(), "native: n out of range");
-  auto secs = std::make_shared<double>(0.0);
-  return TaskWorker::Run(
-      info.Env(), [n, repeats, threads, secs] { *secs = cpu::benchmark_cholesky(n, repeats, threads); },
-      [secs](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *secs); });
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int n = info[0].As<Napi::Number>().Int32Value();
+    const int repeats = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 3;
+    const int threads = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
+    if (n < 1 || n > 20000) throw Napi::RangeError::New(info.Env(), "native: n out of range");
+    auto secs = std::make_shared<double>(0.0);
+    return TaskWorker::Run(
+        info.Env(), [n, repeats, threads, secs] { *secs = cpu::benchmark_cholesky(n, repeats, threads); },
+        [secs](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *secs); });
+  });
 }
 
 // First index in [b, e) of an entry that is not finite or outside [lo, hi], else e. Blocks of 1024
@@ -101,19 +109,21 @@ size_t first_invalid(const double* p, size_t b, size_t e, double lo, double hi) 
 // The scan behind TypeScript's check of large arguments (the JS loop costs ~3 ns per entry; this,
 // in parallel slices, a fraction of that): TypeScript still owns the check and its error message.
 Napi::Value FirstInvalid(const Napi::CallbackInfo& info) {
-  if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw Napi::TypeError::New(info.Env(), "native: firstInvalid(data: Float64Array, lo, hi)");
-  Napi::Float64Array a = info[0].As<Napi::Float64Array>();
-  const double lo = info[1].As<Napi::Number>().DoubleValue(), hi = info[2].As<Napi::Number>().DoubleValue();
-  const double* p = a.Data();
-  const size_t len = a.ElementLength();
-  std::vector<size_t> first(host_slices(len), len);  // per slice: its first bad index, else len
-  for_slices(len, [&](int t, size_t b, size_t e) {
-    const size_t k = first_invalid(p, b, e, lo, hi);
-    if (k < e) first[t] = k;
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw Napi::TypeError::New(info.Env(), "native: firstInvalid(data: Float64Array, lo, hi)");
+    Napi::Float64Array a = info[0].As<Napi::Float64Array>();
+    const double lo = info[1].As<Napi::Number>().DoubleValue(), hi = info[2].As<Napi::Number>().DoubleValue();
+    const double* p = a.Data();
+    const size_t len = a.ElementLength();
+    std::vector<size_t> first(host_slices(len), len);  // per slice: its first bad index, else len
+    for_slices(len, [&](int t, size_t b, size_t e) {
+      const size_t k = first_invalid(p, b, e, lo, hi);
+      if (k < e) first[t] = k;
+    });
+    const size_t k = *std::min_element(first.begin(), first.end());
+    return Napi::Number::New(info.Env(), k < len ? static_cast<double>(k) : -1.0);
   });
-  const size_t k = *std::min_element(first.begin(), first.end());
-  return Napi::Number::New(info.Env(), k < len ? static_cast<double>(k) : -1.0);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Copies between JS values and plain C++ containers (main thread only).
+// Copies between JS values and plain C++ containers (main thread only). Allocations that fail throw
+// OutOfMemory with their size (callers run under guarded(), errors.hpp).
 #pragma once
 #include <napi.h>
 
@@ -12,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "errors.hpp"
+
 namespace tunable {
 namespace addon {
 
@@ -19,7 +22,11 @@ inline std::vector<double> to_vector(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
     throw Napi::TypeError::New(v.Env(), std::string("native: expected a Float64Array for ") + what);
   Napi::Float64Array a = v.As<Napi::Float64Array>();
-  return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
+  try {
+    return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory(bytes_of(a.ElementLength(), 1), (std::string("a copy of ") + what).c_str());
+  }
 }
 
 // A copy of a large argument in host memory recycled across calls: a fresh 80 MB allocation costs
@@ -45,7 +52,8 @@ class PooledArray {
         return;
       }
     }
-    buf_.p.reset(new double[std::max<size_t>(count, 1)]);
+    buf_.p.reset(new (std::nothrow) double[std::max<size_t>(count, 1)]);
+    if (!buf_.p) throw OutOfMemory(bytes_of(count, 1), "a copy of the points");
     buf_.cap = count;
   }
   ~PooledArray() {
@@ -99,8 +107,10 @@ inline int host_slices(size_t count) {
 template <class Body>
 void for_slices(size_t count, Body body) {
   const int slices = host_slices(count);
+  RegionErrors errors;
 #pragma omp parallel for num_threads(slices) schedule(static) if (slices > 1)
-  for (int t = 0; t < slices; ++t) body(t, count * t / slices, count * (t + 1) / slices);
+  for (int t = 0; t < slices; ++t) errors.run([&] { body(t, count * t / slices, count * (t + 1) / slices); });
+  errors.rethrow();
 }
 
 // dst[0, count) = src[0, count), in parallel slices when large.
@@ -125,7 +135,7 @@ inline std::shared_ptr<PooledArray> to_pooled(const Napi::Value& v, const char* 
 class OutArray {
  public:
   OutArray(Napi::Env env, size_t count) : size_(count) {
-    Napi::Float64Array a = Napi::Float64Array::New(env, count);
+    Napi::Float64Array a = new_float64(env, count, "a result array");
     data_ = a.Data();
     ref_ = Napi::Persistent(a);
   }
@@ -140,7 +150,7 @@ class OutArray {
 };
 
 inline Napi::Float64Array to_array(Napi::Env env, const std::vector<double>& v) {
-  Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
+  Napi::Float64Array a = new_float64(env, v.size(), "a result array");
   std::copy(v.begin(), v.end(), a.Data());
   return a;
 }

@@ -18,6 +18,7 @@ class GPWrap : public Napi::ObjectWrap<GPWrap> {
   explicit GPWrap(const Napi::CallbackInfo& info);
 
  private:
+  void init(const Napi::CallbackInfo& info);  // the constructor's body (under guarded())
   std::shared_ptr<GPModel> model(const Napi::Env& env) const;
   Napi::Value Fit(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);

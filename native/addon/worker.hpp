@@ -1,6 +1,7 @@
 // A Promise-returning AsyncWorker: `exec` runs on the libuv threadpool and touches no N-API
 // values (inputs were copied into plain structs on the main thread); `done` builds the JS result
-// on the main thread. Every C++ exception is turned into a rejected Promise.
+// on the main thread. Every C++ exception is turned into a rejected Promise whose error carries a code
+// (errors.hpp): nothing thrown in `exec` or `done` can end the process.
 //
 // TUNABLE_PROFILE=1: a worker given a label prints to stderr, when it ends, where its time went on
 // the host: the arguments' conversion on the main thread (from `entry`), the wait for a pool thread,
@@ -15,6 +16,8 @@
 #include <exception>
 #include <functional>
 #include <string>
+
+#include "errors.hpp"
 
 namespace tunable {
 namespace addon {
@@ -59,10 +62,10 @@ class TaskWorker : public Napi::AsyncWorker {
     started_ = Clock::now();
     try {
       exec_();
-    } catch (const std::exception& e) {
-      SetError(e.what());
     } catch (...) {
-      SetError("unknown native error");
+      // The code travels in failure_; SetError only routes the end of the worker to OnError.
+      failure_ = current_failure_or_oom();
+      SetError(failure_.message);
     }
     finished_ = Clock::now();
   }
@@ -75,11 +78,14 @@ class TaskWorker : public Napi::AsyncWorker {
       if (label_) report(t);
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(Napi::Error::New(env, e.what()).Value());
+    } catch (...) {
+      deferred_.Reject(to_js_error(env, current_failure_or_oom()).Value());
     }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error&) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(to_js_error(Env(), failure_).Value());
+  }
 
  private:
   void report(Clock::time_point results) const {
@@ -90,6 +96,7 @@ class TaskWorker : public Napi::AsyncWorker {
   }
 
   Napi::Promise::Deferred deferred_;
+  Failure failure_;  // what exec_ threw (Execute → OnError)
   std::function<void()> exec_;
   std::function<Napi::Value(Napi::Env)> done_;
   const char* label_;

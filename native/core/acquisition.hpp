@@ -19,6 +19,11 @@ enum class AcqType : int { LogEI = 0, EI = 1, PI = 2, UCB = 3 };
 
 // Variances below this are clamped (a point on top of a noise-free observation).
 constexpr double kMinVariance = 1e-24;
+// |z| is capped here. Beyond it every value is saturated (EI 0 or ≈ σz, PI 0 or 1, LogEI ≈ −z²/2), and
+// the raw formulas overflow: z², z Φ(z) = ∞ · 0, LogEI's ∂/∂σ ≈ −z²/σ. Below −kMaxAbsZ, LogEI is held
+// at its value there (about −5e199 + log σ), flat in μ. Only points hopelessly far from the incumbent
+// (a tiny σ) get there.
+constexpr double kMaxAbsZ = 1e100;
 
 struct AcqValue {
   double value;
@@ -31,12 +36,19 @@ TUNABLE_HD inline AcqValue acquisition_value(AcqType type, double mean, double v
   const double v = clamped ? kMinVariance : var;
   const double sigma = std::sqrt(v);
   const double dsigma_dvar = clamped ? 0.0 : 0.5 / sigma;
-  const double z = (mean - best) / sigma;
+  const double zr = (mean - best) / sigma;
+  const bool below = zr < -kMaxAbsZ;
+  const double z = below ? -kMaxAbsZ : zr > kMaxAbsZ ? kMaxAbsZ : zr;
   AcqValue out{0.0, 0.0, 0.0};
   double d_sigma = 0.0;
   switch (type) {
     case AcqType::LogEI: {
       double rho = 0.0;
+      if (below) {
+        out.value = log_h(z, &rho) + std::log(sigma);
+        d_sigma = 1.0 / sigma;
+        break;
+      }
       out.value = log_h(z, &rho) + std::log(sigma);
       out.d_mean = rho / sigma;
       d_sigma = (1.0 - rho * z) / sigma;
@@ -67,6 +79,15 @@ TUNABLE_HD inline AcqValue acquisition_value(AcqType type, double mean, double v
   }
   out.d_var = d_sigma * dsigma_dvar;
   return out;
+}
+
+// ∂a/∂x_j = ∂a/∂μ ∂μ/∂x_j + ∂a/∂σ² ∂σ²/∂x_j, saturated at ±DBL_MAX: with variances near 1e300 (fixed
+// hyperparameters far from the data's scale) and a tiny σ the product overflows, and ±∞ would stop the
+// optimiser's line search; the sign, all it can use there, is kept.
+TUNABLE_HD inline double acquisition_gradient(const AcqValue& av, double dmean, double dvar) {
+  constexpr double kMax = 1.7976931348623157e308;
+  const double g = av.d_mean * dmean + av.d_var * dvar;
+  return g > kMax ? kMax : g < -kMax ? -kMax : g;
 }
 
 }  // namespace tunable

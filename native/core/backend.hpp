@@ -74,7 +74,8 @@ class Backend {
   // Appends q observations (X (q, d) row-major, y (q)) with unchanged θ as one block of the factor
   // (O(n²q)): new rows [Bᵀ C] with B = L⁻¹ K(X_train, X) (n, q) and C Cᵀ = K(X, X) + (σ_n² + jitter) I
   // − BᵀB. Returns false, changing nothing, when a pivot of C is at most 1e-12 of the prior variance
-  // (the extended matrix would not be numerically PD).
+  // (the extended matrix would not be numerically PD). When it throws (out of memory), the backend
+  // is as it was, or at worst no longer conditioned (it then refuses posterior calls): never half-updated.
   virtual bool append_observations(int q, const double* X, const double* y) = 0;
   // One observation (x (d), y): a block of one.
   bool append_observation(const double* x, double y) { return append_observations(1, x, &y); }

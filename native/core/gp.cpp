@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "errors.hpp"
 #include "lbfgsb.hpp"
 #include "rng.hpp"
 #include "sobol.hpp"
@@ -82,6 +83,7 @@ std::vector<double> GPModel::default_theta(const Scale& sc) const {
 }
 
 double GPModel::condition_with_fallback(std::vector<std::string>& warnings) {
+  conditioned_ = false;  // until the backend holds a factor again (condition may throw OutOfMemory)
   double jitter = backend_->condition(theta_.data());
   if (jitter < 0.0) {
     const Scale sc = y_scale();
@@ -96,7 +98,7 @@ double GPModel::condition_with_fallback(std::vector<std::string>& warnings) {
         break;
       }
     }
-    if (jitter < 0.0) throw std::runtime_error("kernel matrix not positive definite even with fallback hyperparameters");
+    if (jitter < 0.0) throw NumericalError("kernel matrix not positive definite even with fallback hyperparameters");
   }
   if (jitter > 0.0) warnings.push_back("Cholesky needed jitter " + fmt(jitter) + " on the diagonal");
   conditioned_ = true;
@@ -357,7 +359,7 @@ void Backend::acquisition(AcqType type, double best, double beta, int m, const d
     if (grad) {
       for (int j = 0; j < d; ++j) {
         const size_t idx = static_cast<size_t>(a) * d + j;
-        grad[idx] = av.d_mean * dmu[idx] + av.d_var * dvar[idx];
+        grad[idx] = acquisition_gradient(av, dmu[idx], dvar[idx]);
       }
     }
   }
@@ -383,19 +385,45 @@ void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double
 
 std::vector<std::string> GPModel::add_observation(const double* x, double y) {
   std::vector<std::string> warnings;
+  const size_t old_n = static_cast<size_t>(n_);
   X_.insert(X_.end(), x, x + d_);
-  y_.push_back(y);
+  try {
+    y_.push_back(y);
+  } catch (...) {
+    X_.resize(old_n * d_);
+    throw;
+  }
   ++n_;
-  if (conditioned_ && backend_->append_observation(x, y)) {
-    lml_ = backend_->current_lml();
+  bool replaced = false;  // the backend holds the new data (and no factor until conditioned)
+  try {
+    // A failed append leaves the backend as it was (append_observations builds aside).
+    if (conditioned_ && backend_->append_observation(x, y)) {
+      lml_ = backend_->current_lml();
+      return warnings;
+    }
+    const bool was_conditioned = conditioned_;
+    backend_->set_data(spec_, n_, X_.data(), y_.data());
+    replaced = true;
+    conditioned_ = false;
+    if (was_conditioned) {
+      warnings.push_back("O(n²) Cholesky update was not numerically stable; refactorised");
+      condition_with_fallback(warnings);
+    }
     return warnings;
+  } catch (...) {
+    // Out of memory (or not PD) half-way: the model goes back to its old data. Its factor is gone
+    // when the backend was already given the new data; then later calls report an unfitted model.
+    n_ = static_cast<int>(old_n);
+    X_.resize(old_n * d_);
+    y_.resize(old_n);
+    if (replaced) {
+      try {
+        backend_->set_data(spec_, n_, X_.data(), y_.data());
+      } catch (...) {
+      }
+    }
+    throw;
   }
-  backend_->set_data(spec_, n_, X_.data(), y_.data());
-  if (conditioned_) {
-    warnings.push_back("O(n²) Cholesky update was not numerically stable; refactorised");
-    condition_with_fallback(warnings);
-  }
-  return warnings;
 }
 
 }  // namespace tunable

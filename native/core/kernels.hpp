@@ -19,12 +19,19 @@ enum class KernelType : int { Matern52 = 0, RBF = 1 };
 enum class DimKind : int { Continuous = 0, Integer = 1, Categorical = 2 };
 
 constexpr double kSqrt5 = 2.23606797749978969641;
+// Above this u = √5 r, e^{-u} is 0 in double (the smallest subnormal is e^{-744.4}): Matérn values and
+// derivatives are exactly 0 there. Capping u keeps a point at r = ∞ (far outside the data, or a
+// squared distance that overflowed) at 0 instead of (1 + ∞ + ∞) · 0 = NaN.
+constexpr double kMaternUMax = 800.0;
+// The same cut for the RBF's e^{-r²/2}: r² = 1600.
+constexpr double kRbfR2Max = 2.0 * kMaternUMax;
 
 // k(r²) for a unit output scale.
 TUNABLE_HD inline double kernel_value(KernelType type, double r2) {
   if (r2 < 0.0) r2 = 0.0;
   if (type == KernelType::RBF) return std::exp(-0.5 * r2);
   const double u = kSqrt5 * std::sqrt(r2);
+  if (u > kMaternUMax) return 0.0;
   return (1.0 + u + u * u / 3.0) * std::exp(-u);
 }
 
@@ -38,6 +45,11 @@ TUNABLE_HD inline void kernel_value_dr2(KernelType type, double r2, double* k, d
     return;
   }
   const double u = kSqrt5 * std::sqrt(r2);
+  if (u > kMaternUMax) {
+    *k = 0.0;
+    *dk = 0.0;
+    return;
+  }
   const double e = std::exp(-u);
   *k = (1.0 + u + u * u / 3.0) * e;
   *dk = -(5.0 / 6.0) * (1.0 + u) * e;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "errors.hpp"
 #include "gp.hpp"
 #include "lbfgsb.hpp"
 #include "sobol.hpp"
@@ -75,6 +76,8 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
 
   // 1. Raw samples.
   const int R = std::max(1, opt.raw_samples);
+  // The points (R, d), their values, and the posterior's means and variances (R each).
+  require_host_memory(bytes_of(static_cast<size_t>(R), static_cast<size_t>(d) + 3), "the raw samples of the acquisition search");
   std::vector<double> raw(static_cast<size_t>(R) * d), rawv(R);
   sobol_points(R, d, opt.seed, true, raw.data());
   for (int r = 0; r < R; ++r) snap(&raw[static_cast<size_t>(r) * d]);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "errors.hpp"
 #include "gp.hpp"
 #include "rng.hpp"
 #include "sobol.hpp"
@@ -41,6 +42,9 @@ double nearest(const std::vector<double>& grid, double v) {
 }  // namespace
 
 double Backend::sample_posterior(int m, const double* Xc, int s, const double* z, double* f) {
+  char what[96];
+  std::snprintf(what, sizeof what, "the (m, m) posterior covariance of m = %d candidates and its factor", m);
+  require_host_memory(bytes_of(static_cast<size_t>(m), static_cast<size_t>(m), sizeof(double), 2), what);
   std::vector<double> mean(m), var(m), C(static_cast<size_t>(m) * m), L(C.size());
   posterior(m, Xc, mean.data(), var.data(), nullptr, nullptr);
   posterior_covariance(m, Xc, C.data());
@@ -96,7 +100,7 @@ ThompsonResult GPModel::thompson(const ThompsonOptions& opt) {
   std::vector<double> z(static_cast<size_t>(q) * m), f(z.size());
   for (double& v : z) v = rng.normal();
   res.jitter = be->sample_posterior(m, X.data(), q, z.data(), f.data());
-  if (res.jitter < 0.0) throw std::runtime_error("thompson: the candidates' posterior covariance is not positive definite");
+  if (res.jitter < 0.0) throw NumericalError("thompson: the candidates' posterior covariance is not positive definite");
   if (res.jitter > 0.0) {
     char buf[96];
     std::snprintf(buf, sizeof buf, "thompson: jitter %.3g added to the candidates' covariance", res.jitter);

@@ -50,6 +50,10 @@ class CpuBackend final : public Backend {
   // Cross-kernel block: Ks (n, m) = σ_f² k(X_i, x_a); Kp (n, m) = σ_f² k'(r²) when non-null.
   void cross_kernel(const Hyper& h, int m, const double* Xc, Mat& Ks, Mat* Kp) const;
   void posterior_chunk(int m, const double* Xc, double* mean, double* var, double* dmean, double* dvar) const;
+  // Grows ws_ to `slots` workspaces and checks, before anything is allocated, that the (n, n) matrices
+  // this likelihood call still needs fit in memory (OutOfMemory otherwise: see require_host_memory).
+  void reserve_workspaces(int slots, bool grad);
+  static double solve_alpha(const Mat& L, const Vec& y, double c, Vec& alpha);
   void refresh_alpha();
 
   GPSpec spec_;

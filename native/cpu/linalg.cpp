@@ -33,23 +33,31 @@ bool cholesky_lower(Mat& A, int threads) {
     auto A21 = A.block(k + b, k, r, b);
     const auto L11 = A.block(k, k, b, b).triangularView<Eigen::Lower>();
     const Eigen::Index rows = (r + threads - 1) / threads;
+    RegionErrors panel;  // the transposed copy and Eigen's GEMM buffers allocate
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int t = 0; t < threads; ++t) {
-      const Eigen::Index r0 = t * rows, rn = std::min(rows, r - r0);
-      if (rn > 0) {
-        Mat tmp = A21.middleRows(r0, rn).transpose();
-        L11.solveInPlace(tmp);
-        A21.middleRows(r0, rn) = tmp.transpose();
-      }
+      panel.run([&] {
+        const Eigen::Index r0 = t * rows, rn = std::min(rows, r - r0);
+        if (rn > 0) {
+          Mat tmp = A21.middleRows(r0, rn).transpose();
+          L11.solveInPlace(tmp);
+          A21.middleRows(r0, rn) = tmp.transpose();
+        }
+      });
     }
+    panel.rethrow();
     // Trailing update of the lower triangle: A22 ← A22 - A21 A21ᵀ, by column blocks.
     const Eigen::Index nb = (r + kBlock - 1) / kBlock;
+    RegionErrors trailing;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (Eigen::Index jb = 0; jb < nb; ++jb) {
-      const Eigen::Index j0 = jb * kBlock, jn = std::min<Eigen::Index>(kBlock, r - j0);
-      A.block(k + b + j0, k + b + j0, r - j0, jn).noalias() -=
-          A21.middleRows(j0, r - j0) * A21.middleRows(j0, jn).transpose();
+      trailing.run([&] {
+        const Eigen::Index j0 = jb * kBlock, jn = std::min<Eigen::Index>(kBlock, r - j0);
+        A.block(k + b + j0, k + b + j0, r - j0, jn).noalias() -=
+            A21.middleRows(j0, r - j0) * A21.middleRows(j0, jn).transpose();
+      });
     }
+    trailing.rethrow();
   }
   return true;
 }
@@ -58,23 +66,27 @@ void inverse_from_cholesky(const Mat& L, Mat& Kinv, int threads) {
   const Eigen::Index n = L.rows();
   // Z = L⁻¹ (lower), column block by column block: Z[J,J] = L[J,J]⁻¹, Z[J+,J] = -L[J+,J+]⁻¹ L[J+,J] Z[J,J].
   Mat& Z = Kinv;
-  Z.resize(n, n);
+  resize_or_throw(Z, n, n, "the (n, n) inverse of the kernel matrix");
   const Eigen::Index nb = (n + kBlock - 1) / kBlock;
   const int T = threads > 1 && nb > 1 ? threads : 1;
+  RegionErrors blocks;  // Eigen's triangular solves and products allocate their buffers
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1) if (T > 1)
   for (Eigen::Index jb = 0; jb < nb; ++jb) {
-    const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), r = n - j - b;
-    auto Zjj = Z.block(j, j, b, b);
-    Zjj.setIdentity();
-    L.block(j, j, b, b).triangularView<Eigen::Lower>().solveInPlace(Zjj);
-    Zjj.triangularView<Eigen::StrictlyUpper>().setZero();
-    if (r > 0) {
-      auto T21 = Z.block(j + b, j, r, b);
-      T21.noalias() = L.block(j + b, j, r, b) * Zjj.triangularView<Eigen::Lower>();
-      L.block(j + b, j + b, r, r).triangularView<Eigen::Lower>().solveInPlace(T21);
-      T21 = -T21;
-    }
+    blocks.run([&] {
+      const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), r = n - j - b;
+      auto Zjj = Z.block(j, j, b, b);
+      Zjj.setIdentity();
+      L.block(j, j, b, b).triangularView<Eigen::Lower>().solveInPlace(Zjj);
+      Zjj.triangularView<Eigen::StrictlyUpper>().setZero();
+      if (r > 0) {
+        auto T21 = Z.block(j + b, j, r, b);
+        T21.noalias() = L.block(j + b, j, r, b) * Zjj.triangularView<Eigen::Lower>();
+        L.block(j + b, j + b, r, r).triangularView<Eigen::Lower>().solveInPlace(T21);
+        T21 = -T21;
+      }
+    });
   }
+  blocks.rethrow();
   // Kinv[j:, J] = Z[j:, j:]ᵀ Z[j:, J] (lower part). In increasing J, in place: block J writes only
   // its own columns, and later blocks read only columns to their right.
   if (T == 1) {
@@ -88,11 +100,15 @@ void inverse_from_cholesky(const Mat& L, Mat& Kinv, int threads) {
   }
   // In parallel a block could read columns another block is overwriting: results go to buffers.
   std::vector<Mat> out(nb);
+  RegionErrors products;  // each out[jb] is a fresh (m, b) allocation
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
   for (Eigen::Index jb = 0; jb < nb; ++jb) {
-    const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), m = n - j;
-    out[jb].noalias() = Z.block(j, j, m, m).triangularView<Eigen::Lower>().transpose() * Z.block(j, j, m, b);
+    products.run([&] {
+      const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), m = n - j;
+      out[jb].noalias() = Z.block(j, j, m, m).triangularView<Eigen::Lower>().transpose() * Z.block(j, j, m, b);
+    });
   }
+  products.rethrow();
   for (Eigen::Index jb = 0; jb < nb; ++jb) {
     const Eigen::Index j = jb * kBlock, b = std::min<Eigen::Index>(kBlock, n - j), m = n - j;
     Kinv.block(j, j, m, b) = out[jb];
@@ -100,6 +116,7 @@ void inverse_from_cholesky(const Mat& L, Mat& Kinv, int threads) {
 }
 
 double benchmark_cholesky(int n, int repeats, int threads) {
+  require_host_memory(bytes_of(n, n, sizeof(double), 3), "the benchmark's three (n, n) matrices");
   std::mt19937_64 gen(42);
   std::normal_distribution<double> nd;
   Mat B(n, n);

@@ -2,11 +2,30 @@
 #pragma once
 #include <Eigen/Dense>
 
+#include <new>
+
+#include "../core/errors.hpp"
+
 namespace tunable {
 namespace cpu {
 
 using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 using Vec = Eigen::VectorXd;
+
+// M ← (rows, cols), contents unspecified; OutOfMemory (naming `what` and the bytes) when the
+// allocation fails. Eigen's resize frees the old storage before allocating the new, and when that
+// allocation throws it keeps the freed pointer (a double free when the matrix is destroyed): the
+// matrix is emptied first, so a failure leaves it empty and valid.
+template <class M>
+void resize_or_throw(M& m, Eigen::Index rows, Eigen::Index cols, const char* what) {
+  if (m.rows() == rows && m.cols() == cols) return;
+  m.resize(0, 0);
+  try {
+    m.resize(rows, cols);
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory(bytes_of(static_cast<size_t>(rows), static_cast<size_t>(cols)), what);
+  }
+}
 
 // In-place Cholesky of the lower triangle of A (n, n): A = L Lᵀ, L overwrites the lower triangle;
 // the strict upper triangle is not touched. Blocked right-looking; with threads > 1 the trailing

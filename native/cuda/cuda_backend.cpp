@@ -754,6 +754,10 @@ bool CudaBackend::append_observations(int q, const double* Xq, const double* yq)
   const int n = n_, d = d_;
   const cudaStream_t s = stream_.get();
   const size_t qq = static_cast<size_t>(q) * q;
+  // The extended host data first: a failed copy leaves the backend as it was.
+  std::vector<double> X(X_), y(y_);
+  X.insert(X.end(), Xq, Xq + static_cast<size_t>(q) * d);
+  y.insert(y.end(), yq, yq + q);
   Xc_.upload(Xq, static_cast<size_t>(q) * d, s);
   Ks_.reserve(static_cast<size_t>(n) * q);  // n ≥ 1 once conditioned
   kern::cross_kernel(s, n, q, d, Xt_.data(), Xc_.data(), wc_.data(), cat_.data(), static_cast<int>(spec_.kernel),
@@ -777,12 +781,17 @@ bool CudaBackend::append_observations(int q, const double* Xq, const double* yq)
   for (int a = 0; a < q; ++a) logdet_ += 2.0 * std::log(C[static_cast<size_t>(a) * q + a]);
   lf_n_ = -1;
   dinv_ready_ = false;
-  X_.insert(X_.end(), Xq, Xq + static_cast<size_t>(q) * d);
-  y_.insert(y_.end(), yq, yq + q);
+  X_.swap(X);
+  y_.swap(y);
   n_ = n + q;
-  upload_data();
   ws_theta_.clear();
-  refresh_alpha();
+  try {
+    upload_data();
+    refresh_alpha();
+  } catch (...) {
+    ready_ = false;  // the device holds part of the new data: no factor to predict from until conditioned again
+    throw;
+  }
   return true;
 }
 

@@ -88,9 +88,15 @@ void DevArray<T>::reserve(size_t count) {
   const size_t bytes = count * sizeof(T);
   if (budget_ && budget_->cap > 0 && budget_->used + bytes > budget_->cap)
     throw OutOfMemoryError("the model's device memory cap of " + std::to_string(budget_->cap) +
-                           " bytes would be exceeded (" + std::to_string(budget_->used + bytes) + " bytes)");
+                           " bytes would be exceeded (" + std::to_string(budget_->used + bytes) + " bytes)", bytes);
   void* p = nullptr;
-  check(cudaMalloc(&p, bytes), "cudaMalloc");
+  const cudaError_t e = cudaMalloc(&p, bytes);
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // not sticky: clear it so the next call starts clean
+    throw OutOfMemoryError(std::string("cudaMalloc of ") + std::to_string(bytes) + " bytes: " + cudaGetErrorName(e) + " (" +
+                           cudaGetErrorString(e) + ")", bytes);
+  }
+  check(e, "cudaMalloc");
   ptr_ = static_cast<T*>(p);
   cap_ = count;
   if (budget_) budget_->used += bytes;

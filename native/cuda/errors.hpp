@@ -1,28 +1,32 @@
-// Typed errors of the CUDA backend (all std::runtime_error, so the addon's workers reject the
-// Promise with the message). Messages start with "cuda: " and a kind that src/engine maps to a
-// typed TS error (see nativeCall in src/engine/gp.ts):
-//   "cuda: unavailable: ..."     no device / no driver / libraries missing  → BackendUnavailableError
-//   "cuda: out of memory: ..."   cudaMalloc failed or the memory cap was hit → NativeError
-//   "cuda: error: ..."           any other failed runtime / cuBLAS / cuSOLVER call or launch → NativeError
+// Typed errors of the CUDA backend: tunable::Error (native/core/errors.hpp) with a code, so the addon
+// rejects with that code and src/native/binding.ts picks the TypeScript class from it. Messages start
+// with "cuda: " and the kind, for people:
+//   "cuda: unavailable: ..."     no device / no driver / libraries missing   ERR_BACKEND_UNAVAILABLE → BackendUnavailableError
+//   "cuda: out of memory: ..."   cudaMalloc failed or the memory cap was hit  ERR_OUT_OF_MEMORY (device) → OutOfMemoryError
+//   "cuda: error: ..."           any other failed runtime / cuBLAS / cuSOLVER call or launch   ERR_NATIVE → NativeError
 #pragma once
-#include <stdexcept>
+#include <cstddef>
 #include <string>
+
+#include "../core/errors.hpp"
 
 namespace tunable {
 namespace cuda {
 
-struct CudaError : std::runtime_error {
-  explicit CudaError(const std::string& m) : std::runtime_error("cuda: error: " + m) {}
+struct CudaError : Error {
+  explicit CudaError(const std::string& m) : Error(codes::kNative, "cuda: error: " + m) {}
 
  protected:
-  struct Raw {};
-  CudaError(Raw, const std::string& full) : std::runtime_error(full) {}
+  CudaError(const char* code, const std::string& full, size_t bytes = 0, bool device = false)
+      : Error(code, full, bytes, device) {}
 };
+// bytes: the request that failed, 0 when unknown (a library's own workspace).
 struct OutOfMemoryError : CudaError {
-  explicit OutOfMemoryError(const std::string& m) : CudaError(Raw{}, "cuda: out of memory: " + m) {}
+  explicit OutOfMemoryError(const std::string& m, size_t bytes = 0)
+      : CudaError(codes::kOutOfMemory, "cuda: out of memory: " + m, bytes, true) {}
 };
 struct UnavailableError : CudaError {
-  explicit UnavailableError(const std::string& m) : CudaError(Raw{}, "cuda: unavailable: " + m) {}
+  explicit UnavailableError(const std::string& m) : CudaError(codes::kUnavailable, "cuda: unavailable: " + m) {}
 };
 struct LibraryError : UnavailableError {
   explicit LibraryError(const std::string& m) : UnavailableError(m) {}

@@ -448,7 +448,7 @@ __global__ void acquisition_k(int m, int d, int type, double best, double beta, 
   mean_value[a] = av.value;
   if (grad == nullptr) return;
   const size_t o = static_cast<size_t>(a) * d;
-  for (int j = 0; j < d; ++j) grad[o + j] = av.d_mean * grad[o + j] + av.d_var * dvar[o + j];
+  for (int j = 0; j < d; ++j) grad[o + j] = acquisition_gradient(av, grad[o + j], dvar[o + j]);
 }
 }  // namespace
 

@@ -7,6 +7,13 @@ import type { CategoricalSpec, Hyperparameters, IntegerSpec } from './types.js';
 export const MAX_DIMS = 1024;
 
 /**
+ * Largest |y| the engine takes. It models y as given, and its variances (outputscale, noise, var(y) in
+ * the priors and bounds) are in y's units squared: beyond ~1e154 they overflow to Infinity and the fit
+ * would end in NaN. 1e150 leaves room for the bounds' factor of 1e6 on var(y).
+ */
+export const MAX_ABS_OUTPUT = 1e150;
+
+/**
  * Flattens X ((n, d) rows, or a row-major Float64Array with d) into a fresh Float64Array. With
  * `copy: false` a Float64Array argument is checked in place and returned as it is (for calls whose
  * native side copies it at once: no second 8·n·d-byte allocation).
@@ -48,8 +55,14 @@ export function matrix(
       if ((!Array.isArray(row) && !(row instanceof Float64Array)) || (row as ArrayLike<number>).length !== cols) {
         throw invalid(`${name}[${i}]`, `an array of ${cols} numbers`, row);
       }
-      const r = row as ArrayLike<number>;
-      for (let j = 0; j < cols; j++) data[i * cols + j] = r[j] as number;
+      const r = row as ArrayLike<unknown>;
+      for (let j = 0; j < cols; j++) {
+        const v = r[j];
+        // A Float64Array store would coerce null → 0, true → 1, '0.7' → 0.7: only numbers get in
+        // (NaN and ±Infinity too; the scan below names those with their value).
+        if (typeof v !== 'number') throw invalid(`${name}[${i}][${j}]`, 'a finite number', v);
+        data[i * cols + j] = v;
+      }
     }
   } else {
     throw invalid(name, 'an array of rows or a Float64Array', X);
@@ -96,6 +109,22 @@ export function vector(name: string, y: unknown, length?: number): Float64Array 
   return out;
 }
 
+/** One observed output: a finite number with |v| <= MAX_ABS_OUTPUT. */
+export function output(name: string, v: unknown): number {
+  const y = finiteNumber(name, v);
+  if (Math.abs(y) > MAX_ABS_OUTPUT) {
+    throw invalid(name, `a number in [-${MAX_ABS_OUTPUT}, ${MAX_ABS_OUTPUT}] (the engine models outputs as given, in units whose squares must stay finite; standardise them)`, y);
+  }
+  return y;
+}
+
+/** Observed outputs (y): `vector` with every entry checked by `output`. */
+export function outputs(name: string, y: unknown, length: number): Float64Array {
+  const out = vector(name, y, length);
+  for (let i = 0; i < out.length; i++) output(`${name}[${i}]`, out[i]);
+  return out;
+}
+
 export function seed(name: string, v: unknown): number {
   return integer(name, v, 0, Number.MAX_SAFE_INTEGER);
 }
@@ -113,6 +142,27 @@ export function hyperparameters(name: string, h: unknown, d: number): Hyperparam
     noise: positiveNumber(`${name}.noise`, o.noise),
     mean: finiteNumber(`${name}.mean`, o.mean),
   };
+}
+
+/**
+ * Limits on hyperparameters the engine uses as given (`fixed`, logMarginalLikelihoodAt): the kernel
+ * works with 1/lengthscale², which overflows or vanishes outside LENGTHSCALE_RANGE, and with sums of the
+ * variances, which overflow above VARIANCE_MAX; the likelihood or the predictions would then be NaN.
+ * Fits stay inside both (lengthscales in [0.005, 1e4], variances up to 1e6 · var(y) <= ~1e306 for
+ * |y| <= MAX_ABS_OUTPUT). A warm start is only a start: the fit clamps it.
+ */
+const LENGTHSCALE_RANGE: readonly [number, number] = [1e-150, 1e150];
+const VARIANCE_MAX = 1e307;
+
+/** Checks that the given hyperparameters are within what the engine can use as they are; returns them. */
+export function usableAsGiven<H extends Partial<Hyperparameters>>(name: string, h: H): H {
+  const within = (what: string, v: number, [lo, hi]: readonly [number, number]) => {
+    if (v < lo || v > hi) throw invalid(what, `a number in [${lo}, ${hi}] (hyperparameters used as given)`, v);
+  };
+  h.lengthscales?.forEach((v, j) => within(`${name}.lengthscales[${j}]`, v, LENGTHSCALE_RANGE));
+  if (h.outputscale !== undefined) within(`${name}.outputscale`, h.outputscale, [0, VARIANCE_MAX]);
+  if (h.noise !== undefined) within(`${name}.noise`, h.noise, [0, VARIANCE_MAX]);
+  return h;
 }
 
 /** Partial hyperparameters held fixed while the others are fitted. */

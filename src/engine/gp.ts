@@ -1,8 +1,8 @@
 /** The fitted-model handle returned by `engine.fitGP`. */
-import { BackendUnavailableError, InvalidArgumentError, InvalidStateError, NativeError, NumericalError } from '../errors.js';
-import { boolean, describe, finiteNumber, integer, oneOf, options, positiveNumber } from '../validate.js';
-import type { NativeAcqOptions, NativeGP, NativeThompsonOptions } from '../native/binding.js';
-import { fromTheta, hyperparameters, integerGrids, matrix, seed, toTheta, vector } from './checks.js';
+import { InvalidArgumentError, InvalidStateError, NumericalError } from '../errors.js';
+import { boolean, describe, integer, oneOf, options, positiveNumber } from '../validate.js';
+import { callNative, type NativeAcqOptions, type NativeGP, type NativeThompsonOptions } from '../native/binding.js';
+import { fromTheta, hyperparameters, integerGrids, matrix, output, seed, toTheta, usableAsGiven, vector } from './checks.js';
 import type {
   AcquisitionName,
   AcquisitionOptions,
@@ -23,19 +23,6 @@ const ACQ: Record<AcquisitionName, 0 | 1 | 2 | 3> = { logei: 0, ei: 1, pi: 2, uc
 const ACQ_NAMES = Object.keys(ACQ) as AcquisitionName[];
 const ACQ_KEYS = ['acquisition', 'best', 'beta', 'pending'] as const;
 const MAX_KEYS = [...ACQ_KEYS, 'rawSamples', 'restarts', 'integer', 'seed', 'maxIterations', 'float32'] as const;
-
-/** Wraps a rejection from the addon in a typed error. */
-export async function nativeCall<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/positive definite|non-PD/i.test(msg)) throw new NumericalError(msg);
-    // native/cuda/errors.hpp: "cuda: unavailable: …" (no device / driver / library), else NativeError.
-    if (/^cuda: unavailable:/.test(msg)) throw new BackendUnavailableError(msg);
-    throw new NativeError(msg);
-  }
-}
 
 export interface GPState {
   native: NativeGP;
@@ -104,7 +91,7 @@ export class GP {
     const float32 = o.float32 === undefined ? false : boolean('float32', o.float32);
     if (float32 && (gradient || covariance)) throw new InvalidArgumentError('`float32: true` gives the mean and variance only (no gradient or covariance)');
     const X = this.#points('Xc', Xc);
-    const r = await nativeCall(this.#handle().predict(X, float32 ? { gradient, covariance, float32 } : { gradient, covariance }));
+    const r = await callNative(() => this.#handle().predict(X, float32 ? { gradient, covariance, float32 } : { gradient, covariance }));
     const out: Prediction = { mean: r.mean, variance: r.variance };
     if (r.covariance) out.covariance = r.covariance;
     if (r.meanGradient) out.meanGradient = r.meanGradient;
@@ -115,7 +102,7 @@ export class GP {
   #acq(o: Partial<MaximizeOptions>): NativeAcqOptions {
     const a: NativeAcqOptions = {
       type: ACQ[o.acquisition === undefined ? 'logei' : oneOf('acquisition', o.acquisition, ACQ_NAMES)],
-      best: o.best === undefined ? NaN : finiteNumber('best', o.best),
+      best: o.best === undefined ? NaN : output('best', o.best),
       beta: o.beta === undefined ? 2 : positiveNumber('beta', o.beta),
       // On the GPU raw scoring and starts are nearly free: 128k raw samples and 64 starts by default.
       rawSamples: o.rawSamples === undefined ? (this.backend === 'cuda' ? 131072 : 1024) : integer('rawSamples', o.rawSamples, 1, 1 << 20),
@@ -137,14 +124,16 @@ export class GP {
     const o = options<AcquisitionOptions & { gradient?: boolean }>('options', opts, [...ACQ_KEYS, 'gradient']);
     const gradient = o.gradient === undefined ? false : boolean('gradient', o.gradient);
     const X = this.#points('Xc', Xc);
-    const r = await nativeCall(this.#handle().acquisition(X, this.#acq(o), gradient));
+    const acq = this.#acq(o);
+    const r = await callNative(() => this.#handle().acquisition(X, acq, gradient));
     return r.gradient ? { value: r.value, gradient: r.gradient } : { value: r.value };
   }
 
   /** Maximises the acquisition over [0, 1]^d; reproducible for a given seed. */
   async maximizeAcquisition(opts?: MaximizeOptions): Promise<MaximizeResult> {
     const o = options<MaximizeOptions>('options', opts, MAX_KEYS);
-    const r = await nativeCall(this.#handle().maximize(this.#acq(o)));
+    const acq = this.#acq(o);
+    const r = await callNative(() => this.#handle().maximize(acq));
     return { x: r.x, value: r.value, warnings: r.warnings };
   }
 
@@ -166,7 +155,7 @@ export class GP {
       const p = matrix('pending', o.pending, this.d, { allowEmpty: true });
       if (p.n > 0) a.pending = p.data;
     }
-    const r = await nativeCall(native.thompson(a));
+    const r = await callNative(() => native.thompson!(a));
     return { x: r.x, values: r.values, jitter: r.jitter, warnings: r.warnings };
   }
 
@@ -186,11 +175,18 @@ export class GP {
       }
       if (g) xv[j] = g.reduce((b, c) => (Math.abs(c - v) < Math.abs(b - v) ? c : b), g[0]!);
     }
-    const yv = finiteNumber('y', y);
-    const r = await nativeCall(this.#handle().addObservation(xv, yv));
+    const yv = output('y', y);
+    const r = await callNative(() => this.#handle().addObservation(xv, yv));
     this.n += 1;
     this.logMarginalLikelihood = r.lml;
     this.warnings.push(...r.warnings);
+    if (!Number.isFinite(r.lml)) {
+      // Only with fixed hyperparameters far from the data's scale (a fit adapts them): the quadratic
+      // form overflows. The observation is in the model; its likelihood is not representable.
+      throw new NumericalError(
+        `The log marginal likelihood overflowed (${r.lml}) when the observation y = ${yv} was added: the hyperparameters are far from the scale of the data (the observation was added)`,
+      );
+    }
   }
 
   /**
@@ -199,8 +195,10 @@ export class GP {
    */
   async logMarginalLikelihoodAt(h: Hyperparameters, opts?: { prior?: boolean }): Promise<LikelihoodAt> {
     const o = options<{ prior?: boolean }>('options', opts, ['prior']);
-    const theta = toTheta(hyperparameters('hyperparameters', h, this.d));
-    return nativeCall(this.#handle().evaluate(theta, o.prior === undefined ? false : boolean('prior', o.prior)));
+    const theta = toTheta(usableAsGiven('hyperparameters', hyperparameters('hyperparameters', h, this.d)));
+    const prior = o.prior === undefined ? false : boolean('prior', o.prior);
+    const r = await callNative(() => this.#handle().evaluate(theta, prior));
+    return definedLikelihood('hyperparameters', r.value, r.gradient);
   }
 
   /**
@@ -215,12 +213,12 @@ export class GP {
     if (hs.length > 100_000) throw new InvalidArgumentError(`Expected at most 100000 settings in \`hyperparameters\` but received ${hs.length}`);
     const p = this.d + 3;
     const theta = new Float64Array(hs.length * p);
-    hs.forEach((h, k) => theta.set(toTheta(hyperparameters(`hyperparameters[${k}]`, h, this.d)), k * p));
+    hs.forEach((h, k) => theta.set(toTheta(usableAsGiven(`hyperparameters[${k}]`, hyperparameters(`hyperparameters[${k}]`, h, this.d))), k * p));
     if (hs.length === 0) return [];
     const native = this.#handle();
     if (!native.evaluateMany) throw new InvalidStateError('this native addon predates logMarginalLikelihoodsAt; rebuild it (npm run build:native)');
-    const r = await nativeCall(native.evaluateMany(theta, prior));
-    return Array.from({ length: hs.length }, (_, k) => ({ value: r.values[k]!, gradient: r.gradients.slice(k * p, (k + 1) * p) }));
+    const r = await callNative(() => native.evaluateMany!(theta, prior));
+    return Array.from({ length: hs.length }, (_, k) => definedLikelihood(`hyperparameters[${k}]`, r.values[k]!, r.gradients.slice(k * p, (k + 1) * p)));
   }
 
   /** Releases the native model; later calls throw InvalidStateError. */
@@ -228,4 +226,21 @@ export class GP {
     this.#native?.dispose();
     this.#native = null;
   }
+}
+
+/**
+ * The engine returns NaN for hyperparameters whose kernel matrix is not positive definite even with
+ * the most jitter (native/README.md), and a likelihood can overflow to -Infinity (a mean or noise far
+ * from the data's scale): an error naming them, never a value the caller might not check.
+ */
+function definedLikelihood(name: string, value: number, gradient: Float64Array): LikelihoodAt {
+  if (Number.isNaN(value) || gradient.some(Number.isNaN)) {
+    throw new NumericalError(
+      `The log marginal likelihood is not defined at \`${name}\`: the kernel matrix is not numerically positive definite there, even with jitter`,
+    );
+  }
+  if (!Number.isFinite(value) || !gradient.every(Number.isFinite)) {
+    throw new NumericalError(`The log marginal likelihood at \`${name}\` overflows (${value}): these hyperparameters are too far from the scale of the data`);
+  }
+  return { value, gradient };
 }

@@ -6,12 +6,22 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 
-import { BackendUnavailableError, InvalidArgumentError, NativeError } from '../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, NumericalError } from '../errors.js';
 import { integer, oneOf, options, positiveNumber, boolean } from '../validate.js';
-import { loadAddon, type NativeAddon, type NativeCudaStatus, type NativeFitOptions, type NativeFitResult, type NativeGP } from '../native/binding.js';
+import {
+  callNative,
+  callNativeSync,
+  isDeviceOutOfMemory,
+  loadAddon,
+  type NativeAddon,
+  type NativeCudaStatus,
+  type NativeFitOptions,
+  type NativeFitResult,
+  type NativeGP,
+} from '../native/binding.js';
 import { warnOnce } from '../util/warn.js';
-import { categoricalGrids, hyperparameters, matrix, partialHyperparameters, seed, toTheta, vector } from './checks.js';
-import { GP, nativeCall } from './gp.js';
+import { categoricalGrids, hyperparameters, matrix, outputs, partialHyperparameters, seed, toTheta, usableAsGiven } from './checks.js';
+import { GP } from './gp.js';
 import type { BackendName, FitGPOptions, Kernel } from './types.js';
 
 export { GP } from './gp.js';
@@ -71,23 +81,26 @@ export function resolveBackend(name: BackendName, addon: Pick<NativeAddon, 'back
   return name;
 }
 
-/** The native fit on a fresh handle; the handle is disposed when the fit fails. */
+/**
+ * The native fit on a fresh handle; the handle is disposed when the fit fails. A result that is not
+ * finite (valid input should never give one) is a NumericalError rather than a model full of NaN.
+ */
 async function fitOn(native: NativeGP, fit: NativeFitOptions): Promise<NativeFitResult> {
   try {
-    return await nativeCall(native.fit(fit));
+    const r = await callNative(() => native.fit(fit));
+    if (!Number.isFinite(r.lml) || !r.theta.every(Number.isFinite)) {
+      throw new NumericalError(`The fit ended at non-finite hyperparameters or likelihood (log marginal likelihood ${r.lml})`);
+    }
+    return r;
   } catch (e) {
     native.dispose();
     throw e;
   }
 }
 
-/** The engine's messages as typed errors: `cuda: unavailable: …` → BackendUnavailableError, other `cuda: …` → NativeError. */
-function typedNativeError(e: unknown): unknown {
-  const msg = e instanceof Error ? e.message : String(e);
-  if (e instanceof BackendUnavailableError || e instanceof NativeError) return e;
-  if (/^cuda: unavailable:/.test(msg)) return new BackendUnavailableError(msg);
-  if (/^cuda: /.test(msg)) return new NativeError(msg);
-  return e;
+/** Whether backend 'auto' leaves this failure of the CUDA backend to the CPU: a device that stops answering, or has no room. */
+function cpuCanTakeOver(e: unknown): boolean {
+  return e instanceof BackendUnavailableError || isDeviceOutOfMemory(e);
 }
 
 /** Fits a GP (MAP hyperparameters, several batched L-BFGS-B starts) and returns its handle. */
@@ -95,7 +108,7 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   const o = options<FitGPOptions>('options', opts, FIT_KEYS);
   if (opts === undefined) throw new InvalidArgumentError('Expected an options object for `fitGP` but received undefined');
   const { data: X, n, d } = matrix('X', o.X, o.d === undefined ? undefined : integer('d', o.d, 1));
-  const y = vector('y', o.y, n);
+  const y = outputs('y', o.y, n);
   const kernel: Kernel = o.kernel === undefined ? 'matern52' : oneOf('kernel', o.kernel, ['matern52', 'rbf'] as const);
   const restarts = o.restarts === undefined ? 4 : integer('restarts', o.restarts, 0, 1000);
   const fitSeed = o.seed === undefined ? 0 : seed('seed', o.seed);
@@ -111,10 +124,11 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   if (o.fixed !== undefined && typeof o.fixed === 'boolean') {
     if (boolean('fixed', o.fixed)) {
       if (!warm) throw new InvalidArgumentError('`fixed: true` needs `warmStart` (the hyperparameters to use)');
+      usableAsGiven('warmStart', warm);
       fit.fixedAll = true;
     }
   } else if (o.fixed !== undefined) {
-    const f = partialHyperparameters('fixed', o.fixed, d);
+    const f = usableAsGiven('fixed', partialHyperparameters('fixed', o.fixed, d));
     const start = {
       lengthscales: f.lengthscales ?? warm?.lengthscales ?? Array.from({ length: d }, () => 0.2 * Math.sqrt(d)),
       outputscale: f.outputscale ?? warm?.outputscale ?? 1,
@@ -134,7 +148,7 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   const addon = loadAddon();
   const backend = resolveBackend(backendName, addon);
   const make = (b: 'cpu' | 'cuda') =>
-    new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend: b, ...(b === 'cuda' ? { deviceMemoryLimit } : {}) });
+    callNativeSync(() => new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend: b, ...(b === 'cuda' ? { deviceMemoryLimit } : {}) }));
   const t0 = performance.now();
   let r;
   let native;
@@ -146,10 +160,10 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   } catch (e) {
     // `auto` never fails for CUDA's sake: a device that stops answering, or has no room for this GP
     // (its matrices or the `deviceMemoryLimit` cap), leaves the fit to the CPU, with a warning.
-    const msg = e instanceof Error ? e.message : String(e);
-    if (backendName !== 'auto' || backend !== 'cuda' || !/^cuda: (unavailable|out of memory):/.test(msg)) throw typedNativeError(e);
+    if (backendName !== 'auto' || backend !== 'cuda' || !cpuCanTakeOver(e)) throw e;
+    const msg = (e as Error).message;
     used = 'cpu';
-    if (/^cuda: out of memory:/.test(msg)) {
+    if (isDeviceOutOfMemory(e)) {
       const w = `backend 'auto': the CUDA device had no room for this GP (n = ${n}, d = ${d}): ${msg}; it was fitted on the CPU backend instead`;
       fallback.push(w);
       warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', w);
@@ -174,7 +188,7 @@ async function choleskyBenchmark(n: number, opts?: { repeats?: number; threads?:
   const size = integer('n', n, 1, 20000);
   const repeats = o.repeats === undefined ? 3 : integer('repeats', o.repeats, 1, 1000);
   const threads = o.threads === undefined ? defaultThreads(size) : integer('threads', o.threads, 1, 1024);
-  return nativeCall(loadAddon().choleskyBenchmark(size, repeats, threads));
+  return callNative(() => loadAddon().choleskyBenchmark(size, repeats, threads));
 }
 
 /** Which build system produced the loaded addon ('cmake-js' | 'node-gyp'), or null. */

@@ -5,13 +5,23 @@
  * (build/cmake/Release/tunable.node, what `npm install` produces) and the node-gyp build
  * (build/Release/tunable.node, `npm run build:gyp`). Every failure is collected; when none loads,
  * one BackendUnavailableError lists them and says what to install.
+ *
+ * Also the one place where the addon's errors get their TypeScript class: the addon throws and rejects
+ * with JS errors that carry a `code` (native/addon/errors.hpp), mapped here by `nativeError`; nothing
+ * reads the message text.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { BackendUnavailableError } from '../errors.js';
+import {
+  BackendUnavailableError,
+  NativeError,
+  NumericalError,
+  OutOfMemoryError,
+  TunableError,
+} from '../errors.js';
 
 export type BuildSystem = 'cmake-js' | 'node-gyp';
 
@@ -213,5 +223,61 @@ export function addonAvailable(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** What an error from the addon carries besides its message (native/addon/errors.hpp). */
+interface NativeFailure {
+  code?: unknown; // 'ERR_OUT_OF_MEMORY' | 'ERR_NUMERICAL' | 'ERR_BACKEND_UNAVAILABLE' | 'ERR_NATIVE'
+  bytes?: unknown; // out of memory: the size of the request that failed, when known
+  memory?: unknown; // out of memory: 'host' | 'device'
+}
+
+/**
+ * The TunableError for anything the addon threw or rejected with, by its `code`: ERR_OUT_OF_MEMORY →
+ * OutOfMemoryError (with `bytes`), ERR_NUMERICAL → NumericalError, ERR_BACKEND_UNAVAILABLE →
+ * BackendUnavailableError, anything else → NativeError. A TunableError passes through unchanged.
+ */
+export function nativeError(e: unknown): TunableError {
+  if (e instanceof TunableError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const f: NativeFailure = e !== null && typeof e === 'object' ? (e as NativeFailure) : {};
+  switch (f.code) {
+    case 'ERR_OUT_OF_MEMORY': {
+      const bytes = typeof f.bytes === 'number' && f.bytes > 0 ? f.bytes : null;
+      return new OutOfMemoryError(message, bytes, f.memory === 'device' ? 'device' : 'host');
+    }
+    case 'ERR_NUMERICAL':
+      return new NumericalError(message);
+    case 'ERR_BACKEND_UNAVAILABLE':
+      return new BackendUnavailableError(message);
+    default:
+      return new NativeError(message);
+  }
+}
+
+/** True for an OutOfMemoryError about the accelerator's memory (not the host's). */
+export function isDeviceOutOfMemory(e: unknown): boolean {
+  return e instanceof OutOfMemoryError && e.memory === 'device';
+}
+
+/**
+ * Calls into the addon: `call` may throw synchronously (argument conversion, the copies it makes) or
+ * return a Promise that rejects (the computation); either way the error is typed by `nativeError`.
+ */
+export async function callNative<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw nativeError(e);
+  }
+}
+
+/** A synchronous call into the addon (a constructor), its error typed by `nativeError`. */
+export function callNativeSync<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    throw nativeError(e);
   }
 }

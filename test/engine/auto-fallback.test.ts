@@ -3,7 +3,8 @@
  * fitGP fits on the CPU instead, with a warning; a GPSampler step whose acquisition search runs out is
  * rerun on the CPU with the same seeds. A forced 'cuda' keeps the typed error, and other device errors
  * are not retried. The device is a stand-in here: the real CPU engine listed as 'cuda', whose constructor,
- * fit or maximize fail with the engine's own out-of-memory message (native/cuda/errors.hpp). On a GPU
+ * fit or maximize fail as the addon does (native/addon/errors.hpp): an Error with the CUDA backend's
+ * message and its code (device memory: ERR_OUT_OF_MEMORY with `bytes` and `memory: 'device'`). On a GPU
  * machine test/gpu/compare.mjs runs the real case (a cap too small for the model).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +14,13 @@ import type { NativeAddon, NativeGP, NativeGPInit } from '../../src/native/bindi
 const fail = { ctor: '', fit: '', maximize: '' };
 const OOM = 'cuda: out of memory: the model\'s device memory cap of 1000 bytes would be exceeded (80000 bytes)';
 
+/** The error the addon throws for one of the CUDA backend's messages (native/cuda/errors.hpp). */
+function nativeFailure(message: string): Error {
+  if (message.startsWith('cuda: out of memory:')) return Object.assign(new Error(message), { code: 'ERR_OUT_OF_MEMORY', bytes: 80000, memory: 'device' });
+  if (message.startsWith('cuda: unavailable:')) return Object.assign(new Error(message), { code: 'ERR_BACKEND_UNAVAILABLE' });
+  return Object.assign(new Error(message), { code: 'ERR_NATIVE' });
+}
+
 vi.mock('../../src/native/binding.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/native/binding.js')>();
   let fake: NativeAddon | undefined;
@@ -20,13 +28,13 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
     if (fake) return fake;
     const addon = real.loadAddon();
     const GP = function (init: NativeGPInit): NativeGP {
-      if (init.backend === 'cuda' && fail.ctor) throw new Error(fail.ctor);
+      if (init.backend === 'cuda' && fail.ctor) throw nativeFailure(fail.ctor);
       const inner = new addon.GP({ ...init, backend: 'cpu' });
       if (init.backend !== 'cuda') return inner;
       return new Proxy(inner, {
         get(target, key) {
-          if (key === 'fit' && fail.fit) return () => Promise.reject(new Error(fail.fit));
-          if (key === 'maximize' && fail.maximize) return () => Promise.reject(new Error(fail.maximize));
+          if (key === 'fit' && fail.fit) return () => Promise.reject(nativeFailure(fail.fit));
+          if (key === 'maximize' && fail.maximize) return () => Promise.reject(nativeFailure(fail.maximize));
           const v = Reflect.get(target, key) as unknown;
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
@@ -46,7 +54,7 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
 });
 
 const { engine } = await import('../../src/engine/index.js');
-const { NativeError } = await import('../../src/errors.js');
+const { NativeError, OutOfMemoryError } = await import('../../src/errors.js');
 const { createStudy, GPSampler } = await import('../../src/index.js');
 
 const hasEngine = (() => {
@@ -102,8 +110,8 @@ describe.skipIf(!hasEngine)("backend 'auto' when the CUDA device has no room", (
   it("a forced 'cuda' keeps the typed error; other device errors are not retried", async () => {
     fail.fit = OOM;
     const forced = await engine.fitGP({ X, y, backend: 'cuda' }).catch((e: unknown) => e);
-    expect(forced).toBeInstanceOf(NativeError);
-    expect((forced as Error).message).toBe(OOM);
+    expect(forced).toBeInstanceOf(OutOfMemoryError);
+    expect(forced).toMatchObject({ code: 'ERR_OUT_OF_MEMORY', bytes: 80000, message: OOM });
     fail.fit = 'cuda: error: cudaErrorLaunchFailure: unspecified launch failure (in kernel_matrix)';
     const other = await engine.fitGP({ X, y, backend: 'auto' }).catch((e: unknown) => e);
     expect(other).toBeInstanceOf(NativeError);

@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { engine } from '../../src/engine/index.js';
-import { BackendUnavailableError, NativeError } from '../../src/errors.js';
+import { BackendUnavailableError, NativeError, OutOfMemoryError } from '../../src/errors.js';
 // @ts-expect-error: plain ES module without type declarations
 import { cpuAsCuda, runComparisons } from '../gpu/compare.mjs';
 
 describe.skipIf(!engine.backends().includes('cpu'))('GPU comparison harness (CPU against CPU)', () => {
   it('every comparison passes', async () => {
     const lines: Array<[string, boolean, string]> = [];
-    await runComparisons(cpuAsCuda(engine), { NativeError, BackendUnavailableError }, (n: string, ok: boolean, d: string) => lines.push([n, ok, d]), {
+    await runComparisons(cpuAsCuda(engine), { NativeError, BackendUnavailableError, OutOfMemoryError }, (n: string, ok: boolean, d: string) => lines.push([n, ok, d]), {
       seed: 12345,
       cases: [{ name: 'rbf n=70 d=3 categorical', n: 70, d: 3, kernel: 'rbf', cat: 1 }],
     });

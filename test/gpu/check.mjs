@@ -7,7 +7,7 @@
  *   node test/gpu/check.mjs --self-test [seed]   CPU against CPU (checks the harness on any machine)
  */
 import { engine } from '../../dist/engine/index.js';
-import { BackendUnavailableError, NativeError } from '../../dist/errors.js';
+import { BackendUnavailableError, NativeError, OutOfMemoryError } from '../../dist/errors.js';
 import { cpuAsCuda, runComparisons } from './compare.mjs';
 
 const args = process.argv.slice(2);
@@ -22,7 +22,7 @@ if (!st.available && !selfTest) {
 }
 const t0 = performance.now();
 const seed = args[0] === undefined ? undefined : Number(args[0]);
-const { passed, failed } = await runComparisons(selfTest ? cpuAsCuda(engine) : engine, { NativeError, BackendUnavailableError }, (name, ok, detail) => {
+const { passed, failed } = await runComparisons(selfTest ? cpuAsCuda(engine) : engine, { NativeError, BackendUnavailableError, OutOfMemoryError }, (name, ok, detail) => {
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}  ${detail}`);
 }, { seed });
 console.log(`\ncheck: ${passed} passed, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)} s)`);

@@ -235,7 +235,7 @@ export async function runComparisons(engine, errors, report, opts = {}) {
   {
     const { X, y } = data(400, 3, rnd);
     const e = await engine.fitGP({ X, y, backend: 'cuda', deviceMemoryLimit: 100_000 }).catch((err) => err);
-    flag('deviceMemoryLimit too small → NativeError "cuda: out of memory"', e instanceof errors.NativeError && /^cuda: out of memory/.test(e.message), String(e?.message ?? e).slice(0, 160));
+    flag('deviceMemoryLimit too small → OutOfMemoryError (device, bytes)', e instanceof errors.OutOfMemoryError && e.code === 'ERR_OUT_OF_MEMORY' && e.bytes > 0, String(e?.message ?? e).slice(0, 160));
     // backend 'auto' leaves such a GP to the CPU, with a warning (src/engine/index.ts).
     const a = await engine.fitGP({ X, y, backend: 'auto', deviceMemoryLimit: 100_000 }).catch((err) => err);
     const w = a?.warnings?.[0] ?? String(a?.message ?? a);

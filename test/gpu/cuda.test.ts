@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { engine } from '../../src/engine/index.js';
-import { BackendUnavailableError, NativeError } from '../../src/errors.js';
+import { BackendUnavailableError, NativeError, OutOfMemoryError } from '../../src/errors.js';
 // @ts-expect-error: plain ES module without type declarations
 import { CASES, runComparisons } from './compare.mjs';
 
@@ -19,7 +19,7 @@ interface Case { name: string }
 describe.skipIf(!status.available)(`CUDA vs CPU (${status.device || 'no device'})`, () => {
   it.each((CASES as Case[]).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const failures: string[] = [];
-    const r = await runComparisons(engine, { NativeError, BackendUnavailableError }, (name: string, ok: boolean, detail: string) => {
+    const r = await runComparisons(engine, { NativeError, BackendUnavailableError, OutOfMemoryError }, (name: string, ok: boolean, detail: string) => {
       if (!ok) failures.push(`${name}: ${detail}`);
     }, { cases: [c] });
     expect(failures).toEqual([]);

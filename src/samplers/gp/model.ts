@@ -3,11 +3,14 @@
  * acquisition with the running trials as pending points, return the proposal.
  */
 import { engine } from '../../engine/index.js';
-import { NativeError } from '../../errors.js';
+import { isDeviceOutOfMemory } from '../../native/binding.js';
 import { warnOnce } from '../../util/warn.js';
 import type { Hyperparameters } from '../../engine/types.js';
 import type { Encoding } from './encode.js';
 import type { ResolvedOptions } from './options.js';
+
+/** Above this |value| transformValues rescales first: squares of 1e100 stay far from overflow. */
+const HUGE_VALUE = 1e100;
 
 /**
  * Values (larger is better) → the targets the GP is fitted to, standardised (mean 0, sd 1).
@@ -17,10 +20,16 @@ import type { ResolvedOptions } from './options.js';
  * kept; far away it grows only logarithmically, so a handful of terrible trials (Rosenbrock's corners,
  * Branin's ridges) no longer stretch the standardised scale until everything good looks flat. The
  * transform is monotone, so the ranking of trials — and the incumbent — are unchanged.
+ *
+ * Values near the ends of float64 (|v| ~ 1e300) would overflow the gaps, sums and squares below: they are
+ * first divided by the largest |v| (monotone too).
  */
 export function transformValues(values: readonly number[], warping: ResolvedOptions['outputWarping']): Float64Array {
   const n = values.length;
   const y = Float64Array.from(values);
+  let largest = 0;
+  for (const v of y) largest = Math.max(largest, Math.abs(v));
+  if (largest > HUGE_VALUE) for (let i = 0; i < n; i++) y[i] = y[i]! / largest;
   if (warping === 'log' && n >= 3) {
     let max = -Infinity;
     for (const v of y) max = Math.max(max, v);
@@ -71,8 +80,8 @@ export async function gpStep(s: StepInput): Promise<StepOutput> {
   try {
     return await stepOn(s, s.o.backend);
   } catch (e) {
-    if (s.o.backend !== 'auto' || !(e instanceof NativeError) || !/^cuda: out of memory:/.test(e.message)) throw e;
-    warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${e.message}); this step ran on the CPU backend instead`, 'GPSampler step: TUNABLE_CUDA_OUT_OF_MEMORY');
+    if (s.o.backend !== 'auto' || !isDeviceOutOfMemory(e)) throw e;
+    warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${(e as Error).message}); this step ran on the CPU backend instead`, 'GPSampler step: TUNABLE_CUDA_OUT_OF_MEMORY');
     return stepOn(s, 'cpu');
   }
 }

@@ -29,13 +29,19 @@
  *   intermediate values, thinned along each learning curve (fidelity.ts), and LogEI is maximised at the
  *   full budget against the best full-budget value; PRUNED trials with intermediate values are usable.
  * - Single-objective only: a multi-objective study throws InvalidArgumentError at ask().
+ * - Size: the engine (and the Sobol' start) take at most MAX_GP_DIMS dimensions per GP. A study whose
+ *   search space needs more in one GP (the intersection, with the budget column under `multiFidelity`,
+ *   or a conditional group) is left to `independentSampler` from then on, with one TunableWarning
+ *   (TUNABLE_GP_TOO_MANY_PARAMETERS) naming the count.
  * - With `seed`, a sequential study is reproducible: Sobol' points, fit starts and the acquisition search
  *   are seeded by (seed, trial number).
  */
 import type { Distribution } from '../../distributions/index.js';
+import { MAX_DIMS } from '../../engine/checks.js';
 import type { Hyperparameters } from '../../engine/types.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { Sobol } from '../../qmc/sobol.js';
+import { Sobol, SOBOL_MAX_DIMS } from '../../qmc/sobol.js';
+import { warnOnce } from '../../util/warn.js';
 import { TrialState, type FrozenTrial } from '../../study/types.js';
 import type { Sampler, StudyView } from '../base.js';
 import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-space.js';
@@ -53,6 +59,8 @@ const TAG = 13;
 export const PARAMS_ATTR = 'gp:params';
 /** Study system attribute: the last fit's hyperparameters and the space they belong to. */
 export const HYPER_ATTR = 'gp:hyperparameters';
+/** Dimensions one GP can have: the engine's limit and the Sobol' start's. */
+export const MAX_GP_DIMS = Math.min(MAX_DIMS, SOBOL_MAX_DIMS);
 
 export class GPSampler implements Sampler {
   /** The seed in use (drawn at random when none was given). */
@@ -65,6 +73,8 @@ export class GPSampler implements Sampler {
   private readonly sobols = new Map<number, Sobol>();
   /** Serialises sampleRelative so concurrent asks see each other's proposals as pending. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Studies whose search space outgrew MAX_GP_DIMS: the independent sampler takes all their parameters. */
+  private readonly tooLarge = new PerStorage<true>();
 
   constructor(opts?: GPSamplerOptions) {
     this.o = resolveOptions(opts);
@@ -89,18 +99,35 @@ export class GPSampler implements Sampler {
     }
     // The independent sampler (TPE by default) reads its history at ask(), for its sampleIndependent calls.
     await this.o.independentSampler.inferRelativeSearchSpace(study, trial);
+    if (this.tooLarge.get(study.storage, study.studyId)) return {};
     const trials = await study.getTrials({ states: [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL] });
     const usable = trials.filter((t) => this.usable(t));
-    if (usable.length === 0) return gpSpace(failedSpace(trials));
-    // The intersection (main GP) and every conditional group (a GP each, see propose).
-    const space: Record<string, Distribution> = { ...intersectionSearchSpace(usable, { includePruned: true }) };
-    for (const g of groupDecomposedSearchSpace(usable, { includePruned: true })) Object.assign(space, g);
-    return gpSpace(space);
+    // The intersection (main GP) and every conditional group outside it (a GP each, see propose).
+    const main = gpSpace(usable.length === 0 ? failedSpace(trials) : intersectionSearchSpace(usable, { includePruned: true }));
+    const groups = usable.length === 0 ? [] : groupDecomposedSearchSpace(usable, { includePruned: true })
+      .map((g) => gpSpace(pick(g, Object.keys(g).filter((name) => !(name in main)))));
+    const dims = Math.max(Object.keys(main).length + (this.o.multiFidelity !== null ? 1 : 0), ...groups.map((g) => Object.keys(g).length));
+    if (dims > MAX_GP_DIMS) {
+      this.leaveToIndependent(study, dims);
+      return {};
+    }
+    return gpSpace(Object.assign({}, main, ...groups) as Record<string, Distribution>);
+  }
+
+  /** From now on this study's parameters are the independent sampler's (its space is too large for a GP). */
+  private leaveToIndependent(study: StudyView, dims: number): void {
+    this.tooLarge.set(study.storage, study.studyId, true);
+    warnOnce(
+      'TUNABLE_GP_TOO_MANY_PARAMETERS',
+      `GPSampler: the search space of study ${JSON.stringify(study.studyName)} needs a Gaussian process over ${dims} dimensions, ` +
+        `more than the ${MAX_GP_DIMS} it can model; its parameters are sampled by the independent sampler from now on`,
+      `TUNABLE_GP_TOO_MANY_PARAMETERS:${study.studyId}:${study.studyName}`,
+    );
   }
 
   async sampleRelative(study: StudyView, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Promise<Record<string, number>> {
     const space = gpSpace(searchSpace);
-    if (Object.keys(space).length === 0) return {};
+    if (Object.keys(space).length === 0 || this.tooLarge.get(study.storage, study.studyId)) return {};
     const run = this.queue.then(() => this.propose(study, trial, space));
     this.queue = run.catch(() => undefined);
     return run;
