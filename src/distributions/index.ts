@@ -170,7 +170,8 @@ export function snap(d: Distribution, internal: number): number {
     const k = Math.round((v - d.low) / step);
     v = d.low + k * step;
     if (d.type === 'float') v = Number(v.toPrecision(15)); // NOTE: 0.1 + 2*0.1 style drift
-    v = Math.min(d.high, v);
+    // The rounding can cross a bound that is not itself a 15-digit number (low = 0.1 + 0.2).
+    v = Math.min(d.high, Math.max(d.low, v));
   }
   return v;
 }

@@ -280,7 +280,9 @@ export class Study implements StudyView {
       throw invalid('distributions', 'an object of distributions', distributions);
     }
     // Validated before the trial exists, so bad input leaves nothing behind.
-    const fixedSpace = Object.entries(distributions ?? {}).map(([name, d]) => [name, distributionFrom(`distributions.${name}`, d)] as const);
+    const fixedSpace = Object.entries(distributions ?? {}).map(
+      ([name, d]) => [string('distributions key', name), distributionFrom(`distributions.${name}`, d)] as const,
+    );
     let frozen = await this.storage.claimWaitingTrial(this.studyId);
     if (frozen === null) {
       const attrs = this.sampler.reserveTrial ? await this.sampler.reserveTrial(this) : {};
@@ -297,6 +299,7 @@ export class Study implements StudyView {
       for (const [name, d] of fixedSpace) trial.suggestDistribution(name, d);
       await trial.flush();
       this.asked.set(trial.number, trial);
+      this.upsertSnapshot(fixedSpace.length > 0 ? await this.storage.getTrial(trial.trialId) : frozen);
       return trial;
     } catch (err) {
       // The trial exists but nobody will run it: fail it now rather than leave a RUNNING orphan.

@@ -138,7 +138,7 @@ export class Trial {
   report(value: number, step: number): void {
     this.assertRunning('report');
     finiteNumber('value', value);
-    integer('step', step, 0);
+    integer('step', step, 0, Number.MAX_SAFE_INTEGER);
     if (this.reported.has(step)) {
       throw new InvalidArgumentError(
         `Trial ${this.number} already reported a value at step ${step} (${this.reported.get(step)}); received ${describe(value)} again`,
@@ -190,9 +190,15 @@ export class Trial {
     return n;
   }
 
-  /** @internal Whether this trial was handed out by `view`'s study (the same storage and study). */
+  /**
+   * @internal Whether this trial was handed out by `view`'s study: the same study id in the same
+   * storage — the same instance, or one at the same persistent location (two handles on one SQLite file).
+   */
   belongsTo(view: StudyView): boolean {
-    return this.ctx.view.storage === view.storage && this.ctx.view.studyId === view.studyId;
+    const mine = this.ctx.view.storage;
+    const theirs = view.storage;
+    const sameStore = mine === theirs || (mine.url === theirs.url && isShared(mine.url));
+    return sameStore && this.ctx.view.studyId === view.studyId;
   }
 
   /** @internal The name of the study that handed this trial out, for messages. */
@@ -274,3 +280,8 @@ export class Trial {
 }
 
 export { TrialState };
+
+/** A storage URL that names one place every handle shares (not a private in-memory store). */
+function isShared(url: string): boolean {
+  return !url.startsWith('memory:') && url !== 'sqlite::memory:';
+}

@@ -180,6 +180,47 @@ describe.each(storages)('reliability on %s storage', (_name, makeStorage) => {
   });
 });
 
+describe('found by the property-based harness (test/fuzz)', () => {
+  it('ask() adds its trial to study.trials', async () => {
+    const s = await createStudy({ sampler: new RandomSampler() });
+    const t = await s.ask();
+    expect(s.trials.map((x) => [x.number, x.state])).toEqual([[t.number, TrialState.RUNNING]]);
+    await s.ask({ x: { type: 'float', low: 0, high: 1 } });
+    expect(Object.keys(s.trials[1]!.params)).toEqual(['x']);
+  });
+
+  it('stepped floats whose low is not a 15-digit number stay inside the range', async () => {
+    const s = await createStudy({ sampler: new RandomSampler({ seed: 3 }) });
+    await s.optimize((t) => t.suggestFloat('x', 0.1 + 0.2, 1.3, { step: 0.5 }) + t.suggestFloat('y', 4.2036808286310603e-193, 0.1, { step: 0.1 }), { nTrials: 40 });
+    expect(s.trials.every((t) => t.state === TrialState.COMPLETE)).toBe(true);
+    expect(new Set(s.trials.map((t) => t.params['x'])).size).toBe(3);
+  });
+
+  it('report() refuses a step beyond 2^53 at once, so the trial can still complete', async () => {
+    const s = await createStudy({ sampler: new RandomSampler() });
+    const t = await s.ask();
+    await expectCode(() => t.report(0, 2 ** 53), 'ERR_INVALID_ARGUMENT', /`step`/);
+    expect((await s.tell(t, 1)).state).toBe(TrialState.COMPLETE);
+  });
+
+  it('two handles on one SQLite study may tell each other\'s trials; a private :memory: one may not', async () => {
+    const url = `sqlite:${join(tempDir(), 'two.db')}`;
+    const a = await createStudy({ storage: url, studyName: 's', sampler: new RandomSampler() });
+    const b = await createStudy({ storage: url, studyName: 's', loadIfExists: true, sampler: new RandomSampler() });
+    expect((await a.tell(await b.ask(), 2)).values).toEqual([2]);
+    const m1 = await createStudy({ storage: 'sqlite::memory:', studyName: 's' });
+    const m2 = await createStudy({ storage: 'sqlite::memory:', studyName: 's' });
+    await expectCode(async () => m1.tell(await m2.ask(), 0), 'ERR_INVALID_ARGUMENT', /in another storage/);
+  });
+
+  it('ask(space) with a bad parameter name creates no trial', async () => {
+    const s = await createStudy({ sampler: new RandomSampler() });
+    await expectCode(() => s.ask({ '': { type: 'int', low: 0, high: 0 } }), 'ERR_INVALID_ARGUMENT', /`distributions key`/);
+    await expectCode(() => s.ask({ '\uD800': { type: 'int', low: 0, high: 0 } }), 'ERR_INVALID_ARGUMENT', /lone surrogate/);
+    expect(await s.getTrials()).toEqual([]);
+  });
+});
+
 describe('8: every sampler takes names that exist on Object.prototype', () => {
   const names = ['constructor', '__proto__', 'toString'];
   const samplers: [string, () => Sampler][] = [
