@@ -193,7 +193,7 @@ describe('bad input', () => {
     expect(() => t.report(0.25, 3)).toThrow('Trial 0 already reported a value at step 3 (0.5); received 0.25 again');
     expect(() => t.report(NaN, 4)).toThrow('Expected a finite number for `value` but received NaN');
     expect(() => t.report(Infinity, 4)).toThrow('Expected a finite number for `value` but received Infinity');
-    expect(() => t.report(1, -1)).toThrow('Expected an integer >= 0 for `step` but received -1');
+    expect(() => t.report(1, -1)).toThrow('Expected an integer in [0, 9007199254740991] for `step` but received -1');
     expect(() => t.report(1, 1.5)).toThrow('Expected an integer for `step` but received 1.5');
   });
 

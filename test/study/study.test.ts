@@ -163,7 +163,7 @@ describe.each(storages)('study on %s storage', (_name, makeStorage) => {
     trial.report(1, 0);
     expect(() => trial.report(2, 0)).toThrow('Trial 0 already reported a value at step 0 (1); received 2 again');
     expect(() => trial.report(NaN, 1)).toThrow('Expected a finite number for `value` but received NaN');
-    expect(() => trial.report(1, -1)).toThrow('Expected an integer >= 0 for `step` but received -1');
+    expect(() => trial.report(1, -1)).toThrow('Expected an integer in [0, 9007199254740991] for `step` but received -1');
     const done = await study.tell(trial, 3);
     expect([...done.intermediateValues]).toEqual([[0, 1]]);
     await expect(trial.shouldPrune()).rejects.toThrow('Cannot shouldPrune: trial 0 is already finished');
