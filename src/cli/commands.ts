@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { distributionFrom, type Distribution } from '../distributions/index.js';
 import { InvalidArgumentError, IOError } from '../errors.js';
 import { createStudy, deleteStudy, getAllStudySummaries, loadStudy } from '../study/study.js';
-import { TrialState, type FrozenTrial } from '../study/types.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
 import { invalid } from '../validate.js';
 import { bool, choice, decimal, integer, list, optionalInteger, required, text, type FlagName, type Flags } from './args.js';
 import { makeDemoObjective } from './demo.js';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../samplers/rng.js';
+import { Rng } from '../util/rng.js';
 import type { Trial } from '../study/trial.js';
 import { packageRoot } from '../util/paths.js';
 

@@ -4,8 +4,8 @@
  * Pruners are stateless across calls or keep their state in storage, so they work with concurrent
  * workers and several processes.
  */
-import type { StudyView } from '../samplers/base.js';
-import type { FrozenTrial } from '../study/types.js';
+import type { StudyView } from '../trial/index.js';
+import type { FrozenTrial } from '../trial/index.js';
 
 export interface Pruner {
   prune(study: StudyView, trial: FrozenTrial): Promise<boolean> | boolean;

@@ -3,9 +3,9 @@
  * and study-level values that must agree across processes (kept in study system attributes).
  */
 import { InvalidStateError } from '../errors.js';
-import type { StudyView } from '../samplers/base.js';
+import type { StudyView } from '../trial/index.js';
 import type { Storage } from '../storage/base.js';
-import { TrialState, type FrozenTrial, type StudyDirection } from '../study/types.js';
+import { TrialState, type FrozenTrial, type StudyDirection } from '../trial/index.js';
 
 /**
  * Pruning only makes sense for a trial that is still running. `trial.shouldPrune()` already refuses

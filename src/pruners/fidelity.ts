@@ -6,8 +6,8 @@
  * A budget is a step, and a trial has an observation at budget b when it reported an intermediate
  * value at exactly step b (values at other steps are other fidelities, never substituted).
  */
-import type { StudyView } from '../samplers/base.js';
-import { TrialState, type FrozenTrial } from '../study/types.js';
+import type { StudyView } from '../trial/index.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
 import { integer } from '../validate.js';
 
 export interface BudgetObservations {

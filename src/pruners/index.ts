@@ -4,6 +4,5 @@ export { PercentilePruner, type PercentilePrunerOptions } from './percentile.js'
 export { MedianPruner } from './median.js';
 export { ThresholdPruner, type ThresholdPrunerOptions } from './threshold.js';
 export { SuccessiveHalvingPruner, completedRungKey, type SuccessiveHalvingPrunerOptions } from './successive-halving.js';
-export { HyperbandPruner, BracketFilteredSampler, type BracketLayout, type HyperbandPrunerOptions } from './hyperband.js';
+export { HyperbandPruner, type BracketLayout, type HyperbandPrunerOptions } from './hyperband.js';
 export { trialsAtLargestBudget, historyAtBudget, studyAtLargestBudget, type BudgetObservations } from './fidelity.js';
-export { BOHBSampler, type BOHBSamplerOptions } from './bohb.js';

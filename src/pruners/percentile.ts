@@ -2,8 +2,8 @@
  * PercentilePruner and MedianPruner: prune a trial whose best intermediate value so far is worse than
  * the given percentile of the COMPLETE trials' values at the same step.
  */
-import { TrialState, type FrozenTrial } from '../study/types.js';
-import type { StudyView } from '../samplers/base.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
+import type { StudyView } from '../trial/index.js';
 import { finiteNumber, integer, invalid, options } from '../validate.js';
 import type { Pruner } from './base.js';
 import { assertRunning, isCheckStep, lastStep, percentile, singleDirection } from './common.js';

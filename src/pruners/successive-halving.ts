@@ -10,8 +10,8 @@
  * more easily).
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { StudyView } from '../samplers/base.js';
-import { TrialState, type FrozenTrial, type StudyDirection } from '../study/types.js';
+import type { StudyView } from '../trial/index.js';
+import { TrialState, type FrozenTrial, type StudyDirection } from '../trial/index.js';
 import { integer, invalid, options } from '../validate.js';
 import type { Pruner } from './base.js';
 import { assertRunning, lastStep, SharedStudyValue, singleDirection } from './common.js';

@@ -3,8 +3,8 @@
  * no trials, so it needs no direction and works for multi-objective studies too.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { StudyView } from '../samplers/base.js';
-import type { FrozenTrial } from '../study/types.js';
+import type { StudyView } from '../trial/index.js';
+import type { FrozenTrial } from '../trial/index.js';
 import { describe, integer, invalid, options } from '../validate.js';
 import type { Pruner } from './base.js';
 import { assertRunning, isCheckStep, lastStep } from './common.js';

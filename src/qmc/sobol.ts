@@ -15,7 +15,7 @@
  * in O(d) per point.
  */
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
-import { Rng } from '../samplers/rng.js';
+import { Rng } from '../util/rng.js';
 import { boolean, integer, options as checkOptions } from '../validate.js';
 import { SOBOL_MAX_DIMS, SOBOL_POLY, SOBOL_VINIT, SOBOL_VINIT_WIDTH } from './sobol-directions.js';
 

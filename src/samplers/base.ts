@@ -10,19 +10,10 @@
  * Samplers take a `seed` and are reproducible with it for a sequential study.
  */
 import type { Distribution } from '../distributions/index.js';
-import type { Storage } from '../storage/base.js';
-import type { FrozenTrial, StudyDirection, TrialState } from '../study/types.js';
+import type { FrozenTrial, StudyView, TrialState } from '../trial/index.js';
 
-/** What a sampler (or pruner) may see of a study. */
-export interface StudyView {
-  readonly studyId: number;
-  readonly studyName: string;
-  readonly directions: readonly StudyDirection[];
-  readonly storage: Storage;
-  getTrials(options?: { states?: readonly TrialState[] }): Promise<FrozenTrial[]>;
-  /** Asks the optimize loop(s) of this process to stop after the trials now running. */
-  stop(): void;
-}
+export type { StudyView };
+
 
 export interface Sampler {
   /**

@@ -9,7 +9,7 @@
  * objectives where sampler time dominates, pass `new TPESampler()` explicitly (see the README).
  */
 import { engine } from '../engine/index.js';
-import type { StudyDirection } from '../study/types.js';
+import type { StudyDirection } from '../trial/index.js';
 import type { Sampler } from './base.js';
 import { GPSampler } from './gp/index.js';
 import { TPESampler } from './tpe/index.js';

@@ -22,10 +22,10 @@
 import { contains, toInternal, type CategoricalChoice, type Distribution } from '../distributions/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Storage } from '../storage/base.js';
-import type { FrozenTrial } from '../study/types.js';
+import type { FrozenTrial } from '../trial/index.js';
 import { describe, invalid, options } from '../validate.js';
 import type { Sampler, StudyView } from './base.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { paramRng, resolveSeed } from './seed.js';
 import { dict } from '../util/dict.js';
 

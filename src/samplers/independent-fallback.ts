@@ -6,7 +6,7 @@
  * CmaEsSampler share it; only the warning's text and code differ.
  */
 import { isSingle, type Distribution } from '../distributions/index.js';
-import type { FrozenTrial, TrialState } from '../study/types.js';
+import type { FrozenTrial, TrialState } from '../trial/index.js';
 import type { Sampler, StudyView } from './base.js';
 import { PerStorage } from './per-storage.js';
 

@@ -7,4 +7,6 @@ export { TPESampler, type TPESamplerOptions, type GammaFunction, type WeightsFun
 export { CmaEsSampler, type CmaEsSamplerOptions } from './cmaes/index.js';
 export { RegularizedEvolutionSampler, type RegularizedEvolutionSamplerOptions } from './evolution/index.js';
 export { GPSampler, type GPSamplerOptions, type GPAcquisition, type GPOutputWarping, type MultiFidelityOptions } from './gp/index.js';
+export { BOHBSampler, type BOHBSamplerOptions } from './bohb.js';
+export { BracketFilteredSampler } from './bracket-filtered.js';
 export { defaultSampler } from './default.js';

@@ -17,7 +17,7 @@ import { fromUnit, type Distribution } from '../distributions/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { Sobol, SOBOL_MAX_DIMS } from '../qmc/sobol.js';
 import type { Storage } from '../storage/base.js';
-import { TrialState, type FrozenTrial } from '../study/types.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
 import { boolean, oneOf, options } from '../validate.js';
 import type { Sampler, StudyView } from './base.js';
 import { paramRng, resolveSeed } from './seed.js';

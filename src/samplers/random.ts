@@ -8,7 +8,7 @@
  * seeded study is reproducible, also with `concurrency > 1` or several processes sharing a storage.
  */
 import { fromUnit, type Distribution } from '../distributions/index.js';
-import type { FrozenTrial } from '../study/types.js';
+import type { FrozenTrial } from '../trial/index.js';
 import { options } from '../validate.js';
 import type { Sampler, StudyView } from './base.js';
 import { paramRng, resolveSeed } from './seed.js';

@@ -12,7 +12,7 @@
  * then sample it independently.
  */
 import { distributionsEqual, type Distribution } from '../distributions/index.js';
-import { TrialState, type FrozenTrial } from '../study/types.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
 import { boolean, options } from '../validate.js';
 import { dict } from '../util/dict.js';
 

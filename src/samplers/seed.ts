@@ -7,7 +7,7 @@
  * several processes (trial numbers are assigned by the storage), and asking a parameter again in the
  * same trial gives the same value.
  */
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { integer } from '../validate.js';
 
 /** A validated seed (an integer >= 0), or a random one when `seed` is undefined. */

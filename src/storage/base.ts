@@ -23,7 +23,7 @@
  * - Ids are never reused. A trial is stale only when its silence is strictly longer than `olderThanMs`.
  */
 import type { Distribution } from '../distributions/index.js';
-import type { FrozenTrial, StudyDirection, StudySummary, TrialState } from '../study/types.js';
+import type { FrozenTrial, StudyDirection, StudySummary, TrialState } from '../trial/index.js';
 
 /** What a new trial starts with. Params are internal values with their distributions. */
 export interface TrialTemplate {

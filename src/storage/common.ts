@@ -10,7 +10,7 @@ import {
   type Distribution,
 } from '../distributions/index.js';
 import { InvalidArgumentError, NotFoundError, StorageError, TrialFinishedError } from '../errors.js';
-import { FINISHED_STATES, TrialState, type FrozenTrial, type StudyDirection } from '../study/types.js';
+import { FINISHED_STATES, TrialState, type FrozenTrial, type StudyDirection } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import { describe, invalid, jsonValue, string } from '../validate.js';
 

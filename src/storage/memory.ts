@@ -5,7 +5,7 @@
  */
 import type { Distribution } from '../distributions/index.js';
 import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError } from '../errors.js';
-import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../study/types.js';
+import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import type { Storage, TrialTemplate } from './base.js';
 import {

@@ -20,7 +20,7 @@ import {
   StorageError,
   TunableError,
 } from '../errors.js';
-import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../study/types.js';
+import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import { describe, invalid } from '../validate.js';
 import type { Heartbeats, Storage, TrialTemplate } from './base.js';

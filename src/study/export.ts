@@ -1,5 +1,5 @@
 /** Trials as flat rows, and rows as CSV (RFC 4180). */
-import type { FrozenTrial, StudyDirection } from './types.js';
+import type { FrozenTrial, StudyDirection } from '../trial/index.js';
 
 export function trialsToRows(trials: readonly FrozenTrial[], directions: readonly StudyDirection[]): Record<string, unknown>[] {
   const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();

@@ -3,7 +3,7 @@ export type { CreateStudyOptions, LoadStudyOptions, TellResult } from './study.j
 export { Trial } from './trial.js';
 export type { SuggestFloatOptions, SuggestIntOptions } from './trial.js';
 export type { Objective, ObjectiveResult, OptimizeOptions, OptimizeCallback } from './optimize.js';
-export { TrialState, isFinished } from './types.js';
-export type { FrozenTrial, StudyDirection, StudySummary } from './types.js';
+export { TrialState, isFinished } from '../trial/index.js';
+export type { FrozenTrial, StudyDirection, StudySummary } from '../trial/index.js';
 export { trialsToRows, rowsToCsv } from './export.js';
 export { paretoFront, dominates } from './pareto.js';

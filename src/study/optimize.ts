@@ -18,7 +18,7 @@ import { warnOnce } from '../util/warn.js';
 import { describe, integer, invalid, options, positiveNumber, boolean } from '../validate.js';
 import type { Study } from './study.js';
 import type { Trial } from './trial.js';
-import type { FrozenTrial } from './types.js';
+import type { FrozenTrial } from '../trial/index.js';
 import { ProgressBar } from './progress.js';
 
 export type ObjectiveResult = number | readonly number[];

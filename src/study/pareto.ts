@@ -1,5 +1,5 @@
 /** Pareto front of COMPLETE trials under the study's directions. */
-import type { FrozenTrial, StudyDirection } from './types.js';
+import type { FrozenTrial, StudyDirection } from '../trial/index.js';
 
 /** True when `a` is at least as good as `b` in every objective and better in one. */
 export function dominates(a: readonly number[], b: readonly number[], directions: readonly StudyDirection[]): boolean {

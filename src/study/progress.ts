@@ -1,5 +1,5 @@
 /** A one-line progress bar on stderr, drawn only when stderr is a TTY. */
-import { TrialState, type FrozenTrial } from './types.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
 import type { Study } from './study.js';
 
 export class ProgressBar {

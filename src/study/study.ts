@@ -14,7 +14,7 @@ import { trialsToRows, rowsToCsv } from './export.js';
 import { optimize, type OptimizeOptions, type Objective } from './optimize.js';
 import { paretoFront } from './pareto.js';
 import { Trial } from './trial.js';
-import { isFinished, TrialState, type FrozenTrial, type StudyDirection, type StudySummary } from './types.js';
+import { isFinished, TrialState, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 
 export interface CreateStudyOptions {
   studyName?: string;

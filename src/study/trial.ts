@@ -23,7 +23,7 @@ import type { Sampler, StudyView } from '../samplers/base.js';
 import type { Storage } from '../storage/base.js';
 import { dict, get, has } from '../util/dict.js';
 import { describe, finiteNumber, integer, invalid, jsonValue, options, string } from '../validate.js';
-import { TrialState, type FrozenTrial } from './types.js';
+import { TrialState, type FrozenTrial } from '../trial/index.js';
 
 export interface SuggestFloatOptions {
   /** Sample on a log scale (low > 0). */

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../samplers/rng.js';
+import { Rng } from '../util/rng.js';
 import { integer, invalid } from '../validate.js';
 
 /** Features and one-hot labels of one split. */

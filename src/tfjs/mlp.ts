@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors.js';
 import type { ParamValue } from '../distributions/index.js';
 import type { Trial } from '../study/trial.js';
-import { Rng } from '../samplers/rng.js';
+import { Rng } from '../util/rng.js';
 import { integer, invalid, oneOf, options, positiveNumber, string } from '../validate.js';
 import { pruningCallback } from './callback.js';
 import type { Split } from './data.js';

@@ -5,7 +5,7 @@ import { fromEigen, symmetricEigen } from '../../src/samplers/cmaes/linalg.js';
 import { applyMargin, cellAround, defaultMargin, encodeCoord } from '../../src/samplers/cmaes/margin.js';
 import { normCdf, normQuantile } from '../../src/samplers/cmaes/normal.js';
 import { defaultPopsize, newRun, sampleFromRun, stopReason, strategy, tell, type CmaRun } from '../../src/samplers/cmaes/solver.js';
-import { Rng } from '../../src/samplers/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** A random symmetric matrix Q·diag(λ)·Qᵀ with the given eigenvalues. */
 function randomSymmetric(rng: Rng, eig: number[]): number[] {

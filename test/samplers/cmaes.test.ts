@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, TrialPruned, UnknownOptionError } from '../../src/errors.js';
 import { CmaEsSampler, createStudy, loadStudy, RandomSampler, type Study, type Trial } from '../../src/index.js';
 import { allStates, GENERATION_ATTR, latestFull, stateKey, X_ATTR, type CmaState } from '../../src/samplers/cmaes/state.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState } from '../../src/trial/index.js';
 import { tempDir } from '../helpers.js';
 
 const sphere = (x: number[]): number => x.reduce((s, v) => s + v * v, 0);

@@ -4,8 +4,8 @@ import { InvalidArgumentError, UnknownOptionError } from '../../src/errors.js';
 import { createStudy, RandomSampler, RegularizedEvolutionSampler, type Study, type Trial } from '../../src/index.js';
 import { LOCAL_SD, mutateValue } from '../../src/samplers/evolution/mutate.js';
 import { MUTATED_ATTR, PARENT_ATTR } from '../../src/samplers/evolution/sampler.js';
-import { Rng } from '../../src/samplers/rng.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { Rng } from '../../src/util/rng.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);

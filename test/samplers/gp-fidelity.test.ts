@@ -6,7 +6,7 @@ import { floatDistribution } from '../../src/distributions/index.js';
 import { Encoding } from '../../src/samplers/gp/encode.js';
 import { budgetOf, fidelityData, MIN_GAP, resolveFidelity } from '../../src/samplers/gp/fidelity.js';
 import { HYPER_ATTR } from '../../src/samplers/gp/sampler.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 
 const noEngine = engine.backends().length === 0;
 

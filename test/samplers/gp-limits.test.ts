@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { contains } from '../../src/distributions/index.js';
 import { createStudy, engine, GPSampler, type Trial } from '../../src/index.js';
 import { HYPER_ATTR, MAX_GP_DIMS } from '../../src/samplers/gp/sampler.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState } from '../../src/trial/index.js';
 
 const hasEngine = engine.backends().length > 0;
 

@@ -5,7 +5,7 @@ import { createStudy, engine, GPSampler, RandomSampler, type Sampler, type Study
 import { HYPER_ATTR, PARAMS_ATTR } from '../../src/samplers/gp/sampler.js';
 import { Encoding } from '../../src/samplers/gp/encode.js';
 import { transformValues } from '../../src/samplers/gp/model.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 
 afterEach(() => vi.restoreAllMocks());
 

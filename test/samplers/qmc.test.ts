@@ -12,7 +12,7 @@ import { InvalidArgumentError, UnknownOptionError } from '../../src/errors.js';
 import { createStudy, QMCSampler, type Trial } from '../../src/index.js';
 import { Sobol } from '../../src/qmc/sobol.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState } from '../../src/trial/index.js';
 import { fakeTrial, makeView } from './view.js';
 
 // Sorted names: c, lr, n, x.

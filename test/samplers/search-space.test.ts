@@ -3,7 +3,7 @@ import { categoricalDistribution, floatDistribution, intDistribution, type Distr
 import { UnknownOptionError } from '../../src/errors.js';
 import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../../src/samplers/search-space.js';
 import { createStudy, RandomSampler } from '../../src/index.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 import { fakeTrial } from './view.js';
 
 const X = floatDistribution(0, 1);

@@ -1,12 +1,12 @@
 /** TPE internals: normal-distribution maths, Parzen estimator, history ranking, default rules. */
 import { describe, expect, it } from 'vitest';
 import { categoricalDistribution, contains, floatDistribution, intDistribution, toExternal, type Distribution } from '../../src/distributions/index.js';
-import { Rng } from '../../src/samplers/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { defaultGamma, defaultWeights } from '../../src/samplers/tpe/defaults.js';
 import { buildHistory } from '../../src/samplers/tpe/history.js';
 import { erfc, logErfc, logGaussMass, logNdtr, ndtr } from '../../src/samplers/tpe/normal.js';
 import { ParzenEstimator, type ParzenOptions } from '../../src/samplers/tpe/parzen.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 
 // From test/samplers/fixtures/tpe_erfc_cheb.py (mpmath, 40 digits).
 const LOG_ERFC: [number, number][] = [

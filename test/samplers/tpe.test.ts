@@ -5,7 +5,7 @@ import { createStudy, RandomSampler, TPESampler, type Trial } from '../../src/in
 import type { StudyView } from '../../src/samplers/base.js';
 import { paramRng } from '../../src/samplers/seed.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState } from '../../src/trial/index.js';
 import { fakeTrial, makeView } from './view.js';
 
 afterEach(() => vi.restoreAllMocks());

@@ -3,7 +3,7 @@ import type { Distribution, ParamValue } from '../../src/distributions/index.js'
 import type { StudyView } from '../../src/samplers/base.js';
 import type { Storage } from '../../src/storage/base.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 
 let n = 0;
 

@@ -17,7 +17,7 @@ import {
 import type { Storage } from '../../src/storage/base.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
-import { TrialState, type FrozenTrial } from '../../src/study/types.js';
+import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 
 interface Harness {
   /** A fresh, empty storage. */

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { floatDistribution } from '../../src/distributions/index.js';
 import { StorageError, TrialFinishedError } from '../../src/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION, SqliteStorage, migrate, type Migration } from '../../src/storage/sqlite.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState } from '../../src/trial/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { floatDistribution } from '../../src/distributions/index.js';
 import { NotFoundError } from '../../src/errors.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
-import { TrialState } from '../../src/study/types.js';
+import { TrialState } from '../../src/trial/index.js';
 
 let dir: string;
 let file: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCsv } from '../../src/cli/demo.js';
 import { createStudy, InvalidArgumentError, RandomSampler, TrialPruned, TrialState, type Pruner } from '../../src/index.js';
-import type { FrozenTrial } from '../../src/study/types.js';
+import type { FrozenTrial } from '../../src/trial/index.js';
 import {
   buildMlp,
   disposeModel,

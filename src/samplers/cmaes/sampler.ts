@@ -24,7 +24,7 @@
  */
 import { contains, distributionsEqual, fromUnit, toUnit, type Distribution } from '../../distributions/index.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { TrialState, type FrozenTrial } from '../../study/types.js';
+import { TrialState, type FrozenTrial } from '../../trial/index.js';
 import type { Sampler, StudyView } from '../base.js';
 import { paramRng } from '../seed.js';
 import { applyMargin, defaultMargin, encodeCoord, type DiscreteDim } from './margin.js';

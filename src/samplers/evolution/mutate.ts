@@ -8,7 +8,7 @@
  * same value are redrawn, and after a few tries an adjacent value is taken.
  */
 import { cardinality, fromUnit, toUnit, type Distribution } from '../../distributions/index.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 
 /** Standard deviation of a numeric mutation step, as a fraction of the (log-)range. */
 export const LOCAL_SD = 0.1;

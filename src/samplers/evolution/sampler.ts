@@ -22,10 +22,10 @@
 import { fromUnit, isSingle, type Distribution } from '../../distributions/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Storage } from '../../storage/base.js';
-import { TrialState, type FrozenTrial } from '../../study/types.js';
+import { TrialState, type FrozenTrial } from '../../trial/index.js';
 import { integer, invalid, options } from '../../validate.js';
 import type { Sampler, StudyView } from '../base.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import { paramRng, resolveSeed } from '../seed.js';
 import { mutateValue } from './mutate.js';
 import { dict } from '../../util/dict.js';

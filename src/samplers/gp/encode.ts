@@ -11,7 +11,7 @@
  */
 import { cardinality, distributionsEqual, fromUnit, isSingle, toUnit, type Distribution } from '../../distributions/index.js';
 import type { CategoricalSpec, IntegerSpec } from '../../engine/types.js';
-import type { FrozenTrial } from '../../study/types.js';
+import type { FrozenTrial } from '../../trial/index.js';
 
 /** Above this many levels an int/stepped dimension is searched as continuous (enumeration lists would be huge). */
 const MAX_LEVELS = 4096;

@@ -10,7 +10,7 @@
  * pruned trials' short curves shape the model without standing in for finished trainings.
  */
 import { invalid, options, positiveNumber } from '../../validate.js';
-import { TrialState, type FrozenTrial } from '../../study/types.js';
+import { TrialState, type FrozenTrial } from '../../trial/index.js';
 import type { Encoding } from './encode.js';
 
 export interface MultiFidelityOptions {

@@ -42,7 +42,7 @@ import type { Hyperparameters } from '../../engine/types.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { Sobol, SOBOL_MAX_DIMS } from '../../qmc/sobol.js';
 import { warnOnce } from '../../util/warn.js';
-import { TrialState, type FrozenTrial } from '../../study/types.js';
+import { TrialState, type FrozenTrial } from '../../trial/index.js';
 import type { Sampler, StudyView } from '../base.js';
 import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-space.js';
 import { deriveSeed } from '../seed.js';

@@ -17,7 +17,7 @@
  * subset selection); the good group is weighted like the bad one rather than by hypervolume contribution.
  */
 import type { Distribution } from '../../distributions/index.js';
-import { TrialState, type FrozenTrial, type StudyDirection } from '../../study/types.js';
+import { TrialState, type FrozenTrial, type StudyDirection } from '../../trial/index.js';
 import { callGamma, type GammaFunction } from './defaults.js';
 
 export interface History {

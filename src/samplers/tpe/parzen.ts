@@ -24,7 +24,7 @@
  * per estimator; `sample` and `logPdf` allocate nothing per sample.
  */
 import { snap, type Distribution } from '../../distributions/index.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import { callWeights, type WeightsFunction } from './defaults.js';
 import { LOG_SQRT_2PI, logGaussMass } from './normal.js';
 

@@ -25,10 +25,10 @@
 import { contains, distributionsEqual, fromUnit, isSingle, toInternal, type Distribution } from '../../distributions/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Storage } from '../../storage/base.js';
-import { TrialState, type FrozenTrial } from '../../study/types.js';
+import { TrialState, type FrozenTrial } from '../../trial/index.js';
 import { boolean, integer, invalid, options, positiveNumber } from '../../validate.js';
 import type { Sampler, StudyView } from '../base.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../util/rng.js';
 import { groupDecomposedSearchSpace, intersectionSearchSpace } from '../search-space.js';
 import { paramRng, resolveSeed } from '../seed.js';
 import { defaultGamma, defaultWeights, type GammaFunction, type WeightsFunction } from './defaults.js';

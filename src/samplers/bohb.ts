@@ -13,11 +13,11 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { Distribution } from '../distributions/index.js';
-import type { Sampler, StudyView } from '../samplers/base.js';
-import { TPESampler, type TPESamplerOptions } from '../samplers/tpe/index.js';
-import type { FrozenTrial, TrialState } from '../study/types.js';
+import type { Sampler, StudyView } from './base.js';
+import { TPESampler, type TPESamplerOptions } from './tpe/index.js';
+import type { FrozenTrial, TrialState } from '../trial/index.js';
 import { integer, invalid, options } from '../validate.js';
-import { studyAtLargestBudget } from './fidelity.js';
+import { studyAtLargestBudget } from '../pruners/fidelity.js';
 
 export interface BOHBSamplerOptions {
   /** Seed of the default TPESampler. */

@@ -1,19 +1,6 @@
-/** Records shared by the study, storage, samplers and pruners. */
+/** The stored record of a trial, and the study records next to it (as Optuna's trial/_frozen.py). */
 import type { Distribution, ParamValue } from '../distributions/index.js';
-
-export enum TrialState {
-  RUNNING = 'RUNNING',
-  COMPLETE = 'COMPLETE',
-  PRUNED = 'PRUNED',
-  FAIL = 'FAIL',
-  WAITING = 'WAITING',
-}
-
-export const FINISHED_STATES: readonly TrialState[] = [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL];
-
-export function isFinished(state: TrialState): boolean {
-  return FINISHED_STATES.includes(state);
-}
+import type { TrialState } from './state.js';
 
 export type StudyDirection = 'minimize' | 'maximize';
 
