@@ -4,6 +4,7 @@
  */
 export * from './study/index.js';
 export * from './errors.js';
+export { setLogLevel, getLogLevel, type LogLevel } from './util/log.js';
 export {
   floatDistribution,
   intDistribution,

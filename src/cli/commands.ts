@@ -2,9 +2,9 @@
  * The `tunable` commands. Each one reads and checks all of its flags before it opens the storage, so
  * bad input is reported as such (exit code 2) and leaves nothing behind.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { distributionFrom, type Distribution } from '../distributions/index.js';
-import { InvalidArgumentError, IOError } from '../errors.js';
+import { InvalidArgumentError, IOError, NotFoundError } from '../errors.js';
 import { createStudy, deleteStudy, getAllStudySummaries, loadStudy } from '../study/study.js';
 import { TrialState, type FrozenTrial } from '../trial/index.js';
 import { invalid } from '../validate.js';
@@ -102,6 +102,26 @@ function writeOut(path: string, data: string): void {
   }
 }
 
+/** The file of a `sqlite:` URL, or null for any other storage (and a private `sqlite::memory:`). */
+function sqliteFile(storage: string): string | null {
+  const url = storage.trim();
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length);
+  return path === ':memory:' || path === '' ? null : path;
+}
+
+/**
+ * For commands that only read or change what exists: a SQLite file that is not there is reported, not
+ * created (opening it would leave an empty database behind, under a mistyped name too).
+ */
+function existing(storage: string): string {
+  const file = sqliteFile(storage);
+  if (file !== null && !existsSync(file)) {
+    throw new NotFoundError(`No tunable database at ${JSON.stringify(file)}: nothing was stored there yet (\`tunable create-study\` or \`tunable demo\` creates one; \`--storage\` picks another)`);
+  }
+  return storage;
+}
+
 const demo: Command = {
   flags: ['n-trials', 'study-name', 'sampler', 'seed'],
   async run(flags, { storage, out }) {
@@ -136,13 +156,18 @@ const createStudyCommand: Command = {
 const deleteStudyCommand: Command = {
   flags: ['study-name'],
   async run(flags, { storage }) {
-    await deleteStudy({ studyName: required(flags, 'study-name'), storage });
+    await deleteStudy({ studyName: required(flags, 'study-name'), storage: existing(storage) });
   },
 };
 
 const studies: Command = {
   flags: [],
   async run(_, { storage, out }) {
+    const file = sqliteFile(storage);
+    if (file !== null && !existsSync(file)) {
+      out(`No studies: ${JSON.stringify(file)} does not exist (\`--storage\` picks another database)`);
+      return;
+    }
     const rows = [['NAME', 'DIRECTIONS', 'TRIALS', 'BEST', 'STARTED']];
     for (const s of await getAllStudySummaries({ storage })) {
       rows.push([s.studyName, s.directions.join(','), String(s.nTrials), s.bestTrial ? formatValue(s.bestTrial) : '', s.datetimeStart?.toISOString() ?? '']);
@@ -156,9 +181,9 @@ const trials: Command = {
   async run(flags, { storage, out }) {
     const studyName = required(flags, 'study-name');
     const format = choice('format', text(flags, 'format') ?? 'table', ['table', 'json'] as const);
-    const study = await loadStudy({ studyName, storage });
+    const study = await loadStudy({ studyName, storage: existing(storage) });
     if (format === 'json') {
-      out((await study.exportTrials('json')) as string);
+      out(await study.exportTrials('json'));
       return;
     }
     const rows = [['NUMBER', 'STATE', 'VALUE', 'PARAMS']];
@@ -170,7 +195,7 @@ const trials: Command = {
 const best: Command = {
   flags: ['study-name'],
   async run(flags, { storage, out }) {
-    const study = await loadStudy({ studyName: required(flags, 'study-name'), storage });
+    const study = await loadStudy({ studyName: required(flags, 'study-name'), storage: existing(storage) });
     const show = (t: FrozenTrial) => ({ number: t.number, values: t.values, params: t.params, userAttrs: t.userAttrs });
     out(JSON.stringify(study.isMultiObjective ? study.bestTrials.map(show) : show(study.bestTrial), null, 2));
   },
@@ -182,8 +207,8 @@ const exportCommand: Command = {
     const studyName = required(flags, 'study-name');
     const format = choice('format', required(flags, 'format'), ['csv', 'json'] as const);
     const file = text(flags, 'out');
-    const study = await loadStudy({ studyName, storage });
-    const data = (await study.exportTrials(format)) as string;
+    const study = await loadStudy({ studyName, storage: existing(storage) });
+    const data = await study.exportTrials(format);
     if (file !== undefined) writeOut(file, data);
     else out(data.endsWith('\n') ? data.slice(0, -1) : data);
   },
@@ -194,7 +219,8 @@ const ask: Command = {
   async run(flags, { storage, out }) {
     const studyName = required(flags, 'study-name');
     const space = searchSpace(text(flags, 'search-space'));
-    const study = await loadStudy({ studyName, storage, sampler: sampler(flags, 'random') });
+    const chosen = sampler(flags, 'random');
+    const study = await loadStudy({ studyName, storage: existing(storage), sampler: chosen });
     const trial = await study.ask(space);
     out(JSON.stringify({ number: trial.number, params: trial.params }));
   },
@@ -206,7 +232,7 @@ const tell: Command = {
     const studyName = required(flags, 'study-name');
     const number = integer('trial-number', required(flags, 'trial-number'), 0);
     const result = tellResult(flags);
-    const study = await loadStudy({ studyName, storage });
+    const study = await loadStudy({ studyName, storage: existing(storage) });
     checkValueCount(result, study.directions.length);
     const t = await study.tell(number, result);
     out(JSON.stringify({ number: t.number, state: t.state, values: t.values }));

@@ -19,7 +19,7 @@ import { describe, integer, invalid, options, positiveNumber, boolean } from '..
 import type { Study } from './study.js';
 import type { Trial } from './trial.js';
 import type { FrozenTrial } from '../trial/index.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar, reportFinished } from './progress.js';
 
 export type ObjectiveResult = number | readonly number[];
 export type Objective = (trial: Trial) => ObjectiveResult | Promise<ObjectiveResult>;
@@ -47,7 +47,10 @@ export interface OptimizeOptions {
   catch?: readonly ErrorClass[] | ((error: unknown) => boolean);
   /** Called after each trial is stored, in completion order. */
   callbacks?: readonly OptimizeCallback[];
-  /** Draw a progress bar on stderr when it is a TTY. */
+  /**
+   * Draw a progress bar on stderr when it is a TTY. Without one, each finished trial is a log line at
+   * level `info` (`setLogLevel`, `TUNABLE_LOG`).
+   */
   showProgressBar?: boolean;
 }
 
@@ -194,7 +197,7 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
       heartbeats.remove(trial.trialId);
     }
     for (const cb of r.callbacks) await cb(study, frozen);
-    bar?.tick(study, frozen);
+    reportFinished(study, frozen, bar);
     if (rethrow !== null) throw rethrow.error;
   };
 

@@ -1,6 +1,48 @@
-/** A one-line progress bar on stderr, drawn only when stderr is a TTY. */
+/**
+ * What the optimize loop shows while it runs: a one-line progress bar on stderr when asked for and
+ * stderr is a TTY, else one log line per finished trial at level `info` (util/log.ts).
+ */
 import { TrialState, type FrozenTrial } from '../trial/index.js';
+import { log } from '../util/log.js';
 import type { Study } from './study.js';
+
+function formatValues(values: readonly number[]): string {
+  return values.length === 1 ? String(values[0]) : `[${values.join(', ')}]`;
+}
+
+/** "Trial 3 finished with value 0.12 and parameters {...}. Best is trial 1 with value 0.1." */
+export function finishedLine(study: Study, t: FrozenTrial): string {
+  const params = JSON.stringify(t.params);
+  switch (t.state) {
+    case TrialState.COMPLETE: {
+      let best = '';
+      const b = study.directions.length === 1 ? safeBest(study) : null;
+      if (b) best = ` Best is trial ${b.number} with value ${b.values![0]}.`;
+      return `Trial ${t.number} finished with ${t.values!.length === 1 ? 'value' : 'values'} ${formatValues(t.values!)} and parameters ${params}.${best}`;
+    }
+    case TrialState.PRUNED:
+      return `Trial ${t.number} pruned${t.values === null ? '' : ` at value ${formatValues(t.values)}`}; parameters ${params}.`;
+    default: {
+      const reason = t.systemAttrs['failReason'];
+      const first = typeof reason === 'string' ? reason.split('\n')[0] : 'no reason recorded';
+      return `Trial ${t.number} failed: ${first}; parameters ${params}.`;
+    }
+  }
+}
+
+function safeBest(study: Study): FrozenTrial | null {
+  try {
+    return study.bestTrial;
+  } catch {
+    return null;  // no COMPLETE trial in this process's snapshot
+  }
+}
+
+/** Reports a finished trial: on the progress bar when one is drawn, else as a log line. */
+export function reportFinished(study: Study, t: FrozenTrial, bar: ProgressBar | null): void {
+  bar?.tick(study, t);
+  if (bar === null || !bar.drawing) log('info', finishedLine(study, t));
+}
 
 export class ProgressBar {
   private readonly total: number;
@@ -13,6 +55,11 @@ export class ProgressBar {
   constructor(total: number, deadline: number) {
     this.total = total;
     this.deadline = deadline;
+  }
+
+  /** Whether the bar is drawn (stderr is a TTY). */
+  get drawing(): boolean {
+    return this.enabled;
   }
 
   tick(study: Study, trial: FrozenTrial): void {

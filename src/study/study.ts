@@ -372,7 +372,9 @@ export class Study implements StudyView {
     return failed;
   }
 
-  /** Trials as flat rows (number, state, values, params_*, user_attrs_*, times). */
+  /** Trials as flat rows (number, state, values, params_*, user_attrs_*, times): CSV or JSON text, or the rows. */
+  async exportTrials(format?: 'csv' | 'json'): Promise<string>;
+  async exportTrials(format: 'rows'): Promise<Record<string, unknown>[]>;
   async exportTrials(format: 'csv' | 'json' | 'rows' = 'json'): Promise<string | Record<string, unknown>[]> {
     const fmt = oneOf('format', format, ['csv', 'json', 'rows']);
     await this.refresh();

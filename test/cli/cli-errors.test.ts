@@ -3,7 +3,7 @@
  * a documented exit code (2 bad usage or input, 1 the operation failed) and no stack trace.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -224,7 +224,7 @@ describe('tunable CLI failures', () => {
       [['delete-study', '--study-name', 'missing', ...STORAGE], 'ERR_NOT_FOUND'],
       [['best', '--study-name', 's', ...STORAGE], 'ERR_INVALID_STATE'],
       [['tell', '--study-name', 's', '--trial-number', '99', '--values', '1', ...STORAGE], 'ERR_NOT_FOUND'],
-      [['studies', '--storage', 'sqlite:/nonexistent/dir/a.db'], 'ERR_STORAGE'],
+      [['create-study', '--study-name', 'x', '--storage', 'sqlite:/nonexistent/dir/a.db'], 'ERR_STORAGE'],
       [['studies', '--storage', 'sqlite:not-a-db.txt'], 'ERR_STORAGE'],
       [['studies', '--storage', 'sqlite:a-directory'], 'ERR_STORAGE'],
     ])('%j', (args, code) => {
@@ -244,6 +244,31 @@ describe('tunable CLI failures', () => {
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(stderr).toBe('');
       expect(code).toBe(0);
+    });
+  });
+
+  describe('a database that does not exist is reported, never created', () => {
+    it('studies: says so and exits 0', () => {
+      const r = cli('studies', '--storage', 'sqlite:missing.db');
+      expect(r).toEqual({ code: 0, stdout: 'No studies: "missing.db" does not exist (`--storage` picks another database)\n', stderr: '' });
+      expect(existsSync(join(dir, 'missing.db'))).toBe(false);
+    });
+    it('studies with the default storage and no ./tunable.db', () => {
+      const empty = tempDir('tunable-cli-nodb-');
+      const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'studies'], { cwd: empty, encoding: 'utf8' });
+      expect(r.stdout).toContain('No studies: "./tunable.db" does not exist');
+      expect(existsSync(join(empty, 'tunable.db'))).toBe(false);
+    });
+    it.each([
+      [['trials', '--study-name', 's']],
+      [['best', '--study-name', 's']],
+      [['export', '--study-name', 's', '--format', 'csv']],
+      [['delete-study', '--study-name', 's']],
+      [['ask', '--study-name', 's']],
+      [['tell', '--study-name', 's', '--trial-number', '0', '--values', '1']],
+    ])('%j: ERR_NOT_FOUND, exit 1, no file left behind', (args) => {
+      expectFailure(cli(...args, '--storage', 'sqlite:typo.db'), 1, 'tunable: ERR_NOT_FOUND: No tunable database at "typo.db"');
+      expect(existsSync(join(dir, 'typo.db'))).toBe(false);
     });
   });
 });
