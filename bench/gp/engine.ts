@@ -10,7 +10,7 @@
  *            --c-n 100,500 (scenario C's sizes), --data-seed K (scenario C on another draw of the training data)
  *
  * Data: d = 6, X ~ U[0,1]^6, y = sum_j sin(3 x_j) + 0.5 cos(5 x_0 x_5) + 0.01 N(0,1), standardised with the
- * training mean/sd -- the function of shared/reference/sklearn_gp.py. Test targets are the noiseless function,
+ * training mean/sd -- the function of bench/reference/sklearn_gp.py. Test targets are the noiseless function,
  * standardised the same way. The data are generated here (seeded) and written to bench/gp/.data/*.json, which
  * bench/gp/peers.py reads, so engine and peers see identical numbers.
  *
@@ -405,7 +405,7 @@ const section = [
   `Machine: ${machine}. Shared, noisy machine (1-min load average ${load0.toFixed(1)} at the start, ${(os.loadavg()[0] as number).toFixed(1)} at the end, on 2 cores): ` +
     'engine and peers ran interleaved in one invocation, but other work competed for the cores, so absolute times are inflated and ratios are only indicative.',
   '',
-  'Data: d = 6, y = Σ sin(3xⱼ) + 0.5 cos(5x₀x₅) + 0.01ε, standardised (as shared/reference/sklearn_gp.py); identical data for engine and peers (bench/gp/.data). ' +
+  'Data: d = 6, y = Σ sin(3xⱼ) + 0.5 cos(5x₀x₅) + 0.01ε, standardised (as bench/reference/sklearn_gp.py); identical data for engine and peers (bench/gp/.data). ' +
     'Cholesky ratio column is engine GFLOP/s ÷ peer GFLOP/s (above 1 = engine faster); the others are peer time ÷ engine time (above 1 = engine faster).',
   '',
   table,

@@ -9,7 +9,7 @@ Tasks
   info                      versions, BLAS library and thread count (threadpoolctl)
   fit <data.json> <reps>    sklearn GaussianProcessRegressor, Matern-5/2 ARD * ConstantKernel + WhiteKernel,
                             n_restarts_optimizer=9 (= 10 starts: the initial kernel + 9 random), as in
-                            shared/reference/sklearn_gp.py; wall time of .fit, held-out RMSE of the
+                            bench/reference/sklearn_gp.py; wall time of .fit, held-out RMSE of the
                             posterior mean on the test points, log marginal likelihood at the optimum.
   predict <data.json> <reps> sklearn predict(return_std=True) of the candidates, with the kernel FIXED at the
                             hyperparameters the engine found (optimizer=None), so both predict the same model.

@@ -1,6 +1,6 @@
 /**
  * Per-trial overhead of the study loop with the random sampler: 1000 trials of a cheap 6-parameter
- * objective (the one in ../shared/reference/optuna_overhead.py), in memory and on a SQLite file; then
+ * objective (the one in bench/reference/optuna_overhead.py), in memory and on a SQLite file; then
  * Optuna's own script in the same run, so the ratio is measured side by side.
  * Run: npm run bench:overhead        (add --no-optuna to skip the peer)
  */
@@ -41,7 +41,7 @@ try {
   console.log(`tunable random, in memory: ${mem.toFixed(3)} ms/trial (median of 3 × ${N} trials)`);
   console.log(`tunable random, SQLite file: ${sql.toFixed(3)} ms/trial (median of 3 × ${N} trials)`);
   if (!process.argv.includes('--no-optuna')) {
-    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'optuna_overhead.py')], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, '..', 'reference', 'optuna_overhead.py')], { encoding: 'utf8' });
     const out = r.stdout ?? '';
     process.stdout.write(out.split('\n').map((l) => (l ? `optuna: ${l}` : l)).join('\n'));
     const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);

@@ -1,5 +1,5 @@
 /**
- * The synthetic test problems of ../shared/reference/functions.py (minimisation), with the same
+ * The synthetic test problems of bench/reference/functions.py (minimisation), with the same
  * domains, known minima and evaluation budgets, so tunable's samplers optimise exactly what Optuna's
  * reference runs optimised. Keep the two in step: the regret table compares against those runs.
  */

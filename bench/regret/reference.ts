@@ -1,12 +1,12 @@
 /**
- * Optuna's regret table as published in ../shared/reference/README.md (read-only, written by peers):
- * parsed rather than copied, so the comparison follows the file if the peers re-run it.
+ * Optuna's regret table as recorded in bench/reference/README.md:
+ * parsed rather than copied, so the comparison follows the file if it is re-measured.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Quartiles } from './stats.js';
 
-export const REFERENCE_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference');
+export const REFERENCE_DIR = join(import.meta.dirname, '..', 'reference');
 export const REFERENCE_README = join(REFERENCE_DIR, 'README.md');
 
 export interface ReferenceTable {

@@ -1,13 +1,13 @@
 /**
- * Optimisation quality of every sampler on the problems of ../shared/reference/functions.py: the simple
+ * Optimisation quality of every sampler on the problems of bench/reference/functions.py: the simple
  * regret (best value found − known minimum) after each problem's budget, median [q1, q3] over seeds,
- * next to Optuna 3.1's figures in ../shared/reference/README.md.
+ * next to Optuna 3.1's figures in bench/reference/README.md.
  *
  * Run: npm run bench:regret [-- options]
  *   --samplers a,b    subset of the sampler table below (default: all; absent exports are skipped with a note)
  *   --problems a,b    subset of branin, hartmann6, ackley5, rosenbrock4
  *   --seeds 0-9       seeds, as ranges and lists (0-4,7)
- *   --optuna          also run ../shared/reference/optuna_regret.py in this invocation (minutes), after ours
+ *   --optuna          also run bench/reference/optuna_regret.py in this invocation (minutes), after ours
  *   --write           replace the "## Sampler regret (issue 5)" section of bench/RESULTS.md
  */
 import { spawn } from 'node:child_process';
@@ -271,9 +271,9 @@ async function main(): Promise<void> {
       `${os.loadavg()[0]!.toFixed(1)} at the end (shared with other work).`,
     '',
     `Simple regret = best value found − known minimum after the budget, median [q1, q3] over seeds ${seedText} ` +
-      '(quartiles as numpy.percentile, linear), on the problems, domains and budgets of ../shared/reference/functions.py; ' +
+      '(quartiles as numpy.percentile, linear), on the problems, domains and budgets of bench/reference/functions.py; ' +
       'every sampler with its defaults, as optuna_regret.py uses Optuna\'s. "Optuna 3.1 (reference)" is parsed from ' +
-      '../shared/reference/README.md' + (optuna ? `; "this run" is optuna_regret.py run by \`--optuna\` in this invocation (seeds 0–${Math.max(...seeds)})` : ' (`--optuna` also runs optuna_regret.py in the same invocation)') +
+      'bench/reference/README.md' + (optuna ? `; "this run" is optuna_regret.py run by \`--optuna\` in this invocation (seeds 0–${Math.max(...seeds)})` : ' (`--optuna` also runs optuna_regret.py in the same invocation)') +
       '. Same seeds do not mean the same draws: the two libraries\' generators differ, so compare distributions, not runs; ' +
       `with ${seeds.length} seeds the quartiles themselves are uncertain: two samples of one distribution put one's median outside the other's [q1, q3] ` +
       'about 1 time in 4 with 10 seeds, 1 in 100 with 50 (simulated), ' +

@@ -9,7 +9,7 @@ describe('bench/regret test functions', () => {
     expect(rosenbrock([1, 1, 1, 1])).toBe(0);
   });
 
-  // Values printed by ../shared/reference/functions.py at arbitrary points: the formulas, not only the minima, agree.
+  // Values printed by bench/reference/functions.py at arbitrary points: the formulas, not only the minima, agree.
   it('match the reference functions away from the minima', () => {
     expect(branin([1, 2])).toBeCloseTo(21.62763539206238, 10);
     expect(hartmann6([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])).toBeCloseTo(-1.4069105761385297, 10);

@@ -21,3 +21,19 @@ describe('bench/RESULTS.md sections', () => {
     expect(replaceSection('# R\n', '### S', '### S\n\ns', '## P')).toBe('# R\n\n## P\n\n### S\n\ns\n');
   });
 });
+
+describe('bench/RESULTS.md itself', () => {
+  it('is a record: every benchmark section names its command, its machine and its date', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const text = readFileSync(join(import.meta.dirname, '..', '..', 'bench', 'RESULTS.md'), 'utf8');
+    const sections = text.split(/^(?=## )/m).filter((s) => s.startsWith('## '));
+    expect(sections.length).toBeGreaterThan(5);
+    for (const s of sections) {
+      const title = s.split('\n')[0];
+      expect(s, title).toMatch(/^Commands?:/m);
+      expect(s, title).toMatch(/Machine:/);
+      expect(s, title).toMatch(/\b20\d\d-\d\d-\d\d\b/);
+    }
+  });
+});
