@@ -3,15 +3,16 @@
  * Stratified, so that a small validation set holds every class in proportion and validation accuracy
  * is not shifted by the draw.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { integer, invalid } from '../validate.js';
+import { tfFor } from './instance.js';
 
 /** Features and one-hot labels of one split. */
 export interface Split {
-  readonly x: tf.Tensor2D;
-  readonly y: tf.Tensor2D;
+  readonly x: tfTypes.Tensor2D;
+  readonly y: tfTypes.Tensor2D;
 }
 
 export interface SplitIndices {
@@ -53,7 +54,8 @@ export function stratifiedSplit(labels: readonly number[], fractions: { valid: n
 
 /**
  * The tensors of the rows `rows` (all rows when omitted): features scaled by `scale` (e.g. 1/16 for
- * 0–16 grey levels), labels one-hot over `nClasses`. The caller owns (and disposes) the tensors.
+ * 0–16 grey levels), labels one-hot over `nClasses`. The caller owns (and disposes) the tensors, which
+ * belong to the instance of useTf()/loadTf() (else the project's @tensorflow/tfjs).
  */
 export function toSplit(X: readonly (readonly number[])[], y: readonly number[], nClasses: number, opts: { rows?: readonly number[]; scale?: number } = {}): Split {
   integer('nClasses', nClasses, 2);
@@ -72,8 +74,9 @@ export function toSplit(X: readonly (readonly number[])[], y: readonly number[],
     if (!Number.isInteger(label) || label < 0 || label >= nClasses) throw invalid(`y[${r}]`, `a class index in [0, ${nClasses})`, label);
     labels[k] = label;
   });
+  const tf = tfFor('toSplit');
   const x = tf.tensor2d(flat, [rows.length, d]);
-  const y1 = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), nClasses).toFloat() as tf.Tensor2D);
+  const y1 = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), nClasses).toFloat() as tfTypes.Tensor2D);
   return { x, y: y1 };
 }
 

@@ -3,12 +3,15 @@
  * tfjs-node, wasm, cpu), `pruningCallback()` reports epochs to a trial and stops pruned trials, and the
  * MLP helpers build, train and evaluate a model from a trial's parameters.
  *
+ * TensorFlow.js is an optional peer dependency and this module imports none of it when loaded: every
+ * helper uses the user's instance (`useTf(tf)`, `loadTf({ tf })`, or the project's @tensorflow/tfjs).
+ *
  *   const { tf, description } = await loadTf();
  *   const study = await createStudy({ direction: 'maximize', pruner: new HyperbandPruner() });
  *   await study.optimize(mlpObjective({ train, valid }, { epochs: 27 }), { nTrials: 50 });
  */
-export { loadTf, TF_CANDIDATES, type LoadedTf, type LoadTfOptions, type TfAttempt, type TfCandidate, type TfModule } from './load.js';
-export { pruningCallback, PruningCallback, MonitorKeyError, type PruningCallbackOptions } from './callback.js';
+export { loadTf, useTf, TF_CANDIDATES, type LoadedTf, type LoadTfOptions, type TfAttempt, type TfCandidate, type TfModule } from './load.js';
+export { pruningCallback, PruningCallback, MonitorKeyError, type PruningCallbackOptions, type PruningCallbackConstructor } from './callback.js';
 export { stratifiedSplit, toSplit, disposeSplit, type Split, type SplitIndices } from './data.js';
 export {
   suggestMlpParams,
@@ -19,6 +22,8 @@ export {
   mlpObjective,
   disposeModel,
   SeededDropout,
+  type SeededDropoutArgs,
+  type SeededDropoutConstructor,
   type MlpActivation,
   type MlpSpace,
   type MlpParams,

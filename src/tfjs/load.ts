@@ -6,19 +6,19 @@
  *   3. `@tensorflow/tfjs` + `@tensorflow/tfjs-backend-wasm` (XNNPACK in WebAssembly; backend "wasm")
  *   4. `@tensorflow/tfjs` alone     (plain JavaScript kernels; backend "cpu")
  *
- * The first two are optional peer dependencies: they download libtensorflow when installed, which
- * fails without internet access, so tunable cannot depend on them. The last two are dependencies.
- * Every candidate that was tried is reported with the reason it was skipped, so a run can say why it
- * is on the slow path ("@tensorflow/tfjs-node: not installed").
+ * All four are optional peer dependencies, resolved from the user's project (see instance.ts): tunable
+ * ships no tfjs of its own, so there is only ever the user's copy. With `loadTf({ tf })` (or after
+ * `useTf(tf)`) the backends are activated on that instance and nothing else is imported for the
+ * namespace. Every candidate that was tried is reported with the reason it was skipped, so a run can
+ * say why it is on the slow path ("@tensorflow/tfjs-node: not installed").
  */
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type * as tfTypes from '@tensorflow/tfjs';
+import { pathToFileURL } from 'node:url';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import { invalid, options } from '../validate.js';
+import { checkTf, chosenTf, INSTALL_HINT, resolvePackage, setCurrentTf, type TfModule } from './instance.js';
 
-/** The TensorFlow.js namespace (`@tensorflow/tfjs`; the node packages re-export the same API). */
-export type TfModule = typeof tfTypes;
+export type { TfModule } from './instance.js';
 
 export type TfCandidate = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -67,9 +67,27 @@ export interface LoadTfOptions {
   importModule?: (specifier: string) => Promise<unknown>;
   /** Folder holding the `.wasm` binaries (default: the installed `@tensorflow/tfjs-backend-wasm/dist/`). */
   wasmPath?: string;
+  /**
+   * Your TensorFlow.js instance (`import * as tf from '@tensorflow/tfjs'`). The backends are activated on
+   * it, it is returned as `tf`, and every tunable/tfjs helper uses it from then on. Default: the instance
+   * set by `useTf(tf)`, else the packages as they resolve from your project.
+   */
+  tf?: TfModule;
 }
 
 let cached: Promise<LoadedTf> | null = null;
+
+/**
+ * Makes `tf` the instance every tunable/tfjs helper uses (the pruning callback's base class, the MLP
+ * layers, the tensors of a split) and returns it. Use it when tfjs is loaded by your own code, so that
+ * tunable never resolves a copy of its own.
+ */
+export function useTf<T extends TfModule>(tf: T): T {
+  const checked = checkTf('tf', tf);
+  if (checked !== chosenTf()) cached = null; // a cached loadTf() result belongs to the previous instance
+  setCurrentTf(checked, true);
+  return tf;
+}
 
 /**
  * Loads TensorFlow.js and activates the first backend that initialises (see the module comment).
@@ -89,14 +107,17 @@ export function loadTf(opts?: LoadTfOptions): Promise<LoadedTf> {
 }
 
 async function resolveTf(opts: LoadTfOptions): Promise<LoadedTf> {
-  const o = options<LoadTfOptions>('loadTf options', opts, ['candidates', 'importModule', 'wasmPath']);
+  const o = options<LoadTfOptions>('loadTf options', opts, ['candidates', 'importModule', 'wasmPath', 'tf']);
   const candidates = o.candidates === undefined ? candidatesFromEnv() : checkCandidates('candidates', o.candidates);
   if (o.importModule !== undefined && typeof o.importModule !== 'function') throw invalid('importModule', 'a function', o.importModule);
-  const importModule = o.importModule ?? ((s: string) => import(s));
+  const given = o.tf === undefined ? chosenTf() : checkTf('tf', o.tf);
+  const importModule = o.importModule ?? importFromProject;
   const attempts: TfAttempt[] = [];
+  let tfjsMissing = false;
   for (const candidate of candidates) {
     try {
-      const tf = await activate(candidate, importModule, o.wasmPath);
+      const tf = await activate(candidate, importModule, o.wasmPath, given);
+      setCurrentTf(tf, given !== null);
       attempts.push({ candidate, ok: true });
       const plan = PLAN[candidate];
       const packageName = plan.packages[plan.packages.length - 1]!;
@@ -104,18 +125,43 @@ async function resolveTf(opts: LoadTfOptions): Promise<LoadedTf> {
       const description = `${tf.getBackend()} (${packageName}${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''})`;
       return { tf, candidate, backend: tf.getBackend(), packageName, attempts, description };
     } catch (err) {
+      if (err instanceof NotInstalled && err.specifier === '@tensorflow/tfjs') tfjsMissing = true;
       attempts.push({ candidate, ok: false, reason: reasonOf(err) });
     }
   }
   throw new BackendUnavailableError(
-    `No TensorFlow.js backend could be loaded; tried ${attempts.map((a) => `${a.candidate} (${a.reason})`).join(', ')}`,
+    `No TensorFlow.js backend could be loaded; tried ${attempts.map((a) => `${a.candidate} (${a.reason})`).join(', ')}` +
+      (tfjsMissing ? `. @tensorflow/tfjs is not installed: ${INSTALL_HINT}` : ''),
   );
 }
 
-async function activate(candidate: TfCandidate, importModule: (s: string) => Promise<unknown>, wasmPath: string | undefined): Promise<TfModule> {
+/** The default loader: the package as it resolves from the user's project (see instance.ts). */
+async function importFromProject(specifier: string): Promise<unknown> {
+  const path = resolvePackage(specifier);
+  if (path === null) throw Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+  return import(pathToFileURL(path).href);
+}
+
+/**
+ * Activates `candidate`'s backend on `given` (the caller's instance) when there is one: the candidate's
+ * package is imported only for the backend it registers. Without one, the candidate's package is the namespace.
+ */
+async function activate(
+  candidate: TfCandidate,
+  importModule: (s: string) => Promise<unknown>,
+  wasmPath: string | undefined,
+  given: TfModule | null,
+): Promise<TfModule> {
   const plan = PLAN[candidate];
-  const tf = namespaceOf(await importPackage(importModule, plan.packages[0]!)) as TfModule;
-  if (typeof tf.setBackend !== 'function') throw new Error(`${plan.packages[0]} does not look like TensorFlow.js (no setBackend)`);
+  let tf: TfModule;
+  if (given === null) {
+    tf = namespaceOf(await importPackage(importModule, plan.packages[0]!)) as TfModule;
+    if (typeof tf.setBackend !== 'function') throw new Error(`${plan.packages[0]} does not look like TensorFlow.js (no setBackend)`);
+  } else {
+    tf = given;
+    // tfjs-node registers its "tensorflow" backend when it is loaded; cpu comes with tfjs itself.
+    if (candidate === 'tfjs-node-gpu' || candidate === 'tfjs-node') await importPackage(importModule, plan.packages[0]!);
+  }
   if (candidate === 'wasm') {
     const wasm = namespaceOf(await importPackage(importModule, '@tensorflow/tfjs-backend-wasm')) as { setWasmPaths?: (p: string) => void };
     if (typeof wasm.setWasmPaths !== 'function') throw new Error('@tensorflow/tfjs-backend-wasm has no setWasmPaths');
@@ -164,11 +210,16 @@ function namespaceOf(mod: unknown): unknown {
 
 function defaultWasmPath(): string {
   // The package's main file is dist/tf-backend-wasm.node.js, next to the .wasm binaries.
-  const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+  const main = resolvePackage('@tensorflow/tfjs-backend-wasm');
+  if (main === null) throw new NotInstalled('@tensorflow/tfjs-backend-wasm');
   return join(dirname(main), '/');
 }
 
-class NotInstalled extends Error {}
+class NotInstalled extends Error {
+  constructor(readonly specifier: string) {
+    super(`${specifier} is not installed`);
+  }
+}
 
 /**
  * Imports `specifier`; a failure to find that very package becomes NotInstalled. A package that is

@@ -6,7 +6,7 @@
  * layer), so samplers that model the joint space (multivariate TPE, GP) see every parameter in every
  * trial. Parameter names: layers, units, learningRate, dropout, batchSize, activation.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors.js';
 import type { ParamValue } from '../distributions/index.js';
 import type { Trial } from '../study/trial.js';
@@ -14,6 +14,7 @@ import { Rng } from '../util/rng.js';
 import { integer, invalid, oneOf, options, positiveNumber, string } from '../validate.js';
 import { pruningCallback } from './callback.js';
 import type { Split } from './data.js';
+import { tfFor, whenTfChosen, type TfModule } from './instance.js';
 
 export type MlpActivation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'selu' | 'softplus';
 const ACTIVATIONS: readonly MlpActivation[] = ['relu', 'elu', 'tanh', 'sigmoid', 'selu', 'softplus'];
@@ -95,47 +96,99 @@ export interface BuildMlpOptions {
  * from it on every call, so a seeded `tf.layers.dropout` applies the same mask to every batch (one fixed
  * thinned network); this layer seeds each training call with seed + its call count instead. Inference
  * (training false) passes the input through, as tfjs's layer does.
+ *
+ * `new SeededDropout({ rate, seed, name?, tf? })` makes a layer of the given tfjs instance (default: the
+ * one of useTf()/loadTf(), else the project's): a layer must subclass the `Layer` of the copy whose model
+ * it joins, so the class is made once per copy and registered for serialization there.
  */
-export class SeededDropout extends tf.layers.Layer {
-  static readonly className = 'SeededDropout';
+export interface SeededDropout extends tfTypes.layers.Layer {
   readonly rate: number;
   readonly seed: number;
-  private calls = 0;
-
-  constructor(args: { rate: number; seed: number; name?: string }) {
-    super(args.name === undefined ? {} : { name: args.name });
-    this.rate = rate('rate', args.rate);
-    this.seed = integer('seed', args.seed, 0);
-    this.supportsMasking = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
-    return inputShape;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    if (kwargs['training'] !== true || this.rate === 0) return x;
-    const seed = this.seed + 1_000_003 * this.calls++;
-    return tf.tidy(() => tf.dropout(x, this.rate, undefined, seed));
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
-  }
 }
-tf.serialization.registerClass(SeededDropout);
+
+export interface SeededDropoutArgs {
+  rate: number;
+  seed: number;
+  name?: string;
+  tf?: TfModule;
+}
+
+export interface SeededDropoutConstructor {
+  new (args: SeededDropoutArgs): SeededDropout;
+  readonly className: 'SeededDropout';
+  [Symbol.hasInstance](value: unknown): boolean;
+}
+
+type DropoutClass = new (args: { rate: number; seed: number; name?: string }) => SeededDropout;
+
+/** One subclass per tfjs copy, keyed by that copy's Layer class. */
+const dropoutClasses = new WeakMap<object, DropoutClass>();
+const dropouts = new WeakSet<object>();
+
+function dropoutClass(tf: TfModule): DropoutClass {
+  const cached = dropoutClasses.get(tf.layers.Layer);
+  if (cached !== undefined) return cached;
+  class Impl extends tf.layers.Layer implements SeededDropout {
+    static readonly className = 'SeededDropout';
+    readonly rate: number;
+    readonly seed: number;
+    private calls = 0;
+
+    constructor(args: { rate: number; seed: number; name?: string }) {
+      super(args.name === undefined ? {} : { name: args.name });
+      this.rate = rate('rate', args.rate);
+      this.seed = integer('seed', args.seed, 0);
+      this.supportsMasking = true;
+      dropouts.add(this);
+    }
+
+    override computeOutputShape(inputShape: tfTypes.Shape | tfTypes.Shape[]): tfTypes.Shape | tfTypes.Shape[] {
+      return inputShape;
+    }
+
+    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: Record<string, unknown>): tfTypes.Tensor {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      if (kwargs['training'] !== true || this.rate === 0) return x;
+      const seed = this.seed + 1_000_003 * this.calls++;
+      return tf.tidy(() => tf.dropout(x, this.rate, undefined, seed));
+    }
+
+    override getConfig(): tfTypes.serialization.ConfigDict {
+      return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+    }
+  }
+  Object.defineProperty(Impl, 'name', { value: 'SeededDropout' });
+  tf.serialization.registerClass(Impl);
+  dropoutClasses.set(tf.layers.Layer, Impl);
+  return Impl;
+}
+
+// Registered as soon as an instance is chosen, so that loadLayersModel() of a saved model with
+// SeededDropout layers works before any model was built in this process.
+whenTfChosen(dropoutClass);
+
+// A function, not a class: the base class is only known once the tfjs instance is (a constructor that
+// returns an object makes `new` yield that object).
+export const SeededDropout = function SeededDropout(args: SeededDropoutArgs): SeededDropout {
+  const { tf, ...rest } = args ?? ({} as SeededDropoutArgs);
+  return new (dropoutClass(tfFor('SeededDropout', tf)))(rest);
+} as unknown as SeededDropoutConstructor;
+Object.defineProperties(SeededDropout, {
+  className: { value: 'SeededDropout' },
+  [Symbol.hasInstance]: { value: (value: unknown) => typeof value === 'object' && value !== null && dropouts.has(value) },
+});
 
 /**
  * Builds and compiles an MLP (Adam, categorical cross-entropy, accuracy) from a trial — suggesting
  * its parameters — or from parameters. The caller owns the model: free it with `disposeModel(model)`.
  */
-export function buildMlp(source: Trial | MlpParams, opts: BuildMlpOptions): { model: tf.Sequential; params: MlpParams } {
+export function buildMlp(source: Trial | MlpParams, opts: BuildMlpOptions): { model: tfTypes.Sequential; params: MlpParams } {
   const o = options<BuildMlpOptions>('buildMlp options', opts, ['inputDim', 'nClasses', 'space', 'seed']);
   const inputDim = integer('inputDim', o.inputDim, 1);
   const nClasses = integer('nClasses', o.nClasses, 2);
   const params = isTrial(source) ? suggestMlpParams(source, o.space) : mlpParamsFrom(source as unknown as Record<string, ParamValue>);
   const seed = o.seed === undefined ? undefined : integer('seed', o.seed, 0);
+  const tf = tfFor('buildMlp');
   const init = (k: number) => tf.initializers.glorotUniform(seed === undefined ? {} : { seed: seed + k });
   const model = tf.sequential();
   for (let i = 0; i < params.layers; i++) {
@@ -148,7 +201,7 @@ export function buildMlp(source: Trial | MlpParams, opts: BuildMlpOptions): { mo
       }),
     );
     if (params.dropout > 0) {
-      model.add(seed === undefined ? tf.layers.dropout({ rate: params.dropout }) : new SeededDropout({ rate: params.dropout, seed: seed * 7919 + 101 + i }));
+      model.add(seed === undefined ? tf.layers.dropout({ rate: params.dropout }) : new SeededDropout({ rate: params.dropout, seed: seed * 7919 + 101 + i, tf }));
     }
   }
   model.add(
@@ -204,22 +257,23 @@ export interface TrainResult {
  * callback reports the monitored metric each epoch; when the pruner stops training this throws
  * TrialPruned after fit() has returned (the model is left to the caller to dispose, so use finally).
  */
-export async function trainAndEvaluate(model: tf.LayersModel, data: TrainData, opts: TrainOptions): Promise<TrainResult> {
+export async function trainAndEvaluate(model: tfTypes.LayersModel, data: TrainData, opts: TrainOptions): Promise<TrainResult> {
   const o = options<TrainOptions>('trainAndEvaluate options', opts, ['epochs', 'batchSize', 'trial', 'monitor', 'verbose', 'seed']);
   const epochs = integer('epochs', o.epochs, 1);
   const batchSize = integer('batchSize', o.batchSize ?? 32, 1);
   const monitor = string('monitor', o.monitor ?? 'val_acc');
   const seed = o.seed === undefined ? undefined : integer('seed', o.seed, 0);
+  const tf = tfFor('trainAndEvaluate');
   const started = performance.now();
-  const cb = o.trial === undefined ? undefined : pruningCallback(o.trial, { monitor });
+  const cb = o.trial === undefined ? undefined : pruningCallback(o.trial, { monitor, tf });
   const fitArgs = {
     batchSize,
-    validationData: [data.valid.x, data.valid.y] as [tf.Tensor, tf.Tensor],
+    validationData: [data.valid.x, data.valid.y] as [tfTypes.Tensor, tfTypes.Tensor],
     verbose: o.verbose ?? 0,
     ...(cb === undefined ? {} : { callbacks: [cb] }),
   };
   const history: Record<string, number[]> = {};
-  const append = async (h: tf.History): Promise<void> => {
+  const append = async (h: tfTypes.History): Promise<void> => {
     for (const [k, v] of Object.entries(h.history)) {
       const values = await Promise.all(v.map(async (x) => (typeof x === 'number' ? x : ((await x.data())[0] as number))));
       (history[k] ??= []).push(...values);
@@ -265,7 +319,7 @@ export async function trainAndEvaluate(model: tf.LayersModel, data: TrainData, o
 }
 
 /** Loss and accuracy of `model` on `split` (tensors are read back and freed). */
-export async function evaluate(model: tf.LayersModel, split: Split, batchSize = 128): Promise<Evaluation> {
+export async function evaluate(model: tfTypes.LayersModel, split: Split, batchSize = 128): Promise<Evaluation> {
   const out = model.evaluate(split.x, split.y, { batchSize });
   const scalars = Array.isArray(out) ? out : [out];
   try {
@@ -325,7 +379,7 @@ export function mlpObjective(data: TrainData, opts: MlpObjectiveOptions): (trial
  * to compile() as an object (as buildMlp does, to set the learning rate): Adam's moment estimates
  * would leak two tensors per weight on every trial.
  */
-export function disposeModel(model: tf.LayersModel): void {
+export function disposeModel(model: tfTypes.LayersModel): void {
   const optimizer = model.optimizer;
   model.dispose();
   optimizer?.dispose();

@@ -108,7 +108,9 @@ describe('loadTf', () => {
     const err = await loadTf({ importModule: notFound }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendUnavailableError);
     expect((err as Error).message).toBe(
-      'No TensorFlow.js backend could be loaded; tried tfjs-node-gpu (not installed), tfjs-node (not installed), wasm (not installed), cpu (not installed)',
+      'No TensorFlow.js backend could be loaded; tried tfjs-node-gpu (not installed), tfjs-node (not installed), wasm (not installed), cpu (not installed). ' +
+        '@tensorflow/tfjs is not installed: install it in your project: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm ' +
+        '(or npm install @tensorflow/tfjs-node for libtensorflow), or pass your instance: useTf(tf), loadTf({ tf })',
     );
   });
 
