@@ -9,7 +9,8 @@
  * step has `minObservations` observations the delegate sees the plain study (final values; TPE samples
  * at random during its startup trials anyway).
  *
- * The budget chosen for a trial is recorded in its system attribute `bohb_budget` (null: none yet).
+ * The budget chosen for a trial is recorded in its system attribute `bohb_budget` (null: none yet, or a
+ * multi-objective study, whose model always sees final values).
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { Distribution } from '../distributions/index.js';
@@ -65,7 +66,13 @@ export class BOHBSampler implements Sampler {
   }
 
   async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
-    const { view, budget } = await studyAtLargestBudget(study, { minObservations: this.minObservations, exceptTrialId: trial.trialId });
+    // An intermediate value is one number: it cannot stand for a trial's several objectives, so a
+    // multi-objective study's model is fitted on final values (budget null), as before any budget has
+    // enough observations.
+    const { view, budget } =
+      study.directions.length > 1
+        ? { view: study, budget: null }
+        : await studyAtLargestBudget(study, { minObservations: this.minObservations, exceptTrialId: trial.trialId });
     await study.storage.setTrialSystemAttr(trial.trialId, 'bohb_budget', budget);
     if (this.views.size >= MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
     this.views.set(trial.trialId, view);

@@ -248,7 +248,12 @@ export class Trial {
     if (isSingle(dist)) return dist.type === 'categorical' ? 0 : dist.low;
     const rel = get(this.relative, name);
     const relDist = get(this.relativeSpace, name);
-    if (rel !== undefined && relDist !== undefined && distributionsEqual(relDist, dist)) return rel;
+    if (rel !== undefined && relDist !== undefined && distributionsEqual(relDist, dist)) {
+      if (!contains(dist, toExternal(dist, rel))) {
+        throw new InvalidStateError(`Sampler proposed ${describe(rel)} for ${JSON.stringify(name)} (relative sample), outside ${JSON.stringify(dist)}`);
+      }
+      return rel;
+    }
     const internal = this.ctx.sampler.sampleIndependent(this.ctx.view, this.snapshot, name, dist);
     const external = toExternal(dist, internal);
     if (!contains(dist, external)) {
