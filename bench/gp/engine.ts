@@ -81,7 +81,7 @@ interface Engine {
   fitGP(o: Record<string, unknown>): Promise<GP>;
   [k: string]: unknown;
 }
-// The environment the user gave (recorded before the engine loads: its loader sets OMP_WAIT_POLICY=PASSIVE when unset).
+// The environment the user gave (the engine no longer sets OMP_WAIT_POLICY itself: export it for a busy machine).
 const envs = ['TUNABLE_NATIVE_ADDON', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
 const engineModule = process.env.GP_BENCH_ENGINE ?? '../../src/engine/index.js';
 let engine: Engine;
@@ -92,6 +92,9 @@ try {
   process.exit(2);
 }
 const backend = engine.backends()[0] ?? 'cpu';
+// The malloc thresholds the addon used to raise when it loaded (the results in bench/RESULTS.md were measured with
+// them); now an explicit, process-wide call, absent from older engines.
+if (typeof engine['tuneHostAllocator'] === 'function') (engine['tuneHostAllocator'] as () => boolean)();
 const common = (): Record<string, unknown> => ({ kernel: 'matern52', backend, ...(threads ? { threads } : {}) });
 
 // ---------------------------------------------------------------- data

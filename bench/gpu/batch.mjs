@@ -3,14 +3,14 @@
  * Multi-start fitting at small n, where the device waits on the host: fitGP with 5 starts (d = 6) at
  * n ∈ {50, 100, 300, 1000}, best of 3, with the value and gradient of every L-BFGS-B step evaluated for all
  * starts at once. Run it three times, side by side, to compare how the starts' likelihoods are computed:
- *   node bench/gpu/batch.mjs                                    one batch per call, potrfBatched for n ≤ 256
- *   TUNABLE_CUDA_POTRF_BATCHED_N=0 node bench/gpu/batch.mjs     one batch per call, one potrf per start
- *   TUNABLE_CUDA_BATCH_N=0 node bench/gpu/batch.mjs             each start in turn (the earlier path)
+ *   node bench/gpu/batch.mjs                                        one batch per call, potrfBatched for n ≤ 256
+ *   node bench/gpu/batch.mjs --debug '{"potrfBatchedMaxN":0}'       one batch per call, one potrf per start
+ *   node bench/gpu/batch.mjs --debug '{"batchMaxN":0}'              each start in turn (the earlier path)
  *   BENCH_SELF_TEST=1 node bench/gpu/batch.mjs                  on the CPU, small (checks the script)
  * Prints one table row per n; the fits' MAP objectives are printed too, so the modes can be seen to agree.
  */
 import { engine } from '../../dist/engine/index.js';
-import { bestOf, lcg, matrix } from './timing.mjs';
+import { bestOf, debugOption, lcg, matrix } from './timing.mjs';
 
 const st = engine.cudaStatus({ probeLibraries: true });
 const selfTest = process.env.BENCH_SELF_TEST === '1';
@@ -19,11 +19,12 @@ if (!st.available && !selfTest) {
   process.exit(2);
 }
 const backend = st.available ? 'cuda' : 'cpu';
+const debug = debugOption();
 const mode = !st.available
   ? 'cpu backend (self-test)'
-  : process.env.TUNABLE_CUDA_BATCH_N === '0'
+  : debug.batchMaxN === 0
     ? 'starts in turn'
-    : process.env.TUNABLE_CUDA_POTRF_BATCHED_N === '0'
+    : debug.potrfBatchedMaxN === 0
       ? 'batched, potrf per start'
       : 'batched, potrfBatched (n ≤ 256)';
 const d = 6;
@@ -35,7 +36,7 @@ for (const n of sizes) {
   const y = Array.from({ length: n }, (_, i) => Math.sin(5 * X[i * d]) + X[i * d + 1] ** 2 + 0.05 * rnd());
   let objective = NaN;
   const fit = async () => {
-    const gp = await engine.fitGP({ X, d, y, backend, restarts: 4, seed: 0 });
+    const gp = await engine.fitGP({ X, d, y, backend, restarts: 4, seed: 0, debug });
     objective = gp.logPosterior;
     gp.dispose();
   };

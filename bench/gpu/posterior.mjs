@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * Where the time of a large CUDA posterior goes (d = 10): `gp.predict` of m points end to end, and the
- * JS argument check alone (`matrix()`). Run twice, the default blocked-dgemm solve against
- * TUNABLE_CUDA_SOLVE=cublas (cuBLAS dtrsm), to compare the two solves side by side. One row per (n, m).
+ * JS argument check alone (`matrix()`). Run twice, the default blocked-dgemm solve against the
+ * `debug.solve: 'cublas'` variant (cuBLAS dtrsm), to compare the two solves side by side. One row per (n, m).
  *   node bench/gpu/posterior.mjs
- *   TUNABLE_CUDA_SOLVE=cublas node bench/gpu/posterior.mjs
- *   TUNABLE_CUDA_SOLVE_BLOCK=256 POSTERIOR_N=1000,5000 node bench/gpu/posterior.mjs   another block size
+ *   node bench/gpu/posterior.mjs --debug '{"solve":"cublas"}'
+ *   POSTERIOR_N=1000,5000 node bench/gpu/posterior.mjs --debug '{"solveBlock":256}'   another block size
+ *   node bench/gpu/posterior.mjs --debug '{"profile":true}'   each call's host and device split (stderr)
  *   POSTERIOR_LABEL=baseline TUNABLE_NATIVE_ADDON=… node bench/gpu/posterior.mjs   another build, labelled
  *   BENCH_SELF_TEST=1 node bench/gpu/posterior.mjs   on the CPU, small (checks the script)
  */
@@ -13,7 +14,7 @@ import { engine } from '../../dist/engine/index.js';
 import { matrix as checkMatrix } from '../../dist/engine/checks.js';
 import { loadedAddonPath } from '../../dist/native/binding.js';
 import path from 'node:path';
-import { bestOf, lcg, matrix } from './timing.mjs';
+import { bestOf, debugOption, lcg, matrix } from './timing.mjs';
 
 // A TUNABLE_NATIVE_ADDON that does not load would silently time the default build instead.
 engine.backends();
@@ -27,8 +28,9 @@ if (!st.available && process.env.BENCH_SELF_TEST !== '1') {
   process.exit(2);
 }
 const backend = st.available ? 'cuda' : 'cpu';
+const debug = debugOption();
 const solve =
-  (process.env.TUNABLE_CUDA_SOLVE === 'cublas' ? 'cuBLAS dtrsm' : `blocked dgemm, ${process.env.TUNABLE_CUDA_SOLVE_BLOCK ?? 128}-row blocks`) +
+  (debug.solve === 'cublas' ? 'cuBLAS dtrsm' : `blocked dgemm, ${debug.solveBlock ?? 128}-row blocks`) +
   (process.env.POSTERIOR_LABEL ? ` (${process.env.POSTERIOR_LABEL})` : '');
 const d = 10;
 const rnd = lcg(12345);
@@ -41,7 +43,7 @@ console.log(`\n| solve | n | m | predict ms | JS check ms | GFLOP/s of the solve
 for (const [n, m] of sizes) {
   const X = fill(n * d);
   const y = Array.from({ length: n }, (_, i) => Math.sin(6 * X[i * d]) + 0.05 * rnd());
-  const gp = await engine.fitGP({ X, d, y, backend, warmStart: { lengthscales: Array(d).fill(0.5), outputscale: 1, noise: 1e-3, mean: 0 }, fixed: true });
+  const gp = await engine.fitGP({ X, d, y, backend, warmStart: { lengthscales: Array(d).fill(0.5), outputscale: 1, noise: 1e-3, mean: 0 }, fixed: true, debug });
   const P = fill(m * d);
   await gp.predict(P.subarray(0, 1000 * d)); // warm-up (inverted blocks, workspaces)
   const t = await bestOf(() => gp.predict(P), 3);

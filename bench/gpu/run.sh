@@ -38,10 +38,10 @@ echo "=== bench ==="
 BENCH_BUDGET_S=${BENCH_BUDGET_S:-100} timeout "${BENCH_TIMEOUT_S:-150}" "$NODE" bench/gpu/bench.mjs
 bench=$?
 echo "=== posterior: blocked dgemm solve against cuBLAS dtrsm ==="
-TUNABLE_PROFILE=1 TUNABLE_CUDA_PROFILE=1 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs 2>&1 | grep -v "^predict: arguments [0-9.]* ms, queue [0-9.]* ms, compute [0-9]\.[0-9] ms"
-TUNABLE_CUDA_SOLVE=cublas timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs
+timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs --debug '{"profile":true}' 2>&1 | grep -v "^predict: arguments [0-9.]* ms, queue [0-9.]* ms, compute [0-9]\.[0-9] ms"
+timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs --debug '{"solve":"cublas"}'
 for b in 64 256; do
-  TUNABLE_CUDA_SOLVE_BLOCK=$b POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs | grep -E '^\| blocked|did not load'
+  POSTERIOR_N=1000,5000 timeout "${POSTERIOR_TIMEOUT_S:-60}" "$NODE" bench/gpu/posterior.mjs --debug "{\"solveBlock\":$b}" | grep -E '^\| blocked|did not load'
 done
 # This tree's addon against the baseline build (bundle.sh with BASELINE=<rev>), alternating, in one run.
 if [ -f build/gpu-bundle/baseline.node ]; then
@@ -56,17 +56,17 @@ if [ -f build/gpu-bundle/baseline.node ]; then
 fi
 echo "=== multi-start likelihood at small n: one batch per call against starts in turn ==="
 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs
-TUNABLE_CUDA_POTRF_BATCHED_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| batched'
-TUNABLE_CUDA_BATCH_N=0 timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs | grep '^| starts'
+timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs --debug '{"potrfBatchedMaxN":0}' | grep '^| batched'
+timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gpu/batch.mjs --debug '{"batchMaxN":0}' | grep '^| starts'
 echo "=== pending points (fantasies as one block), cuda then cpu ==="
 for b in cuda cpu; do BACKEND=$b timeout "${BATCH_TIMEOUT_S:-60}" "$NODE" bench/gp/pending.mjs; done
 echo "=== check with 256-row solve blocks (posterior, covariance, Thompson) ==="
-TUNABLE_CUDA_SOLVE_BLOCK=256 timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs "$@" | grep -E "^FAIL|^check:"
+timeout "${CHECK_TIMEOUT_S:-150}" "$NODE" test/gpu/check.mjs --debug '{"solveBlock":256}' "$@" | grep -E "^FAIL|^check:"
 if [ -f build/gpu-bundle/gp-timing.mjs ]; then
   echo "=== GPSampler time per suggestion (Hartmann-6), cuda then cpu backend ==="
-  # TUNABLE_PROFILE=1: each fit and acquisition search of the cuda run prints its host split (stderr).
+  # (The per-call host split is posterior.mjs's `--debug '{"profile":true}'` run above: the GPSampler has no debug option.)
   for b in cuda cpu; do
-    TUNABLE_PROFILE=$([ "$b" = cuda ] && echo 1 || echo 0) TUNABLE_NATIVE_ADDON="$PWD/build/cmake/Release/tunable.node" \
+    TUNABLE_NATIVE_ADDON="$PWD/build/cmake/Release/tunable.node" \
       timeout "${SAMPLER_TIMEOUT_S:-60}" "$NODE" build/gpu-bundle/gp-timing.mjs \
       --trials 300,1000 --repeats 5 --options "{\"backend\":\"$b\"}" 2>&1 | grep -E '^\||GPSampler options|^(fit|maximize): '
   done

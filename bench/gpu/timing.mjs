@@ -23,3 +23,18 @@ export async function bestOf(fn, repeats = 1) {
   }
   return best;
 }
+
+/**
+ * fitGP's `debug` option from the command line: `--debug '{"solve":"cublas"}'` or `--debug={...}` (JSON;
+ * see DebugOptions in src/engine/types.ts). {} when absent. The variants of a benchmark are options of the
+ * models it fits, not environment variables the engine reads.
+ */
+export function debugOption(argv = process.argv.slice(2)) {
+  const i = argv.findIndex((a) => a === '--debug' || a.startsWith('--debug='));
+  if (i < 0) return {};
+  const text = argv[i] === '--debug' ? argv[i + 1] : argv[i].slice('--debug='.length);
+  if (text === undefined) throw new Error('--debug needs a JSON object, e.g. --debug \'{"profile":true}\'');
+  const o = JSON.parse(text);
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`--debug: expected a JSON object, got ${text}`);
+  return o;
+}

@@ -1,11 +1,13 @@
 // Module entry of the native engine. Exports (kept small on purpose):
+//   abiVersion: number                        the seam's version (kAbiVersion); the loader refuses another
 //   buildSystem: "cmake-js" | "node-gyp"      which build produced this binary
-//   version: string
 //   backends(): string[]                      compute backends usable in this process, fastest first
 //   cudaStatus(probeLibraries?): { compiled, available, devices, device, cublas, cusolver, reason }
 //   choleskyBenchmark(n, repeats, threads): Promise<number>   seconds per Cholesky (best of repeats)
 //   firstInvalid(data: Float64Array, lo, hi): number   index of the first entry that is not finite or
 //                                                      outside [lo, hi], else −1 (TS builds the error)
+//   tuneHostAllocator(): boolean               raises glibc malloc's mmap/trim thresholds, process-wide
+//                                              (engine.tuneHostAllocator, an explicit call); false elsewhere
 //   GP: class (native/addon/gp_wrap.hpp)
 // Every function runs under guarded() and every worker rejects with a coded error (errors.hpp).
 #include <napi.h>
@@ -35,6 +37,12 @@
 
 namespace tunable {
 namespace addon {
+
+// The version of the seam between this addon and src/native/binding.ts: the options objects and their
+// fields, the enum strings, the results, the methods. Bump it with any change to them, together with
+// ADDON_ABI_VERSION in binding.ts, whose loader refuses a build of another version (a stale build: the
+// hint is to rebuild).
+constexpr int kAbiVersion = 2;
 
 namespace {
 Napi::Value Backends(const Napi::CallbackInfo& info) {
@@ -78,10 +86,14 @@ Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
 
 Napi::Value CholeskyBenchmark(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
+    // (n, repeats, threads), all required: TypeScript resolved them (engine.choleskyBenchmark).
+    for (size_t i = 0; i < 3; ++i)
+      if (info.Length() <= i || !info[i].IsNumber() || !(info[i].As<Napi::Number>().DoubleValue() >= 1))
+        throw seam_error(info.Env(), "choleskyBenchmark(n, repeats, threads) takes three integers >= 1");
     const int n = info[0].As<Napi::Number>().Int32Value();
-    const int repeats = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 3;
-    const int threads = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
-    if (n < 1 || n > 20000) throw Napi::RangeError::New(info.Env(), "native: n out of range");
+    const int repeats = info[1].As<Napi::Number>().Int32Value();
+    const int threads = info[2].As<Napi::Number>().Int32Value();
+    if (n > 20000) throw seam_error(info.Env(), "expected n <= 20000 but received " + std::to_string(n));
     auto secs = std::make_shared<double>(0.0);
     return TaskWorker::Run(
         info.Env(), [n, repeats, threads, secs] { *secs = cpu::benchmark_cholesky(n, repeats, threads); },
@@ -111,7 +123,7 @@ size_t first_invalid(const double* p, size_t b, size_t e, double lo, double hi) 
 Napi::Value FirstInvalid(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 3 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-      throw Napi::TypeError::New(info.Env(), "native: firstInvalid(data: Float64Array, lo, hi)");
+      throw seam_error(info.Env(), "firstInvalid(data: Float64Array, lo, hi)");
     Napi::Float64Array a = info[0].As<Napi::Float64Array>();
     const double lo = info[1].As<Napi::Number>().DoubleValue(), hi = info[2].As<Napi::Number>().DoubleValue();
     const double* p = a.Data();
@@ -126,25 +138,36 @@ Napi::Value FirstInvalid(const Napi::CallbackInfo& info) {
   });
 }
 
+// Eigen's GEMM/SYRK allocate packing buffers of up to a few MB per call; with glibc's default
+// thresholds each one is a fresh mmap that page-faults on every likelihood evaluation (~20% of the
+// time at n = 500). This serves them from the heap and keeps freed memory for reuse. It changes malloc
+// for the whole process, so it is applied only when the program asks (engine.tuneHostAllocator()),
+// never when the addon loads.
+Napi::Value TuneHostAllocator(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+#if defined(__GLIBC__)
+    const bool ok = mallopt(M_MMAP_THRESHOLD, 64 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1;
+    return Napi::Boolean::New(info.Env(), ok);
+#else
+    return Napi::Boolean::New(info.Env(), false);
+#endif
+  });
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // All parallelism is explicit (OpenMP regions sized by the `threads` option); Eigen's own GEMM
-  // threading stays off so it never multiplies with ours or with libuv's pool.
+  // threading stays off so it never multiplies with ours or with libuv's pool. (Eigen's setting is
+  // this addon's own copy of Eigen, not the process's.)
   Eigen::setNbThreads(1);
-#if defined(__GLIBC__)
-  // Eigen's GEMM/SYRK allocate packing buffers of up to a few MB per call; with glibc's default
-  // thresholds each one is a fresh mmap that page-faults on every likelihood evaluation (~20% of
-  // the time at n = 500). Serve them from the heap and keep freed memory for reuse.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("buildSystem", Napi::String::New(env, TUNABLE_BUILD_SYSTEM));
-  exports.Set("version", Napi::String::New(env, "0.1.0"));
   exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
   exports.Set("cudaStatus", Napi::Function::New(env, CudaStatus, "cudaStatus"));
   exports.Set("choleskyBenchmark", Napi::Function::New(env, CholeskyBenchmark, "choleskyBenchmark"));
   exports.Set("firstInvalid", Napi::Function::New(env, FirstInvalid, "firstInvalid"));
+  exports.Set("tuneHostAllocator", Napi::Function::New(env, TuneHostAllocator, "tuneHostAllocator"));
   exports.Set("GP", GPWrap::Init(env));
   return exports;
 }

@@ -18,9 +18,11 @@
 namespace tunable {
 namespace addon {
 
+inline Napi::Error seam_error(Napi::Env env, const std::string& message);
+
 inline std::vector<double> to_vector(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw Napi::TypeError::New(v.Env(), std::string("native: expected a Float64Array for ") + what);
+    throw seam_error(v.Env(), std::string("expected a Float64Array for `") + what + "`");
   Napi::Float64Array a = v.As<Napi::Float64Array>();
   try {
     return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
@@ -121,7 +123,7 @@ inline void copy_large(double* dst, const double* src, size_t count) {
 // A pooled copy of a Float64Array argument (main thread; the worker reads the copy).
 inline std::shared_ptr<PooledArray> to_pooled(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw Napi::TypeError::New(v.Env(), std::string("native: expected a Float64Array for ") + what);
+    throw seam_error(v.Env(), std::string("expected a Float64Array for `") + what + "`");
   Napi::Float64Array a = v.As<Napi::Float64Array>();
   auto out = std::make_shared<PooledArray>(a.ElementLength());
   copy_large(out->data(), a.Data(), a.ElementLength());
@@ -161,28 +163,117 @@ inline Napi::Array to_strings(Napi::Env env, const std::vector<std::string>& v) 
   return a;
 }
 
-inline double num(const Napi::Object& o, const char* key, double dflt) {
+// Reading the options objects TypeScript resolved (src/engine/options.ts: every default filled, every
+// value checked). The seam has no defaults: a missing field, a value of the wrong type or an unknown enum
+// string is refused with a coded error (ERR_INVALID_ARGUMENT) naming the field, so a TypeScript that
+// forgot a field, or a stale build, fails at once instead of computing with a value nobody chose.
+
+inline Napi::Error seam_error(Napi::Env env, const std::string& message) {
+  Failure f;
+  f.message = "native: " + message;
+  f.code = codes::kInvalidArgument;
+  return to_js_error(env, f);
+}
+
+inline const char* type_name(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "a number";
+    case napi_string: return "a string";
+    default: return v.IsTypedArray() ? "a typed array" : v.IsArray() ? "an array" : "an object";
+  }
+}
+
+// The options object of argument `index` (named `what` in errors).
+inline Napi::Object options_arg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  if (info.Length() <= index || !info[index].IsObject())
+    throw seam_error(info.Env(), std::string("expected an options object for `") + what + "` but received " +
+                                     (info.Length() <= index ? "nothing" : type_name(info[index])));
+  return info[index].As<Napi::Object>();
+}
+
+// o[key], which must be present (not undefined).
+inline Napi::Value field(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : dflt;
+  if (v.IsUndefined()) throw seam_error(o.Env(), std::string("missing field `") + key + "`");
+  return v;
 }
 
-inline int inum(const Napi::Object& o, const char* key, int dflt) {
-  return static_cast<int>(num(o, key, dflt));
+inline Napi::Error wrong_type(const Napi::Value& v, const char* key, const char* expected) {
+  return seam_error(v.Env(), std::string("expected ") + expected + " for `" + key + "` but received " + type_name(v));
 }
 
-inline std::uint64_t seed_of(const Napi::Object& o, const char* key) {
-  const double s = num(o, key, 0.0);
-  return std::isfinite(s) && s >= 0 ? static_cast<std::uint64_t>(s) : 0;
+inline double number_field(const Napi::Object& o, const char* key) {
+  Napi::Value v = field(o, key);
+  if (!v.IsNumber()) throw wrong_type(v, key, "a number");
+  return v.As<Napi::Number>().DoubleValue();
 }
 
-// Array of length d whose entries are Float64Array (a grid) or null/undefined (none).
-inline std::vector<std::vector<double>> grids(const Napi::Value& v, int d, const char* what) {
-  std::vector<std::vector<double>> out(d);
-  if (!v.IsArray()) return out;
+// An integer in [lo, hi] (TypeScript checked the option's own range; this guards the cast).
+inline int int_field(const Napi::Object& o, const char* key, double lo, double hi) {
+  const double v = number_field(o, key);
+  if (!(v >= lo && v <= hi) || v != std::floor(v))
+    throw seam_error(o.Env(), std::string("expected an integer in [") + std::to_string(static_cast<long long>(lo)) + ", " +
+                                  std::to_string(static_cast<long long>(hi)) + "] for `" + key + "` but received " +
+                                  std::to_string(v));
+  return static_cast<int>(v);
+}
+
+inline bool bool_field(const Napi::Object& o, const char* key) {
+  Napi::Value v = field(o, key);
+  if (!v.IsBoolean()) throw wrong_type(v, key, "a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+inline std::string string_field(const Napi::Object& o, const char* key) {
+  Napi::Value v = field(o, key);
+  if (!v.IsString()) throw wrong_type(v, key, "a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+// A seed: an integer in [0, 2^53) (a JS safe integer).
+inline std::uint64_t seed_field(const Napi::Object& o, const char* key) {
+  const double s = number_field(o, key);
+  if (!(s >= 0 && s <= 9007199254740991.0) || s != std::floor(s))
+    throw seam_error(o.Env(), std::string("expected a safe integer >= 0 for `") + key + "` but received " + std::to_string(s));
+  return static_cast<std::uint64_t>(s);
+}
+
+// An enum that crosses as a string: one of `names` (same order as `values`).
+template <class E, size_t N>
+E enum_field(const Napi::Object& o, const char* key, const char* const (&names)[N], const E (&values)[N]) {
+  const std::string v = string_field(o, key);
+  std::string list;
+  for (size_t i = 0; i < N; ++i) {
+    if (v == names[i]) return values[i];
+    list += (i ? ", '" : "'") + std::string(names[i]) + "'";
+  }
+  throw seam_error(o.Env(), "unknown value '" + v + "' for `" + key + "` (expected one of " + list + ")");
+}
+
+inline std::vector<double> vector_field(const Napi::Object& o, const char* key) {
+  Napi::Value v = field(o, key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) throw wrong_type(v, key, "a Float64Array");
+  return to_vector(v, key);
+}
+
+// An array of d entries, each a Float64Array (a grid of values) or null (none).
+inline std::vector<std::vector<double>> grids_field(const Napi::Object& o, const char* key, int d) {
+  Napi::Value v = field(o, key);
+  if (!v.IsArray()) throw wrong_type(v, key, "an array of Float64Array or null");
   Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t j = 0; j < a.Length() && static_cast<int>(j) < d; ++j) {
+  if (a.Length() != static_cast<uint32_t>(d))
+    throw seam_error(o.Env(), std::string("expected ") + std::to_string(d) + " entries in `" + key + "` but received " +
+                                  std::to_string(a.Length()));
+  std::vector<std::vector<double>> out(d);
+  for (uint32_t j = 0; j < a.Length(); ++j) {
     Napi::Value e = a.Get(j);
-    if (e.IsTypedArray()) out[j] = to_vector(e, what);
+    if (e.IsNull()) continue;
+    if (!e.IsTypedArray() || e.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw wrong_type(e, key, "a Float64Array or null entry");
+    out[j] = to_vector(e, key);
   }
   return out;
 }

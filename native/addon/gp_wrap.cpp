@@ -15,19 +15,81 @@ namespace tunable {
 namespace addon {
 
 namespace {
+// Enums that cross the seam as strings (the spelling of src/engine/types.ts).
+constexpr const char* kKernelNames[] = {"matern52", "rbf"};
+constexpr KernelType kKernels[] = {KernelType::Matern52, KernelType::RBF};
+constexpr const char* kAcqNames[] = {"logei", "ei", "pi", "ucb"};
+constexpr AcqType kAcqs[] = {AcqType::LogEI, AcqType::EI, AcqType::PI, AcqType::UCB};
+constexpr const char* kSolveNames[] = {"blocked", "cublas"};
+constexpr bool kSolveCublas[] = {false, true};
+
+// { acquisition, best, beta, pending, rawSamples, restarts, seed, integer, maxIterations, float32 }
 AcqOptions parse_acq(const Napi::Object& o, int d) {
   AcqOptions a;
-  a.type = static_cast<AcqType>(inum(o, "type", 0));
-  a.best = num(o, "best", std::numeric_limits<double>::quiet_NaN());
-  a.beta = num(o, "beta", 2.0);
-  if (o.Get("pending").IsTypedArray()) a.pending = to_vector(o.Get("pending"), "pending");
-  a.raw_samples = inum(o, "rawSamples", 1024);
-  a.restarts = inum(o, "restarts", 10);
-  a.seed = seed_of(o, "seed");
-  a.integer_grids = grids(o.Get("integer"), d, "integer");
-  a.max_iterations = inum(o, "maxIterations", 200);
-  a.float32_raw = o.Get("float32").ToBoolean().Value();
+  a.type = enum_field(o, "acquisition", kAcqNames, kAcqs);
+  a.best = number_field(o, "best");  // NaN = max(y)
+  a.beta = number_field(o, "beta");
+  a.pending = vector_field(o, "pending");  // (q, d); empty = none
+  if (a.pending.size() % static_cast<size_t>(d) != 0) throw seam_error(o.Env(), "`pending` is not a whole number of rows of d entries");
+  a.raw_samples = int_field(o, "rawSamples", 1, 1 << 30);
+  a.restarts = int_field(o, "restarts", 1, 1 << 30);
+  a.seed = seed_field(o, "seed");
+  a.integer_grids = grids_field(o, "integer", d);
+  a.max_iterations = int_field(o, "maxIterations", 1, 1 << 30);
+  a.float32_raw = bool_field(o, "float32");
   return a;
+}
+
+// A positional boolean argument (`what` names it in errors).
+bool bool_arg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  if (info.Length() <= index || !info[index].IsBoolean())
+    throw seam_error(info.Env(), std::string("expected a boolean for `") + what + "` but received " +
+                                     (info.Length() <= index ? "nothing" : type_name(info[index])));
+  return info[index].As<Napi::Boolean>().Value();
+}
+
+// debug.<key>: an integer in [lo, hi], or null for `measured` (the backend's own constant).
+int tuning_field(const Napi::Object& o, const char* key, int lo, int hi, int measured) {
+  if (field(o, key).IsNull()) return measured;
+  return int_field(o, key, lo, hi);
+}
+
+// fitGP's `debug` option: { profile, memoryCheck, solve, solveBlock, batchMaxN, potrfBatchedMaxN }.
+struct Debug {
+  bool profile, memory_check;
+#ifdef TUNABLE_WITH_CUDA
+  cuda::Tuning cuda;
+#endif
+};
+
+Debug parse_debug(const Napi::Object& init) {
+  Napi::Value v = field(init, "debug");
+  if (!v.IsObject()) throw wrong_type(v, "debug", "an object");
+  Napi::Object o = v.As<Napi::Object>();
+  Debug dbg;
+  dbg.profile = bool_field(o, "profile");
+  dbg.memory_check = bool_field(o, "memoryCheck");
+  // Every field is read in every build, so a build without CUDA refuses the same objects.
+  const bool cublas = enum_field(o, "solve", kSolveNames, kSolveCublas);
+  int measured_block = 0, measured_batch = 0, measured_potrf = 0;
+#ifdef TUNABLE_WITH_CUDA
+  measured_block = cuda::kSolveBlock;
+  measured_batch = cuda::kBatchMaxN;
+  measured_potrf = cuda::kPotrfBatchedMaxN;
+#endif
+  const int block = tuning_field(o, "solveBlock", 32, 1024, measured_block);
+  const int batch = tuning_field(o, "batchMaxN", 0, 1 << 30, measured_batch);
+  const int potrf = tuning_field(o, "potrfBatchedMaxN", 0, 1 << 30, measured_potrf);
+#ifdef TUNABLE_WITH_CUDA
+  dbg.cuda.cublas_solve = cublas;
+  dbg.cuda.solve_block = block;
+  dbg.cuda.batch_max_n = batch;
+  dbg.cuda.potrf_batched_max_n = potrf;
+  dbg.cuda.profile = dbg.profile;
+#else
+  (void)cublas, (void)block, (void)batch, (void)potrf;
+#endif
+  return dbg;
 }
 }  // namespace
 
@@ -48,33 +110,39 @@ GPWrap::GPWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPWrap>(info) 
   guarded(info.Env(), [&] { init(info); });
 }
 
+// new GP({ X, y, n, d, kernel, categorical, threads, backend, deviceMemoryLimit, debug }), every field required.
 void GPWrap::init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "native: GP expects an options object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  const int n = inum(o, "n", 0), d = inum(o, "d", 0);
-  std::vector<double> X = to_vector(o.Get("X"), "X"), y = to_vector(o.Get("y"), "y");
-  if (n < 1 || d < 1 || X.size() != static_cast<size_t>(n) * d || y.size() != static_cast<size_t>(n))
-    throw Napi::RangeError::New(env, "native: inconsistent GP shapes");
-  const KernelType kernel = inum(o, "kernel", 0) == 1 ? KernelType::RBF : KernelType::Matern52;
-  const std::string backend = o.Get("backend").IsString() ? o.Get("backend").As<Napi::String>().Utf8Value() : "cpu";
+  Napi::Object o = options_arg(info, 0, "GP");
+  const int n = int_field(o, "n", 1, 1 << 30), d = int_field(o, "d", 1, 1 << 20);
+  std::vector<double> X = vector_field(o, "X"), y = vector_field(o, "y");
+  if (X.size() != static_cast<size_t>(n) * d || y.size() != static_cast<size_t>(n))
+    throw seam_error(env, "inconsistent GP shapes: X has " + std::to_string(X.size()) + " entries and y " +
+                              std::to_string(y.size()) + " for n = " + std::to_string(n) + ", d = " + std::to_string(d));
+  const KernelType kernel = enum_field(o, "kernel", kKernelNames, kKernels);
+  const std::string backend = string_field(o, "backend");
+  const double cap = number_field(o, "deviceMemoryLimit");  // bytes; 0 = none (read in every build)
+  if (!(cap >= 0)) throw seam_error(env, "expected a number >= 0 for `deviceMemoryLimit`");
+  const int threads = int_field(o, "threads", 1, 1 << 20);
+  auto cat = grids_field(o, "categorical", d);
+  const Debug dbg = parse_debug(o);
+  profile_ = dbg.profile;
+  memory_check_ = dbg.memory_check;
   std::unique_ptr<Backend> be;
   if (backend == "cpu") {
     be = make_cpu_backend();
   } else if (backend == "cuda") {
 #ifdef TUNABLE_WITH_CUDA
-    const double cap = num(o, "deviceMemoryLimit", 0.0);
-    be = make_cuda_backend(cap > 0.0 ? static_cast<size_t>(cap) : 0);
+    be = make_cuda_backend(static_cast<size_t>(cap), dbg.cuda);
 #else
     throw Error(codes::kUnavailable, "cuda: unavailable: this build has no CUDA backend");
 #endif
   } else {
-    throw Error(codes::kUnavailable, "native: backend unavailable: " + backend);
+    throw seam_error(env, "unknown value '" + backend + "' for `backend` (expected one of 'cpu', 'cuda')");
   }
-  auto cat = grids(o.Get("categorical"), d, "categorical");
   // A CUDA backend uploads the data here (cudaMalloc may fail: a coded error, through guarded()).
-  model_ = std::make_shared<GPModel>(std::move(be), kernel, n, d, X.data(), y.data(), std::move(cat),
-                                     std::max(1, inum(o, "threads", 1)));
+  MemoryCheckScope scope(memory_check_);
+  model_ = std::make_shared<GPModel>(std::move(be), kernel, n, d, X.data(), y.data(), std::move(cat), threads);
 }
 
 std::shared_ptr<GPModel> GPWrap::model(const Napi::Env& env) const {
@@ -86,23 +154,26 @@ Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Clock::time_point entry = Clock::now();
     auto m = model(info.Env());
-    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
+    Napi::Object o = options_arg(info, 0, "fit");
+    const int p = num_hyper(m->d());
     FitOptions opt;
-    opt.restarts = inum(o, "restarts", 4);
-    opt.seed = seed_of(o, "seed");
-    if (o.Get("warm").IsTypedArray()) opt.warm = to_vector(o.Get("warm"), "warm");
-    if (o.Get("fixedMask").IsTypedArray()) {
-      const std::vector<double> f = to_vector(o.Get("fixedMask"), "fixedMask");
-      opt.fixed.assign(f.begin(), f.end());
-    }
-    opt.fixed_all = o.Get("fixedAll").ToBoolean().Value();
-    opt.max_iterations = inum(o, "maxIterations", 0);
-    opt.keep = inum(o, "keep", 0);
-    opt.noise_floor = num(o, "noiseFloor", 1e-6);
+    opt.restarts = int_field(o, "restarts", 0, 1 << 20);
+    opt.seed = seed_field(o, "seed");
+    opt.warm = vector_field(o, "warm");  // (p), or empty = none
+    const std::vector<double> f = vector_field(o, "fixedMask");  // (p), or empty = none
+    opt.fixed.assign(f.begin(), f.end());
+    if ((!opt.warm.empty() && static_cast<int>(opt.warm.size()) != p) || (!f.empty() && static_cast<int>(f.size()) != p))
+      throw seam_error(info.Env(), "`warm` and `fixedMask` need " + std::to_string(p) + " entries (or none)");
+    opt.fixed_all = bool_field(o, "fixedAll");
+    opt.max_iterations = int_field(o, "maxIterations", 0, 1 << 30);  // 0 = the schedule's
+    opt.keep = int_field(o, "keep", 0, 1 << 20);  // 0 = the schedule's
+    opt.noise_floor = number_field(o, "noiseFloor");
+    if (!(opt.noise_floor > 0)) throw seam_error(info.Env(), "expected a number > 0 for `noiseFloor`");
     auto res = std::make_shared<FitResult>();
     return TaskWorker::Run(
         info.Env(),
-        [m, opt, res] {
+        [m, opt, res, mc = memory_check_] {
+          MemoryCheckScope scope(mc);
           std::lock_guard<std::mutex> lock(m->mutex());
           *res = m->fit(opt);
         },
@@ -120,20 +191,20 @@ Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
           r.Set("warnings", to_strings(env, res->warnings));
           return r;
         },
-        "fit", entry);
+        label("fit"), entry);
   });
 }
 
-// predict(Xc: Float64Array (m·d), { gradient, covariance, float32 })
+// predict(Xc: Float64Array (m, d), { gradient, covariance, float32 })
 Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Clock::time_point entry = Clock::now();
     auto m = model(info.Env());
     auto Xc = to_pooled(info[0], "Xc");
-    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    const bool grad = o.Get("gradient").ToBoolean().Value(), cov = o.Get("covariance").ToBoolean().Value();
-    const bool f32 = o.Get("float32").ToBoolean().Value();
-    if (f32 && (grad || cov)) throw Napi::RangeError::New(info.Env(), "native: float32 prediction has no gradient or covariance");
+    Napi::Object o = options_arg(info, 1, "predict");
+    const bool grad = bool_field(o, "gradient"), cov = bool_field(o, "covariance");
+    const bool f32 = bool_field(o, "float32");
+    if (f32 && (grad || cov)) throw seam_error(info.Env(), "float32 prediction has no gradient or covariance");
     const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
     const size_t md = static_cast<size_t>(mc) * d;
     Napi::Env env = info.Env();
@@ -149,7 +220,8 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
     }
     return TaskWorker::Run(
         env,
-        [m, Xc, out, grad, cov, f32, mc] {
+        [m, Xc, out, grad, cov, f32, mc, check = memory_check_] {
+          MemoryCheckScope scope(check);
           std::lock_guard<std::mutex> lock(m->mutex());
           if (f32) {
             m->predict_f32(mc, Xc->data(), out->mean.data(), out->var.data());
@@ -180,24 +252,25 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
           if (cov) r.Set("covariance", to_array(env, out->cov));
           return r;
         },
-        "predict", entry);
+        label("predict"), entry);
   });
 }
 
-// acquisition(Xc: Float64Array (m·d), acqOptions, gradient: boolean)
+// acquisition(Xc: Float64Array (m, d), acqOptions (parse_acq), gradient: boolean)
 Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Clock::time_point entry = Clock::now();
     auto m = model(info.Env());
     auto Xc = to_pooled(info[0], "Xc");
     const int d = m->d(), mc = static_cast<int>(Xc->size()) / d;
-    const AcqOptions opt = parse_acq(info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env()), d);
-    const bool grad = info[2].ToBoolean().Value();
+    const AcqOptions opt = parse_acq(options_arg(info, 1, "acquisition"), d);
+    const bool grad = bool_arg(info, 2, "gradient");
     auto val = std::make_shared<OutArray>(info.Env(), mc);
     auto g = std::make_shared<OutArray>(info.Env(), grad ? static_cast<size_t>(mc) * d : 0);
     return TaskWorker::Run(
         info.Env(),
-        [m, Xc, opt, val, g, grad, mc] {
+        [m, Xc, opt, val, g, grad, mc, check = memory_check_] {
+          MemoryCheckScope scope(check);
           std::lock_guard<std::mutex> lock(m->mutex());
           m->acquisition(opt, mc, Xc->data(), val->data(), grad ? g->data() : nullptr);
         },
@@ -207,7 +280,7 @@ Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
           if (grad) r.Set("gradient", g->value());
           return r;
         },
-        "acquisition", entry);
+        label("acquisition"), entry);
   });
 }
 
@@ -215,12 +288,12 @@ Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Clock::time_point entry = Clock::now();
     auto m = model(info.Env());
-    const AcqOptions opt =
-        parse_acq(info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env()), m->d());
+    const AcqOptions opt = parse_acq(options_arg(info, 0, "maximize"), m->d());
     auto res = std::make_shared<AcqResult>();
     return TaskWorker::Run(
         info.Env(),
-        [m, opt, res] {
+        [m, opt, res, mc = memory_check_] {
+          MemoryCheckScope scope(mc);
           std::lock_guard<std::mutex> lock(m->mutex());
           *res = m->maximize(opt);
         },
@@ -231,27 +304,29 @@ Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
           r.Set("warnings", to_strings(env, res->warnings));
           return r;
         },
-        "maximize", entry);
+        label("maximize"), entry);
   });
 }
 
-// thompson({ q, candidates, seed, pending?: Float64Array (p·d), integer: (d) grids })
+// thompson({ q, candidates, seed, pending: Float64Array (p, d) (empty = none), integer: (d) grids })
 Napi::Value GPWrap::Thompson(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Clock::time_point entry = Clock::now();
     auto m = model(info.Env());
-    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
+    Napi::Object o = options_arg(info, 0, "thompson");
     ThompsonOptions opt;
-    opt.q = inum(o, "q", 1);
-    opt.candidates = inum(o, "candidates", 1024);
-    opt.seed = seed_of(o, "seed");
-    if (o.Get("pending").IsTypedArray()) opt.pending = to_vector(o.Get("pending"), "pending");
-    opt.integer_grids = grids(o.Get("integer"), m->d(), "integer");
-    if (opt.q < 1 || opt.candidates < opt.q) throw Napi::RangeError::New(info.Env(), "native: need 1 <= q <= candidates");
+    opt.q = int_field(o, "q", 1, 1 << 30);
+    opt.candidates = int_field(o, "candidates", 1, 1 << 30);
+    opt.seed = seed_field(o, "seed");
+    opt.pending = vector_field(o, "pending");
+    if (opt.pending.size() % static_cast<size_t>(m->d()) != 0) throw seam_error(info.Env(), "`pending` is not a whole number of rows of d entries");
+    opt.integer_grids = grids_field(o, "integer", m->d());
+    if (opt.candidates < opt.q) throw seam_error(info.Env(), "need q <= candidates");
     auto res = std::make_shared<ThompsonResult>();
     return TaskWorker::Run(
         info.Env(),
-        [m, opt, res] {
+        [m, opt, res, mc = memory_check_] {
+          MemoryCheckScope scope(mc);
           std::lock_guard<std::mutex> lock(m->mutex());
           *res = m->thompson(opt);
         },
@@ -263,7 +338,7 @@ Napi::Value GPWrap::Thompson(const Napi::CallbackInfo& info) {
           r.Set("warnings", to_strings(env, res->warnings));
           return r;
         },
-        "thompson", entry);
+        label("thompson"), entry);
   });
 }
 
@@ -271,13 +346,15 @@ Napi::Value GPWrap::AddObservation(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     auto m = model(info.Env());
     auto x = std::make_shared<std::vector<double>>(to_vector(info[0], "x"));
+    if (info.Length() < 2 || !info[1].IsNumber()) throw seam_error(info.Env(), "expected a number for `y`");
     const double y = info[1].As<Napi::Number>().DoubleValue();
-    if (static_cast<int>(x->size()) != m->d()) throw Napi::RangeError::New(info.Env(), "native: x has the wrong length");
+    if (static_cast<int>(x->size()) != m->d()) throw seam_error(info.Env(), "`x` has the wrong length");
     auto warnings = std::make_shared<std::vector<std::string>>();
     auto lml = std::make_shared<double>(0.0);
     return TaskWorker::Run(
         info.Env(),
-        [m, x, y, warnings, lml] {
+        [m, x, y, warnings, lml, mc = memory_check_] {
+          MemoryCheckScope scope(mc);
           std::lock_guard<std::mutex> lock(m->mutex());
           *warnings = m->add_observation(x->data(), y);
           *lml = m->lml();
@@ -296,14 +373,14 @@ Napi::Value GPWrap::Evaluate(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     auto m = model(info.Env());
     auto theta = std::make_shared<std::vector<double>>(to_vector(info[0], "theta"));
-    const bool prior = info[1].ToBoolean().Value();
-    if (static_cast<int>(theta->size()) != num_hyper(m->d()))
-      throw Napi::RangeError::New(info.Env(), "native: theta has the wrong length");
+    const bool prior = bool_arg(info, 1, "withPrior");
+    if (static_cast<int>(theta->size()) != num_hyper(m->d())) throw seam_error(info.Env(), "`theta` has the wrong length");
     auto value = std::make_shared<double>(0.0);
     auto grad = std::make_shared<std::vector<double>>(theta->size());
     return TaskWorker::Run(
         info.Env(),
-        [m, theta, prior, value, grad] {
+        [m, theta, prior, value, grad, mc = memory_check_] {
+          MemoryCheckScope scope(mc);
           std::lock_guard<std::mutex> lock(m->mutex());
           *value = m->evaluate(*theta, prior, grad->data());
         },
@@ -316,21 +393,22 @@ Napi::Value GPWrap::Evaluate(const Napi::CallbackInfo& info) {
   });
 }
 
-// evaluateMany(theta: Float64Array (s·p), withPrior: boolean) → { values (s), gradients (s·p) }
+// evaluateMany(theta: Float64Array (s, p), withPrior: boolean) → { values (s), gradients (s, p) }
 Napi::Value GPWrap::EvaluateMany(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Clock::time_point entry = Clock::now();
     auto m = model(info.Env());
     auto theta = std::make_shared<std::vector<double>>(to_vector(info[0], "theta"));
-    const bool prior = info[1].ToBoolean().Value();
+    const bool prior = bool_arg(info, 1, "withPrior");
     const size_t p = static_cast<size_t>(num_hyper(m->d()));
-    if (theta->size() % p != 0) throw Napi::RangeError::New(info.Env(), "native: theta is not a whole number of vectors");
+    if (theta->size() % p != 0) throw seam_error(info.Env(), "`theta` is not a whole number of vectors");
     const int s = static_cast<int>(theta->size() / p);
     auto values = std::make_shared<OutArray>(info.Env(), s);
     auto grads = std::make_shared<OutArray>(info.Env(), theta->size());
     return TaskWorker::Run(
         info.Env(),
-        [m, theta, prior, values, grads, s] {
+        [m, theta, prior, values, grads, s, mc = memory_check_] {
+          MemoryCheckScope scope(mc);
           std::lock_guard<std::mutex> lock(m->mutex());
           m->evaluate_many(s, theta->data(), prior, values->data(), grads->data());
         },
@@ -340,14 +418,16 @@ Napi::Value GPWrap::EvaluateMany(const Napi::CallbackInfo& info) {
           r.Set("gradients", grads->value());
           return r;
         },
-        "evaluateMany", entry);
+        label("evaluateMany"), entry);
   });
 }
 
 Napi::Value GPWrap::SetThreads(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     auto m = model(info.Env());
-    const int t = std::max(1, info[0].As<Napi::Number>().Int32Value());
+    if (info.Length() < 1 || !info[0].IsNumber() || !(info[0].As<Napi::Number>().DoubleValue() >= 1))
+      throw seam_error(info.Env(), "expected an integer >= 1 for `threads`");
+    const int t = info[0].As<Napi::Number>().Int32Value();
     std::lock_guard<std::mutex> lock(m->mutex());
     m->set_threads(t);
     return info.Env().Undefined();

@@ -13,8 +13,10 @@ namespace addon {
 class GPWrap : public Napi::ObjectWrap<GPWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
-  // new GP({ X: Float64Array (n·d), y: Float64Array (n), n, d, kernel: 0|1, categorical: (d) grids,
-  //          threads, backend: "cpu" })
+  // new GP({ X: Float64Array (n, d) row-major, y: Float64Array (n), n, d, kernel: 'matern52' | 'rbf',
+  //          categorical: (d) grids, threads, backend: 'cpu' | 'cuda', deviceMemoryLimit (bytes, 0 = none),
+  //          debug: { profile, memoryCheck, solve, solveBlock, batchMaxN, potrfBatchedMaxN } }),
+  // every field required (convert.hpp); the options objects of the methods likewise.
   explicit GPWrap(const Napi::CallbackInfo& info);
 
  private:
@@ -31,7 +33,12 @@ class GPWrap : public Napi::ObjectWrap<GPWrap> {
   Napi::Value SetThreads(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
+  // A worker's label when this model profiles its calls (debug.profile), else none (worker.hpp).
+  const char* label(const char* name) const { return profile_ ? name : nullptr; }
+
   std::shared_ptr<GPModel> model_;
+  bool profile_ = false;       // debug.profile: each call prints its host split to stderr
+  bool memory_check_ = true;   // debug.memoryCheck: require_host_memory checks this model's calls
 };
 
 }  // namespace addon

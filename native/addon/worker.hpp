@@ -3,8 +3,8 @@
 // on the main thread. Every C++ exception is turned into a rejected Promise whose error carries a code
 // (errors.hpp): nothing thrown in `exec` or `done` can end the process.
 //
-// TUNABLE_PROFILE=1: a worker given a label prints to stderr, when it ends, where its time went on
-// the host: the arguments' conversion on the main thread (from `entry`), the wait for a pool thread,
+// Profiling (a model's `debug.profile` option): a worker given a label prints to stderr, when it ends,
+// where its time went on the host: the arguments' conversion on the main thread (from `entry`), the wait for a pool thread,
 // the computation (with any wait for the model's lock), the hop back to the main thread, and building
 // the result.
 #pragma once
@@ -24,14 +24,6 @@ namespace addon {
 
 using Clock = std::chrono::steady_clock;
 
-inline bool profile_calls() {
-  static const bool v = [] {
-    const char* e = std::getenv("TUNABLE_PROFILE");
-    return e != nullptr && std::string(e) == "1";
-  }();
-  return v;
-}
-
 class TaskWorker : public Napi::AsyncWorker {
  public:
   TaskWorker(Napi::Env env, std::function<void()> exec, std::function<Napi::Value(Napi::Env)> done,
@@ -40,14 +32,14 @@ class TaskWorker : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(env)),
         exec_(std::move(exec)),
         done_(std::move(done)),
-        label_(profile_calls() ? label : nullptr),
+        label_(label),
         entry_(entry),
         queued_(Clock::now()) {}
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
-  // Queues the worker and returns its Promise. `label` and `entry` (when the call began) are for
-  // TUNABLE_PROFILE.
+  // Queues the worker and returns its Promise. `label` (non-null: print the host split) and `entry`
+  // (when the call began) are for profiling.
   static Napi::Value Run(Napi::Env env, std::function<void()> exec, std::function<Napi::Value(Napi::Env)> done,
                          const char* label = nullptr, Clock::time_point entry = Clock::time_point()) {
     auto* w = new TaskWorker(env, std::move(exec), std::move(done), label, entry);

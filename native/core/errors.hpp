@@ -32,6 +32,10 @@ constexpr const char* kNative = "ERR_NATIVE";
 constexpr const char* kOutOfMemory = "ERR_OUT_OF_MEMORY";
 constexpr const char* kNumerical = "ERR_NUMERICAL";
 constexpr const char* kUnavailable = "ERR_BACKEND_UNAVAILABLE";
+// The addon's converter refused an argument (a missing field, an unknown enum string): TypeScript
+// resolves and validates every option first, so this is a seam mismatch (a stale build, a caller
+// of the raw addon), never user input.
+constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
 }  // namespace codes
 
 // An engine error that carries its code. bytes(): the size of a failed allocation (0 = unknown);
@@ -154,18 +158,35 @@ inline size_t host_memory_limit() {
   return limit;
 }
 
+// Whether require_host_memory checks requests on this thread: on, except within a MemoryCheckScope
+// that turns it off (the `debug.memoryCheck: false` option of a model, set for each of its calls by the
+// addon's workers). Per thread, not per process: other models' calls keep their check.
+inline bool& host_memory_check_on() {
+  static thread_local bool on = true;
+  return on;
+}
+
+// Sets host_memory_check_on() for the life of this object (one call on one thread), then restores it.
+class MemoryCheckScope {
+ public:
+  explicit MemoryCheckScope(bool on) : saved_(host_memory_check_on()) { host_memory_check_on() = on; }
+  ~MemoryCheckScope() { host_memory_check_on() = saved_; }
+  MemoryCheckScope(const MemoryCheckScope&) = delete;
+  MemoryCheckScope& operator=(const MemoryCheckScope&) = delete;
+
+ private:
+  bool saved_;
+};
+
 // Fails fast, before any work, with OutOfMemory(bytes, what) when `bytes` of new host memory cannot
 // be had: more than host_memory_limit(), or a request malloc refuses now (an address-space or data
 // limit, the kernel's overcommit policy). The probe is freed at once and its pages are never touched,
-// so it costs one mmap/munmap. Requests under 64 MiB are not checked. TUNABLE_MEMORY_CHECK=0 skips
-// the check (the allocations themselves still fail with OutOfMemory: tests use it to reach them).
+// so it costs one mmap/munmap. Requests under 64 MiB are not checked, nor any within a
+// MemoryCheckScope(false) (the allocations themselves still fail with OutOfMemory: tests use it to
+// reach them). Called on the calling thread of a backend method, never inside a parallel region.
 inline void require_host_memory(size_t bytes, const char* what) {
   if (bytes < (size_t(64) << 20)) return;
-  static const bool off = [] {
-    const char* e = std::getenv("TUNABLE_MEMORY_CHECK");
-    return e != nullptr && std::strcmp(e, "0") == 0;
-  }();
-  if (off) return;
+  if (!host_memory_check_on()) return;
   if (bytes > host_memory_limit()) throw OutOfMemory(bytes, what);
   void* p = std::malloc(bytes);
   if (p == nullptr) throw OutOfMemory(bytes, what);

@@ -17,9 +17,52 @@ namespace tunable {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Above this n the random starts are optimised on a random subset of the data first.
-constexpr int kSubsetAbove = 300;
-constexpr int kSubsetMin = 128, kSubsetMax = 200;
+
+// The fitting schedule by n (native/README.md, "Starts and schedule"). A full-data gradient costs n³,
+// so the larger n, the less of the optimisation runs on the full data. The first row with n ≤ max_n
+// applies; FitOptions::keep and FitOptions::max_iterations (when > 0) override its counts.
+struct Stage {
+  int max_n;
+  bool subset;      // optimise every start on a random subset of the data first (with ≥ 2 starts)
+  int keep;         // starts left for the full data after screening (the warm start among them)
+  int iters_warm;   // full-data L-BFGS-B iterations when only the warm start is left: usually close
+  int iters_other;  // full-data iterations otherwise
+};
+constexpr Stage kSchedule[] = {
+    // Evaluations are cheap: every start is screened on the full data, the best 3 (2) optimised there.
+    {150, false, 3, 60, 60},
+    {300, false, 2, 60, 60},
+    // The starts are optimised on the subset; the warm start and the subset's winner compete on the
+    // full data, where the survivor is polished.
+    {600, true, 1, 15, 50},
+    {1200, true, 1, 8, 15},
+    {std::numeric_limits<int>::max(), true, 1, 3, 10},
+};
+// The subset: max(128, min(200, n/4)) points, each start ≤ 25 iterations on it.
+constexpr int kSubsetMin = 128, kSubsetMax = 200, kSubsetIterations = 25;
+
+const Stage& stage_for(int n) {
+  for (const Stage& st : kSchedule)
+    if (n <= st.max_n) return st;
+  return kSchedule[sizeof kSchedule / sizeof kSchedule[0] - 1];
+}
+
+// Stopping rules of every fitting optimisation (native/README.md, "Stopping").
+LbfgsbOptions fit_lbfgsb_options(int max_iterations) {
+  LbfgsbOptions o;
+  o.pgtol = 1e-3;
+  o.ftol = 1e-9;
+  o.fatol = 1e-3;
+  o.max_iterations = max_iterations;
+  return o;
+}
+
+// (K, p): v repeated K times.
+std::vector<double> replicate(const std::vector<double>& v, int K) {
+  std::vector<double> out(static_cast<size_t>(K) * v.size());
+  for (int k = 0; k < K; ++k) std::copy(v.begin(), v.end(), out.begin() + static_cast<size_t>(k) * v.size());
+  return out;
+}
 
 std::string fmt(double v) {
   std::ostringstream o;
@@ -118,6 +161,21 @@ FitResult GPModel::set_hyperparameters(const std::vector<double>& theta) {
   return res;
 }
 
+// What one fit carries from stage to stage.
+struct GPModel::FitRun {
+  FitRun(const FitOptions& o, const Scale& scale, int d) : opt(o), sc(scale), pr(default_priors(d, scale.s2)), rng(o.seed * 0x9E3779B97F4A7C15ULL + 17) {}
+  const FitOptions& opt;
+  Scale sc;
+  PriorSpec pr;
+  std::vector<double> lo, hi;  // (p) bounds
+  bool has_warm = false;
+  // Draws the random starts, then the subset: the order of the draws is part of the result.
+  Rng rng;
+  int evals = 0;  // likelihood evaluations on the full data
+  std::vector<double> lml_buf;
+  FitResult res;
+};
+
 FitResult GPModel::fit(const FitOptions& opt) {
   noise_floor_ = opt.noise_floor;
   const int p = num_hyper(d_);
@@ -125,128 +183,129 @@ FitResult GPModel::fit(const FitOptions& opt) {
     if (static_cast<int>(opt.warm.size()) != p) throw std::invalid_argument("fixed hyperparameters need a warm start");
     return set_hyperparameters(opt.warm);
   }
-  const Scale sc = y_scale();
-  const PriorSpec pr = default_priors(d_, sc.s2);
-  std::vector<double> lo, hi;
-  bounds(sc, lo, hi);
-  const bool has_warm = static_cast<int>(opt.warm.size()) == p;
+  FitRun run(opt, y_scale(), d_);
+  bounds(run.sc, run.lo, run.hi);
+  run.has_warm = static_cast<int>(opt.warm.size()) == p;
   if (!opt.fixed.empty()) {
-    if (!has_warm) throw std::invalid_argument("fixed hyperparameters need a warm start");
+    if (!run.has_warm) throw std::invalid_argument("fixed hyperparameters need a warm start");
     for (int i = 0; i < p; ++i)
-      if (opt.fixed[i]) lo[i] = hi[i] = opt.warm[i];
+      if (opt.fixed[i]) run.lo[i] = run.hi[i] = opt.warm[i];
   }
-  // Starts: warm (or default) + random draws from the priors, clamped to the bounds.
-  const int S = 1 + std::max(0, opt.restarts);
+  const Stage& stage = stage_for(n_);
+  const std::vector<double> starts = fit_starts(run);  // (S, p); row 0 the warm (or default) start
+  const int S = static_cast<int>(starts.size()) / p;
+  run.res.starts = S;
+  std::vector<double> cand = stage.subset && S > 1 ? fit_on_subset(run, starts) : starts;  // (K, p)
+  cand = screen(run, std::move(cand), opt.keep > 0 ? opt.keep : stage.keep);
+  const int K = static_cast<int>(cand.size()) / p;
+  const bool warm_only = run.has_warm && K == 1 && std::equal(cand.begin(), cand.begin() + p, starts.begin());
+  const int iters = opt.max_iterations > 0 ? opt.max_iterations : warm_only ? stage.iters_warm : stage.iters_other;
+  polish(run, cand, iters);
+  return run.res;
+}
+
+std::vector<double> GPModel::fit_starts(FitRun& run) const {
+  const int p = num_hyper(d_);
+  const int S = 1 + std::max(0, run.opt.restarts);
   std::vector<double> X0(static_cast<size_t>(S) * p);
-  const std::vector<double> first = has_warm ? opt.warm : default_theta(sc);
-  Rng rng(opt.seed * 0x9E3779B97F4A7C15ULL + 17);
+  const std::vector<double> first = run.has_warm ? run.opt.warm : default_theta(run.sc);
   for (int s = 0; s < S; ++s) {
     double* x = &X0[static_cast<size_t>(s) * p];
     if (s == 0) {
       std::copy(first.begin(), first.end(), x);
     } else {
-      for (int j = 0; j < d_; ++j) x[j] = pr.ls_loc + pr.ls_scale * rng.normal();
-      x[d_] = std::log(sc.s2) + rng.normal();  // output scale (flat prior): around the sample variance
-      x[d_ + 1] = pr.noise_loc + pr.noise_scale * rng.normal();
-      x[d_ + 2] = sc.mean;
+      for (int j = 0; j < d_; ++j) x[j] = run.pr.ls_loc + run.pr.ls_scale * run.rng.normal();
+      x[d_] = std::log(run.sc.s2) + run.rng.normal();  // output scale (flat prior): around the sample variance
+      x[d_ + 1] = run.pr.noise_loc + run.pr.noise_scale * run.rng.normal();
+      x[d_ + 2] = run.sc.mean;
     }
     for (int i = 0; i < p; ++i) {
-      if (lo[i] == hi[i]) x[i] = lo[i];
-      x[i] = std::min(std::max(x[i], lo[i]), hi[i]);
+      if (run.lo[i] == run.hi[i]) x[i] = run.lo[i];
+      x[i] = std::min(std::max(x[i], run.lo[i]), run.hi[i]);
     }
   }
-  FitResult res;
-  res.starts = S;
-  int evals = 0;
-  // MAP objective, minimised: -(lml + log prior), batched over starts, on a given backend.
-  std::vector<double> lml_buf;
-  auto objective_on = [&](Backend& be) {
-    return [&, bep = &be](int k, const double* T, double* f, double* G) {
-      lml_buf.resize(k);
-      bep->log_marginal_likelihood(k, T, lml_buf.data(), G, nullptr);
-      if (bep == backend_.get()) evals += k;
-      for (int s = 0; s < k; ++s) {
-        double* g = G ? G + static_cast<size_t>(s) * p : nullptr;
-        const double lp = log_prior(pr, d_, T + static_cast<size_t>(s) * p, g);
-        f[s] = std::isfinite(lml_buf[s]) ? -(lml_buf[s] + lp) : kInf;
-        if (g)
-          for (int i = 0; i < p; ++i) g[i] = -g[i];
-      }
-    };
-  };
-  auto replicate = [&](const std::vector<double>& v, int K) {
-    std::vector<double> out(static_cast<size_t>(K) * p);
-    for (int k = 0; k < K; ++k) std::copy(v.begin(), v.end(), out.begin() + static_cast<size_t>(k) * p);
-    return out;
-  };
-  // Cost-aware schedule (native/README.md): every start is optimised where evaluations are cheap;
-  // for larger n the starts are optimised on a random subset of the data and only the best of
-  // them and the warm start are carried to the full data, which gets a few polishing iterations.
-  LbfgsbOptions lopt;
-  lopt.pgtol = 1e-3;
-  lopt.ftol = 1e-9;
-  lopt.fatol = 1e-3;
-  std::vector<double> cand;  // (K, p) starts of the full-data optimisation
-  if (n_ > kSubsetAbove && S > 1) {
-    const int m = std::min(n_, std::max(kSubsetMin, std::min(kSubsetMax, n_ / 4)));
-    std::vector<int> idx(n_);
-    std::iota(idx.begin(), idx.end(), 0);
-    for (int i = 0; i < m; ++i) std::swap(idx[i], idx[i + static_cast<int>(rng.next() % (n_ - i))]);
-    std::vector<double> Xs(static_cast<size_t>(m) * d_), ys(m);
-    for (int i = 0; i < m; ++i) {
-      std::copy(X_.begin() + static_cast<size_t>(idx[i]) * d_, X_.begin() + static_cast<size_t>(idx[i] + 1) * d_,
-                Xs.begin() + static_cast<size_t>(i) * d_);
-      ys[i] = y_[idx[i]];
+  return X0;
+}
+
+BatchObjective GPModel::map_objective(FitRun& run, Backend& be) const {
+  // MAP objective, minimised: -(lml + log prior), batched over starts.
+  return [this, &run, bep = &be](int k, const double* T, double* f, double* G) {
+    const int p = num_hyper(d_);
+    run.lml_buf.resize(k);
+    bep->log_marginal_likelihood(k, T, run.lml_buf.data(), G, nullptr);
+    if (bep == backend_.get()) run.evals += k;
+    for (int s = 0; s < k; ++s) {
+      double* g = G ? G + static_cast<size_t>(s) * p : nullptr;
+      const double lp = log_prior(run.pr, d_, T + static_cast<size_t>(s) * p, g);
+      f[s] = std::isfinite(run.lml_buf[s]) ? -(run.lml_buf[s] + lp) : kInf;
+      if (g)
+        for (int i = 0; i < p; ++i) g[i] = -g[i];
     }
-    std::unique_ptr<Backend> sub = backend_->empty();
-    sub->set_data(spec_, m, Xs.data(), ys.data());
-    LbfgsbOptions sopt = lopt;
-    sopt.max_iterations = 25;
-    const std::vector<double> LO = replicate(lo, S), HI = replicate(hi, S);
-    int calls = 0;
-    std::vector<LbfgsbResult> sr = minimize_batched(objective_on(*sub), S, p, X0.data(), LO.data(), HI.data(), sopt, &calls);
-    res.batched_calls += calls;
-    int sb = -1;
-    for (int s = 0; s < S; ++s)
-      if (std::isfinite(sr[s].f) && (sb < 0 || sr[s].f < sr[sb].f)) sb = s;
-    // The warm start (unchanged) always competes on the full data; a random start only when it
-    // beat the warm start on the subset (saves a full-data screening when the warm start is best).
-    if (has_warm) cand.insert(cand.end(), X0.begin(), X0.begin() + p);
-    if (sb >= 0 && !(has_warm && sb == 0)) cand.insert(cand.end(), sr[sb].x.begin(), sr[sb].x.end());
-    if (cand.empty()) cand.insert(cand.end(), X0.begin(), X0.begin() + p);
-  } else {
-    cand = X0;
+  };
+}
+
+std::vector<double> GPModel::fit_on_subset(FitRun& run, const std::vector<double>& starts) {
+  const int p = num_hyper(d_);
+  const int S = static_cast<int>(starts.size()) / p;
+  const int m = std::min(n_, std::max(kSubsetMin, std::min(kSubsetMax, n_ / 4)));
+  std::vector<int> idx(n_);
+  std::iota(idx.begin(), idx.end(), 0);
+  for (int i = 0; i < m; ++i) std::swap(idx[i], idx[i + static_cast<int>(run.rng.next() % (n_ - i))]);
+  std::vector<double> Xs(static_cast<size_t>(m) * d_), ys(m);
+  for (int i = 0; i < m; ++i) {
+    std::copy(X_.begin() + static_cast<size_t>(idx[i]) * d_, X_.begin() + static_cast<size_t>(idx[i] + 1) * d_,
+              Xs.begin() + static_cast<size_t>(i) * d_);
+    ys[i] = y_[idx[i]];
   }
-  int K = static_cast<int>(cand.size()) / p;
-  int keep = opt.keep > 0 ? opt.keep : (n_ <= 150 ? 3 : n_ <= kSubsetAbove ? 2 : 1);
-  if (K > keep) {
-    // Screening: one value-only batched evaluation; keep the warm start and the best others.
-    std::vector<double> f0(K);
-    objective_on(*backend_)(K, cand.data(), f0.data(), nullptr);
-    ++res.batched_calls;
-    std::vector<int> order(K - (has_warm ? 1 : 0));
-    std::iota(order.begin(), order.end(), has_warm ? 1 : 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a2, int b2) { return f0[a2] < f0[b2]; });
-    std::vector<int> chosen;
-    if (has_warm && (keep > 1 || !(f0[order[0]] < f0[0]))) chosen.push_back(0);
-    for (int i : order)
-      if (static_cast<int>(chosen.size()) < keep) chosen.push_back(i);
-    std::vector<double> next;
-    for (int c : chosen) next.insert(next.end(), cand.begin() + static_cast<size_t>(c) * p, cand.begin() + static_cast<size_t>(c + 1) * p);
-    cand.swap(next);
-    K = static_cast<int>(chosen.size());
-  }
-  // Iterations on the full data: fewer when only the warm start is polished (it is usually close).
-  const bool warm_only = has_warm && K == 1 && std::equal(cand.begin(), cand.begin() + p, X0.begin());
-  lopt.lazy_gradient = K == 1;  // one start: its value evaluation's factor is reused for its gradient
-  lopt.max_iterations = opt.max_iterations > 0 ? opt.max_iterations
-                        : n_ <= 300            ? 60
-                        : n_ <= 600            ? (warm_only ? 15 : 50)
-                        : n_ <= 1200           ? (warm_only ? 8 : 15)
-                                               : (warm_only ? 3 : 10);
-  const std::vector<double> LO = replicate(lo, K), HI = replicate(hi, K);
+  std::unique_ptr<Backend> sub = backend_->empty();
+  sub->set_data(spec_, m, Xs.data(), ys.data());
+  const std::vector<double> LO = replicate(run.lo, S), HI = replicate(run.hi, S);
   int calls = 0;
-  std::vector<LbfgsbResult> results = minimize_batched(objective_on(*backend_), K, p, cand.data(), LO.data(), HI.data(), lopt, &calls);
+  std::vector<LbfgsbResult> sr = minimize_batched(map_objective(run, *sub), S, p, starts.data(), LO.data(), HI.data(),
+                                                  fit_lbfgsb_options(kSubsetIterations), &calls);
+  run.res.batched_calls += calls;
+  int sb = -1;
+  for (int s = 0; s < S; ++s)
+    if (std::isfinite(sr[s].f) && (sb < 0 || sr[s].f < sr[sb].f)) sb = s;
+  // The warm start (unchanged) always competes on the full data; a random start only when it
+  // beat the warm start on the subset (saves a full-data screening when the warm start is best).
+  std::vector<double> cand;
+  if (run.has_warm) cand.insert(cand.end(), starts.begin(), starts.begin() + p);
+  if (sb >= 0 && !(run.has_warm && sb == 0)) cand.insert(cand.end(), sr[sb].x.begin(), sr[sb].x.end());
+  if (cand.empty()) cand.insert(cand.end(), starts.begin(), starts.begin() + p);
+  return cand;
+}
+
+std::vector<double> GPModel::screen(FitRun& run, std::vector<double> cand, int keep) {
+  const int p = num_hyper(d_);
+  const int K = static_cast<int>(cand.size()) / p;
+  if (K <= keep) return cand;
+  // One value-only batched evaluation; keep the warm start and the best others.
+  std::vector<double> f0(K);
+  map_objective(run, *backend_)(K, cand.data(), f0.data(), nullptr);
+  ++run.res.batched_calls;
+  const bool has_warm = run.has_warm;
+  std::vector<int> order(K - (has_warm ? 1 : 0));
+  std::iota(order.begin(), order.end(), has_warm ? 1 : 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a2, int b2) { return f0[a2] < f0[b2]; });
+  std::vector<int> chosen;
+  if (has_warm && (keep > 1 || !(f0[order[0]] < f0[0]))) chosen.push_back(0);
+  for (int i : order)
+    if (static_cast<int>(chosen.size()) < keep) chosen.push_back(i);
+  std::vector<double> next;
+  for (int c : chosen) next.insert(next.end(), cand.begin() + static_cast<size_t>(c) * p, cand.begin() + static_cast<size_t>(c + 1) * p);
+  return next;
+}
+
+void GPModel::polish(FitRun& run, const std::vector<double>& cand, int max_iterations) {
+  const int p = num_hyper(d_);
+  const int K = static_cast<int>(cand.size()) / p;
+  FitResult& res = run.res;
+  LbfgsbOptions lopt = fit_lbfgsb_options(max_iterations);
+  lopt.lazy_gradient = K == 1;  // one start: its value evaluation's factor is reused for its gradient
+  const std::vector<double> LO = replicate(run.lo, K), HI = replicate(run.hi, K);
+  int calls = 0;
+  std::vector<LbfgsbResult> results = minimize_batched(map_objective(run, *backend_), K, p, cand.data(), LO.data(), HI.data(), lopt, &calls);
   res.batched_calls += calls;
   res.optimized = K;
   int best = -1;
@@ -254,19 +313,18 @@ FitResult GPModel::fit(const FitOptions& opt) {
     res.iterations += results[k].iterations;
     if (std::isfinite(results[k].f) && (best < 0 || results[k].f < results[best].f)) best = k;
   }
-  res.evaluations = evals;
+  res.evaluations = run.evals;
   if (best < 0) {
     res.warnings.push_back("every start failed (non-PD kernel matrix); using fallback hyperparameters");
-    theta_ = default_theta(sc);
-    theta_[d_ + 1] = std::log(1e-2 * sc.s2);
+    theta_ = default_theta(run.sc);
+    theta_[d_ + 1] = std::log(1e-2 * run.sc.s2);
   } else {
     theta_ = results[best].x;
   }
   res.jitter = condition_with_fallback(res.warnings);
   res.theta = theta_;
   res.lml = lml_;
-  res.log_prior = log_prior(pr, d_, theta_.data(), nullptr);
-  return res;
+  res.log_prior = log_prior(run.pr, d_, theta_.data(), nullptr);
 }
 
 double GPModel::evaluate(const std::vector<double>& theta, bool with_prior, double* grad) {

@@ -9,19 +9,25 @@
 
 #include "acquisition.hpp"
 #include "backend.hpp"
+#include "lbfgsb.hpp"
 #include "priors.hpp"
 
 namespace tunable {
 
+// Options of one call. The addon fills every field from the options TypeScript resolved (one frozen
+// object per call, src/engine/options.ts): the product's defaults live there, not here. Members are
+// value-initialised (0, false, empty) only so that a struct a C++ caller builds field by field holds
+// no indeterminate value; 0 is never a value the addon relies on, except where a comment gives its meaning.
+
 struct FitOptions {
-  int restarts = 4;                  // random starts besides the warm/default start
-  std::uint64_t seed = 0;
+  int restarts{};                    // random starts besides the warm/default start
+  std::uint64_t seed{};
   std::vector<double> warm;          // (p) warm-start θ, or empty
   std::vector<int> fixed;            // (p) 1 = hold θ_i at warm[i]; empty = none
-  bool fixed_all = false;            // use warm as is, no optimisation
-  int max_iterations = 0;            // 0 = automatic (depends on n)
-  int keep = 0;                      // starts optimised after screening; 0 = automatic
-  double noise_floor = 1e-6;         // σ_n² >= noise_floor · s²
+  bool fixed_all{};                  // use warm as is, no optimisation
+  int max_iterations{};              // 0 = the schedule's cap for this n (gp.cpp, kSchedule)
+  int keep{};                        // starts optimised after screening; 0 = the schedule's count
+  double noise_floor{};              // σ_n² >= noise_floor · s²
 };
 
 struct FitResult {
@@ -34,22 +40,22 @@ struct FitResult {
 };
 
 struct AcqOptions {
-  AcqType type = AcqType::LogEI;
-  double best = 0.0;                 // incumbent; NaN = max(y)
-  double beta = 2.0;                 // UCB: μ + √β σ
+  AcqType type{};
+  double best{};                     // incumbent; NaN = max(y)
+  double beta{};                     // UCB: μ + √β σ
   std::vector<double> pending;       // (q, d) points under evaluation (kriging-believer fantasies)
-  int raw_samples = 1024;
-  int restarts = 10;
-  std::uint64_t seed = 0;
+  int raw_samples{};                 // maximize: scrambled-Sobol' points scored (>= 1)
+  int restarts{};                    // maximize: L-BFGS-B starts (>= 1)
+  std::uint64_t seed{};
   std::vector<std::vector<double>> integer_grids;  // (d) sorted allowed values; empty = continuous
-  int max_iterations = 200;
-  bool float32_raw = false;          // score the raw samples with Backend::posterior_f32
+  int max_iterations{};              // maximize: L-BFGS-B iterations per start (>= 1)
+  bool float32_raw{};                // score the raw samples with Backend::posterior_f32
 };
 
 struct ThompsonOptions {
-  int q = 1;                         // proposals (distinct candidates)
-  int candidates = 1024;             // scrambled-Sobol' candidate points
-  std::uint64_t seed = 0;
+  int q{};                           // proposals (distinct candidates), >= 1
+  int candidates{};                  // scrambled-Sobol' candidate points, >= q
+  std::uint64_t seed{};
   std::vector<double> pending;       // (p, d) kriging-believer fantasies, as in maximize
   std::vector<std::vector<double>> integer_grids;  // (d) candidates are snapped to these grids
 };
@@ -110,6 +116,14 @@ class GPModel {
   std::vector<double> default_theta(const Scale& sc) const;
   void bounds(const Scale& sc, std::vector<double>& lo, std::vector<double>& hi) const;
   double condition_with_fallback(std::vector<std::string>& warnings);
+  // fit(), by stage (gp.cpp: kSchedule says which run for which n). FitRun: one fit's bounds, priors,
+  // random stream and counters. Candidates and starts are (K, p) row-major.
+  struct FitRun;
+  std::vector<double> fit_starts(FitRun& run) const;        // the warm (or default) start, then the random ones
+  BatchObjective map_objective(FitRun& run, Backend& be) const;  // −(lml + log prior) on be, batched
+  std::vector<double> fit_on_subset(FitRun& run, const std::vector<double>& starts);  // → candidates for the full data
+  std::vector<double> screen(FitRun& run, std::vector<double> cand, int keep);  // one value-only call → ≤ keep
+  void polish(FitRun& run, const std::vector<double>& cand, int max_iterations);  // full data; sets θ, conditions
   // Kriging-believer fantasies of pending (q, d) on a clone of the backend (gp.cpp); *best, when
   // non-null, is raised to the largest fantasy kept; *skipped counts the points the factor rejected.
   std::unique_ptr<Backend> fantasize(const std::vector<double>& pending, double* best, int* skipped) const;
@@ -123,7 +137,7 @@ class GPModel {
   std::vector<std::vector<double>> cat_grids_;
   std::vector<double> theta_;
   double lml_ = 0.0;
-  double noise_floor_ = 1e-6;
+  double noise_floor_ = 0.0;  // the last fit's FitOptions::noise_floor (fit() sets it first)
   bool conditioned_ = false;
   std::mutex mu_;
 };

@@ -20,10 +20,14 @@
 
 namespace tunable {
 
-std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap) {
+std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap, const cuda::Tuning& tuning) {
   auto b = std::make_shared<cuda::Budget>();
   b->cap = memory_cap;
-  return std::make_unique<cuda::CudaBackend>(b);
+  return std::make_unique<cuda::CudaBackend>(b, tuning);
+}
+
+std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap) {
+  return make_cuda_backend(memory_cap, cuda::Tuning::measured());
 }
 
 namespace cuda {
@@ -33,62 +37,22 @@ constexpr double kLog2Pi = 1.83787706640934548356;
 constexpr double kOne = 1.0, kZero = 0.0, kMinusOne = -1.0;
 // Elements per (n, chunk) posterior buffer: 2^25 doubles = 256 MiB.
 constexpr size_t kChunkElems = size_t(1) << 25;
-// Rows per block of lower_solve: its flops beyond a plain triangular solve are 2·block/n of them.
-// TUNABLE_CUDA_SOLVE_BLOCK (32..1024) overrides it for benchmarks (bench/gpu/posterior.mjs).
-constexpr int kSolveBlock = 128;
-int solve_block() {
-  static const int v = [] {
-    const char* e = std::getenv("TUNABLE_CUDA_SOLVE_BLOCK");
-    const int b = e ? std::atoi(e) : 0;
-    return b >= 32 && b <= 1024 ? b : kSolveBlock;
-  }();
-  return v;
-}
-// Multi-start likelihood calls (log_marginal_likelihood with s ≥ 2) at n ≤ batch_max_n() are enqueued
-// as one batch: every start's factor in its own buffer, the host waits twice per call instead of three
-// times per start (kernel launches are asynchronous, the waits are not). The factorisations go through
-// cusolverDnDpotrfBatched at n ≤ potrf_batched_max_n() when the library has it, else one potrf per start.
-// TUNABLE_CUDA_BATCH_N and TUNABLE_CUDA_POTRF_BATCHED_N override them (0 = never), for benchmarks.
-int env_int(const char* name, int dflt) {
-  const char* e = std::getenv(name);
-  if (e == nullptr || *e == '\0') return dflt;
-  char* end = nullptr;
-  const long v = std::strtol(e, &end, 10);
-  return end != e && *end == '\0' && v >= 0 && v <= (1 << 30) ? static_cast<int>(v) : dflt;
-}
-int batch_max_n() {
-  static const int v = env_int("TUNABLE_CUDA_BATCH_N", 2048);
-  return v;
-}
-int potrf_batched_max_n() {
-  static const int v = env_int("TUNABLE_CUDA_POTRF_BATCHED_N", 256);
-  return v;
-}
-
 // Doubles per page-locked staging buffer of posterior() (two per model, allocated on first use).
 constexpr size_t kStageElems = size_t(1) << 20;
 
-bool profile_enabled() {
-  static const bool v = [] {
-    const char* e = std::getenv("TUNABLE_CUDA_PROFILE");
-    return e != nullptr && std::string(e) == "1";
-  }();
-  return v;
-}
-
-// TUNABLE_CUDA_SOLVE=cublas makes lower_solve call cublasDtrsm instead (a diagnostic switch: timings
-// and accuracy of the two side by side, bench/gpu).
-bool use_cublas_trsm() {
-  static const bool v = [] {
-    const char* e = std::getenv("TUNABLE_CUDA_SOLVE");
-    return e != nullptr && std::string(e) == "cublas";
-  }();
-  return v;
-}
-
 }  // namespace
 
-// Device-side times of posterior() for TUNABLE_CUDA_PROFILE: an event recorded on the stream at each
+Tuning Tuning::measured() {
+  Tuning t;
+  t.cublas_solve = false;
+  t.solve_block = kSolveBlock;
+  t.batch_max_n = kBatchMaxN;
+  t.potrf_batched_max_n = kPotrfBatchedMaxN;
+  t.profile = false;
+  return t;
+}
+
+// Device-side times of posterior() for Tuning::profile: an event recorded on the stream at each
 // boundary between phases, labelled with the phase that ends there. The stream runs in order, so the
 // time between two consecutive events is the later one's phase; "upload" (each block's upload, which
 // waits for the host to fill its staging buffer) is where the device idles when the host is slower.
@@ -147,7 +111,8 @@ const Blas& checked_blas() {
 }
 }  // namespace
 
-CudaBackend::CudaBackend(std::shared_ptr<Budget> budget) : budget_(std::move(budget)), blas_(&checked_blas()) {
+CudaBackend::CudaBackend(std::shared_ptr<Budget> budget, const Tuning& tuning)
+    : budget_(std::move(budget)), tuning_(tuning), blas_(&checked_blas()) {
   for (DevArray<double>* a : {&Xt_, &yd_, &wc_, &L_, &alpha_, &wf_, &K_, &Kp_, &Kinv_, &r_, &a_, &work_, &partial_,
                               &scal_, &Xc_, &Ks_, &Kpc_, &mean_, &var_, &dmean_, &dvar_, &Dinv_, &Kb_, &wb_, &outb_})
     a->set_budget(budget_);
@@ -330,7 +295,7 @@ bool CudaBackend::eval_batch(int S, const double* theta, double* lml, double* gr
   for (int k = 0; k < S; ++k)
     kern::kernel_matrix(s, n, d, Xt_.data(), wb_.data() + static_cast<size_t>(k) * d, cat_.data(), kt, h[k].sf2,
                         h[k].sn2, Kb_.data() + nn * k, n, nullptr);
-  if (blas_->cusolverDnDpotrfBatched && n <= potrf_batched_max_n()) {
+  if (blas_->cusolverDnDpotrfBatched && n <= tuning_.potrf_batched_max_n) {
     std::vector<double*> ptr(S);
     for (int k = 0; k < S; ++k) ptr[k] = Kb_.data() + nn * k;
     ptrb_.upload(ptr.data(), ptr.size(), s);
@@ -375,7 +340,7 @@ void CudaBackend::log_marginal_likelihood(int s, const double* theta, double* lm
   // Batches of at most kBatchStarts, which bounds their (s, n, n) buffer (a fit may screen 1000 starts).
   constexpr int kBatchStarts = 32;
   int k = 0;
-  if (s >= 2 && n_ <= batch_max_n()) {
+  if (s >= 2 && n_ <= tuning_.batch_max_n) {
     for (; k < s; k += kBatchStarts) {
       const int c = std::min(kBatchStarts, s - k);
       if (c < 2) break;
@@ -443,7 +408,7 @@ double CudaBackend::condition(const double* theta) {
   return jitter;
 }
 
-int CudaBackend::solve_spare() const { return std::min(solve_block(), n_); }
+int CudaBackend::solve_spare() const { return std::min(tuning_.solve_block, n_); }
 
 double* CudaBackend::solve_rhs(int m, double* Kp) {
   const int ldt = solve_ld();
@@ -455,7 +420,7 @@ double* CudaBackend::solve_rhs(int m, double* Kp) {
 }
 
 // V = L⁻¹ B, B (n, m) at rows sp = solve_spare() … sp + n − 1 of T = Ks_ (ld ldt). cuBLAS's dtrsm runs at a
-// fraction of dgemm's rate on large right-hand sides, so: blocks of nb = solve_block() rows,
+// fraction of dgemm's rate on large right-hand sides, so: blocks of nb = tuning_.solve_block rows,
 // left-looking, B_i −= L[i, <i] V[<i] (one dgemm), then V_i = L_ii⁻¹ B_i (one dgemm). V_i is written sp
 // rows above B_i, over B_{i−1}, which is no longer needed (V_{i−1} is already out), so V ends at rows
 // 0 … n − 1 of T: no copy back, and the output rows [r0, r0 + k) never overlap the rows [sp + r0, …) the
@@ -464,11 +429,11 @@ double* CudaBackend::solve_rhs(int m, double* Kp) {
 // blocked solve with inverted diagonal blocks (error bound grows with the diagonal blocks' condition
 // numbers, not the whole factor's).
 double* CudaBackend::lower_solve(int m) {
-  const int n = n_, nb = solve_block(), sp = solve_spare(), ldt = solve_ld();
+  const int n = n_, nb = tuning_.solve_block, sp = solve_spare(), ldt = solve_ld();
   double* T = Ks_.data();
   double* B = T + sp;
   if (m <= 0 || n <= 0) return B;
-  if (use_cublas_trsm() || m < nb) {
+  if (tuning_.cublas_solve || m < nb) {
     TUNABLE_CUBLAS(blas_->cublasDtrsm(cublas_, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
                                       CUBLAS_DIAG_NON_UNIT, n, m, &kOne, L_.data(), ld_, B, ldt));
     return B;
@@ -530,7 +495,7 @@ void CudaBackend::posterior_block(int m, double* mean, double* var, double* dmea
 // staging buffers). Each block's points are copied into one of two page-locked buffers and uploaded
 // asynchronously, so the host fills the next buffer while the device computes; the outputs for all m
 // points stay on the device (mean_, var_ (m); dmean_, dvar_ (m, d) with grad) for one download at
-// the end. TUNABLE_CUDA_PROFILE=1 prints where the time went (enqueueing, waiting for the device,
+// the end. Tuning::profile prints where the time went (enqueueing, waiting for the device,
 // downloading) to stderr, with the device's own split from events.
 void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const char* what,
                                     const std::function<void()>& download) {
@@ -550,7 +515,7 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
     dvar_.reserve(md);
   }
   Xc_.reserve(static_cast<size_t>(per) * d);
-  PhaseTimer timer(profile_enabled());
+  PhaseTimer timer(tuning_.profile);
   timer.mark(s, "start");
   int blocks = 0;
   for (int a0 = 0; a0 < m; a0 += per, ++blocks) {
@@ -566,10 +531,10 @@ void CudaBackend::posterior_enqueue(int m, const double* Xc, bool grad, const ch
                     grad ? dvar_.data() + o : nullptr, timer);
   }
   const auto t1 = clock::now();
-  if (profile_enabled()) stream_.sync();
+  if (tuning_.profile) stream_.sync();
   const auto t2 = clock::now();
   download();
-  if (profile_enabled()) {
+  if (tuning_.profile) {
     const auto ms = [](clock::duration t) { return std::chrono::duration<double, std::milli>(t).count(); };
     std::fprintf(stderr,
                  "cuda %s: n %d, m %d, %d blocks of %d: enqueue %.1f ms, device drain %.1f ms, download %.1f ms; "
@@ -796,7 +761,7 @@ bool CudaBackend::append_observations(int q, const double* Xq, const double* yq)
 }
 
 std::unique_ptr<Backend> CudaBackend::clone() const {
-  auto b = std::make_unique<CudaBackend>(budget_);
+  auto b = std::make_unique<CudaBackend>(budget_, tuning_);
   const cudaStream_t s = b->stream_.get();
   b->spec_ = spec_;
   b->n_ = n_;
@@ -820,7 +785,7 @@ std::unique_ptr<Backend> CudaBackend::clone() const {
   return b;
 }
 
-std::unique_ptr<Backend> CudaBackend::empty() const { return std::make_unique<CudaBackend>(budget_); }
+std::unique_ptr<Backend> CudaBackend::empty() const { return std::make_unique<CudaBackend>(budget_, tuning_); }
 
 }  // namespace cuda
 }  // namespace tunable

@@ -16,12 +16,35 @@
 namespace tunable {
 namespace cuda {
 
-class PhaseTimer;  // cuda_backend.cpp: device-side phase times for TUNABLE_CUDA_PROFILE
+class PhaseTimer;  // cuda_backend.cpp: device-side phase times for Tuning::profile
+
+// Rows per block of lower_solve: its flops beyond a plain triangular solve are 2·block/n of them.
+constexpr int kSolveBlock = 128;
+// Multi-start likelihood calls (log_marginal_likelihood with s ≥ 2) at n ≤ batch_max_n are enqueued as
+// one batch: every start's factor in its own buffer, the host waits twice per call instead of three
+// times per start (kernel launches are asynchronous, the waits are not). The factorisations go through
+// cusolverDnDpotrfBatched at n ≤ potrf_batched_max_n when the library has it, else one potrf per start.
+// Both thresholds were measured on an H200 (bench/gpu/batch.mjs, bench/RESULTS.md).
+constexpr int kBatchMaxN = 2048;
+constexpr int kPotrfBatchedMaxN = 256;
+
+// How one model's CUDA backend runs (shared with its clones and subsets). The addon fills every field
+// from fitGP's `debug` option as TypeScript resolved it (src/engine/options.ts); no field has a default
+// here. Benchmarks and diagnostics switch the variants; the product runs Tuning::measured().
+struct Tuning {
+  bool cublas_solve;        // lower_solve by cublasDtrsm instead of the blocked dgemm solve (debug.solve)
+  int solve_block;          // rows per block of the blocked solve, 32…1024 (debug.solveBlock)
+  int batch_max_n;          // batched multi-start likelihood at n ≤ this; 0 = never (debug.batchMaxN)
+  int potrf_batched_max_n;  // potrfBatched within a batch at n ≤ this; 0 = never (debug.potrfBatchedMaxN)
+  bool profile;             // print each posterior/acquisition call's host and device split to stderr (debug.profile)
+  // The measured constants above, blocked solve, no profile: what a `debug` option left unset resolves to.
+  static Tuning measured();
+};
 
 class CudaBackend final : public Backend {
  public:
   // Throws UnavailableError (no device / driver) or LibraryError (cuBLAS/cuSOLVER missing).
-  explicit CudaBackend(std::shared_ptr<Budget> budget);
+  CudaBackend(std::shared_ptr<Budget> budget, const Tuning& tuning);
   ~CudaBackend() override;
   CudaBackend(const CudaBackend&) = delete;
   CudaBackend& operator=(const CudaBackend&) = delete;
@@ -60,10 +83,10 @@ class CudaBackend final : public Backend {
   void factor_room(int rows);
   void enqueue_alpha(double c, const double* L, int ldl, double* alpha);
   // Xc_ (m, d) uploaded → device mean (m), var (m), dmean, dvar (m, d) when non-null; enqueued only.
-  // `timer` marks the end of each phase (TUNABLE_CUDA_PROFILE).
+  // `timer` marks the end of each phase (Tuning::profile).
   void posterior_block(int m, double* mean, double* var, double* dmean, double* dvar, PhaseTimer& timer);
   // All m points through posterior_block into mean_, var_ (and dmean_, dvar_ with grad), then
-  // `download` (enqueues the copies out); `what` names the call in the TUNABLE_CUDA_PROFILE line.
+  // `download` (enqueues the copies out); `what` names the call in the Tuning::profile line.
   void posterior_enqueue(int m, const double* Xc, bool grad, const char* what, const std::function<void()>& download);
   // The layout lower_solve works in: Ks_ (solve_ld(), m) holds the right-hand sides at rows solve_spare() …,
   // with min(solve block, n) rows free above them.
@@ -79,6 +102,7 @@ class CudaBackend final : public Backend {
   void posterior_f32_enqueue(int m, const double* Xc);  // float32 screening → mean_, var_ (m)
 
   std::shared_ptr<Budget> budget_;
+  Tuning tuning_;
   const Blas* blas_;
   Stream stream_;
   cublasHandle_t cublas_ = nullptr;
@@ -114,7 +138,7 @@ class CudaBackend final : public Backend {
   int lf_n_ = -1;
   // posterior(): two page-locked buffers the points are staged in, alternately.
   PinnedStage stage_[2];
-  // lower_solve: inverted diagonal blocks of L_ (block², one per block of solve_block() rows), valid while dinv_ready_
+  // lower_solve: inverted diagonal blocks of L_ (block², one per block of tuning_.solve_block rows), valid while dinv_ready_
   // (reset whenever L_ changes).
   DevArray<double> Dinv_;
   bool dinv_ready_ = false;
@@ -122,7 +146,9 @@ class CudaBackend final : public Backend {
 
 }  // namespace cuda
 
-// Factory for the addon: a CUDA backend with an optional device-memory cap (bytes, 0 = none).
+// Factory for the addon: a CUDA backend with a device-memory cap (bytes, 0 = none) and its tuning.
+std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap, const cuda::Tuning& tuning);
+// The same with Tuning::measured(), for C++ callers outside the addon (test/cuda-emu).
 std::unique_ptr<Backend> make_cuda_backend(size_t memory_cap);
 
 }  // namespace tunable

@@ -128,10 +128,11 @@ const demo: Command = {
     const seed = optionalInteger(flags, 'seed', SEED_MIN) ?? 0;
     const nTrials = optionalInteger(flags, 'n-trials', 1) ?? 60;
     const studyName = text(flags, 'study-name') ?? 'demo';
+    const objective = makeDemoObjective(seed);  // reads the data first: a missing file leaves no empty study behind
     const study = await createStudy({ studyName, storage, sampler: sampler(flags, 'default'), loadIfExists: true });
     const t0 = Date.now();
     const before = study.trials.length;
-    await study.optimize(makeDemoObjective(seed), { nTrials, showProgressBar: true });
+    await study.optimize(objective, { nTrials, showProgressBar: true });
     const ran = study.trials.length - before;
     const best = study.bestTrial;
     const failed = study.trials.filter((t) => t.state === TrialState.FAIL).length;

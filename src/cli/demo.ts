@@ -5,10 +5,9 @@
  * trial) and real: the objective surface has the usual shape of learning-rate/regularisation tuning.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Rng } from '../util/rng.js';
 import type { Trial } from '../study/trial.js';
-import { packageRoot } from '../util/paths.js';
+import { packageFile } from '../util/paths.js';
 
 export interface Dataset {
   /** (n, d) row-major, standardised with the training split's statistics */
@@ -31,9 +30,17 @@ export function loadCsv(path: string): { X: number[][]; y: number[]; header: str
   return { X, y, header };
 }
 
+/**
+ * The demo's data file, checked to be readable; throws IOError naming it. Call it before creating the
+ * demo's study, so that a package without its data leaves no empty study behind.
+ */
+export function demoDataPath(): string {
+  return packageFile('examples', 'data', 'breast_cancer.csv');
+}
+
 /** Train/validation split (seeded), standardised by the training split. */
 export function breastCancerSplits(seed = 0, validationFraction = 0.3): { train: Dataset; valid: Dataset } {
-  const { X, y } = loadCsv(join(packageRoot(), 'examples', 'data', 'breast_cancer.csv'));
+  const { X, y } = loadCsv(demoDataPath());
   const n = X.length;
   const d = X[0]!.length;
   const order = Array.from({ length: n }, (_, i) => i);

@@ -94,8 +94,7 @@ function firstInvalid(data: Float64Array, lo: number, hi: number): number {
 
 function scanner(): NativeAddon | null {
   try {
-    const a = loadAddon();
-    return typeof a.firstInvalid === 'function' ? a : null;
+    return loadAddon();
   } catch {
     return null; // no addon: the JS loop (the engine's calls report the missing addon themselves)
   }

@@ -1,10 +1,10 @@
 /** The fitted-model handle returned by `engine.fitGP`. */
 import { InvalidArgumentError, InvalidStateError, NumericalError } from '../errors.js';
-import { boolean, describe, integer, oneOf, options, positiveNumber } from '../validate.js';
-import { callNative, type NativeAcqOptions, type NativeGP, type NativeThompsonOptions } from '../native/binding.js';
-import { fromTheta, hyperparameters, integerGrids, matrix, output, seed, toTheta, usableAsGiven, vector } from './checks.js';
+import { boolean, describe, options } from '../validate.js';
+import { callNative, type NativeGP } from '../native/binding.js';
+import { fromTheta, hyperparameters, matrix, output, toTheta, usableAsGiven, vector } from './checks.js';
+import { ACQ_KEYS, MAX_KEYS, resolveAcquisition, resolvePredict, resolveThompson, THOMPSON_KEYS, type AcqContext } from './options.js';
 import type {
-  AcquisitionName,
   AcquisitionOptions,
   AcquisitionValues,
   FitInfo,
@@ -18,11 +18,6 @@ import type {
   ThompsonOptions,
   ThompsonResult,
 } from './types.js';
-
-const ACQ: Record<AcquisitionName, 0 | 1 | 2 | 3> = { logei: 0, ei: 1, pi: 2, ucb: 3 };
-const ACQ_NAMES = Object.keys(ACQ) as AcquisitionName[];
-const ACQ_KEYS = ['acquisition', 'best', 'beta', 'pending'] as const;
-const MAX_KEYS = [...ACQ_KEYS, 'rawSamples', 'restarts', 'integer', 'seed', 'maxIterations', 'float32'] as const;
 
 export interface GPState {
   native: NativeGP;
@@ -85,13 +80,9 @@ export class GP {
 
   /** Posterior mean and latent variance at the rows of Xc, in y's units. */
   async predict(Xc: number[][] | Float64Array, opts?: PredictOptions): Promise<Prediction> {
-    const o = options<PredictOptions>('options', opts, ['covariance', 'gradient', 'float32']);
-    const covariance = o.covariance === undefined ? false : boolean('covariance', o.covariance);
-    const gradient = o.gradient === undefined ? false : boolean('gradient', o.gradient);
-    const float32 = o.float32 === undefined ? false : boolean('float32', o.float32);
-    if (float32 && (gradient || covariance)) throw new InvalidArgumentError('`float32: true` gives the mean and variance only (no gradient or covariance)');
+    const p = resolvePredict(opts);
     const X = this.#points('Xc', Xc);
-    const r = await callNative(() => this.#handle().predict(X, float32 ? { gradient, covariance, float32 } : { gradient, covariance }));
+    const r = await callNative(() => this.#handle().predict(X, p));
     const out: Prediction = { mean: r.mean, variance: r.variance };
     if (r.covariance) out.covariance = r.covariance;
     if (r.meanGradient) out.meanGradient = r.meanGradient;
@@ -99,24 +90,8 @@ export class GP {
     return out;
   }
 
-  #acq(o: Partial<MaximizeOptions>): NativeAcqOptions {
-    const a: NativeAcqOptions = {
-      type: ACQ[o.acquisition === undefined ? 'logei' : oneOf('acquisition', o.acquisition, ACQ_NAMES)],
-      best: o.best === undefined ? NaN : output('best', o.best),
-      beta: o.beta === undefined ? 2 : positiveNumber('beta', o.beta),
-      // On the GPU raw scoring and starts are nearly free: 128k raw samples and 64 starts by default.
-      rawSamples: o.rawSamples === undefined ? (this.backend === 'cuda' ? 131072 : 1024) : integer('rawSamples', o.rawSamples, 1, 1 << 20),
-      restarts: o.restarts === undefined ? (this.backend === 'cuda' ? 64 : 10) : integer('restarts', o.restarts, 1, 10000),
-      seed: o.seed === undefined ? 0 : seed('seed', o.seed),
-      integer: integerGrids(o.integer, this.d, this.#categorical),
-      maxIterations: o.maxIterations === undefined ? 200 : integer('maxIterations', o.maxIterations, 1, 100000),
-    };
-    if (o.float32 !== undefined && boolean('float32', o.float32)) a.float32 = true;
-    if (o.pending !== undefined) {
-      const p = matrix('pending', o.pending, this.d, { allowEmpty: true });
-      if (p.n > 0) a.pending = p.data;
-    }
-    return a;
+  get #context(): AcqContext {
+    return { backend: this.backend, d: this.d, categorical: this.#categorical };
   }
 
   /** Acquisition values (and gradients in x, (m, d) row-major) at the rows of Xc. */
@@ -124,7 +99,7 @@ export class GP {
     const o = options<AcquisitionOptions & { gradient?: boolean }>('options', opts, [...ACQ_KEYS, 'gradient']);
     const gradient = o.gradient === undefined ? false : boolean('gradient', o.gradient);
     const X = this.#points('Xc', Xc);
-    const acq = this.#acq(o);
+    const acq = resolveAcquisition(o, this.#context);
     const r = await callNative(() => this.#handle().acquisition(X, acq, gradient));
     return r.gradient ? { value: r.value, gradient: r.gradient } : { value: r.value };
   }
@@ -132,7 +107,7 @@ export class GP {
   /** Maximises the acquisition over [0, 1]^d; reproducible for a given seed. */
   async maximizeAcquisition(opts?: MaximizeOptions): Promise<MaximizeResult> {
     const o = options<MaximizeOptions>('options', opts, MAX_KEYS);
-    const acq = this.#acq(o);
+    const acq = resolveAcquisition(o, this.#context);
     const r = await callNative(() => this.#handle().maximize(acq));
     return { x: r.x, value: r.value, warnings: r.warnings };
   }
@@ -143,19 +118,9 @@ export class GP {
    * O(candidates³): on CUDA 8192 candidates by default, on the CPU 1024.
    */
   async thompsonProposals(opts: ThompsonOptions): Promise<ThompsonResult> {
-    const o = options<ThompsonOptions>('options', opts, ['q', 'candidates', 'seed', 'pending', 'integer']);
-    const q = integer('q', o.q, 1, 100000);
-    const candidates = o.candidates === undefined ? Math.max(q, this.backend === 'cuda' ? 8192 : 1024) : integer('candidates', o.candidates, q, 65536);
-    const native = this.#handle();
-    if (!native.thompson) throw new InvalidStateError('this native addon predates Thompson sampling; rebuild it (npm run build:native)');
-    const a: NativeThompsonOptions = {
-      q, candidates, seed: o.seed === undefined ? 0 : seed('seed', o.seed), integer: integerGrids(o.integer, this.d, this.#categorical),
-    };
-    if (o.pending !== undefined) {
-      const p = matrix('pending', o.pending, this.d, { allowEmpty: true });
-      if (p.n > 0) a.pending = p.data;
-    }
-    const r = await callNative(() => native.thompson!(a));
+    const o = options<ThompsonOptions>('options', opts, THOMPSON_KEYS);
+    const a = resolveThompson(o, this.#context);
+    const r = await callNative(() => this.#handle().thompson(a));
     return { x: r.x, values: r.values, jitter: r.jitter, warnings: r.warnings };
   }
 
@@ -215,9 +180,7 @@ export class GP {
     const theta = new Float64Array(hs.length * p);
     hs.forEach((h, k) => theta.set(toTheta(usableAsGiven(`hyperparameters[${k}]`, hyperparameters(`hyperparameters[${k}]`, h, this.d))), k * p));
     if (hs.length === 0) return [];
-    const native = this.#handle();
-    if (!native.evaluateMany) throw new InvalidStateError('this native addon predates logMarginalLikelihoodsAt; rebuild it (npm run build:native)');
-    const r = await callNative(() => native.evaluateMany!(theta, prior));
+    const r = await callNative(() => this.#handle().evaluateMany(theta, prior));
     return Array.from({ length: hs.length }, (_, k) => definedLikelihood(`hyperparameters[${k}]`, r.values[k]!, r.gradients.slice(k * p, (k + 1) * p)));
   }
 

@@ -4,10 +4,8 @@
  * arguments are validated here before the addon sees them. Model, priors and fallbacks:
  * native/README.md.
  */
-import { availableParallelism, loadavg } from 'node:os';
-
 import { BackendUnavailableError, InvalidArgumentError, NumericalError } from '../errors.js';
-import { integer, oneOf, options, positiveNumber, boolean } from '../validate.js';
+import { integer, options } from '../validate.js';
 import {
   callNative,
   callNativeSync,
@@ -20,17 +18,14 @@ import {
   type NativeGP,
 } from '../native/binding.js';
 import { warnOnce } from '../util/warn.js';
-import { categoricalGrids, hyperparameters, matrix, outputs, partialHyperparameters, seed, toTheta, usableAsGiven } from './checks.js';
+import { matrix, outputs } from './checks.js';
 import { GP } from './gp.js';
-import type { BackendName, FitGPOptions, Kernel } from './types.js';
+import { defaultThreads, ENGINE_DEFAULTS, FIT_KEYS, resolveFitGP } from './options.js';
+import type { BackendName, FitGPOptions } from './types.js';
 
 export { GP } from './gp.js';
+export { ENGINE_DEFAULTS } from './options.js';
 export type * from './types.js';
-
-const FIT_KEYS = [
-  'X', 'd', 'y', 'kernel', 'restarts', 'seed', 'backend', 'categorical', 'warmStart', 'fixed', 'threads',
-  'maxIterations', 'noiseFloor', 'deviceMemoryLimit',
-] as const;
 
 /** Backends usable in this process, fastest first (e.g. ['cpu']); [] when the addon is not built. */
 function backends(): Array<'cpu' | 'cuda'> {
@@ -41,18 +36,6 @@ function backends(): Array<'cpu' | 'cuda'> {
   }
 }
 
-/**
- * Default thread count: 1 for small matrices (n < 1000); else min(2, cores), reduced to 1 when the
- * machine is already busy (fewer than 2 cores idle by the 1-minute load average), because a 2-thread
- * team on an oversubscribed machine is slower than one thread.
- */
-function defaultThreads(n: number): number {
-  if (n < 1000) return 1;
-  const cores = availableParallelism();
-  const idle = Math.floor(cores - (loadavg()[0] ?? 0));
-  return Math.max(1, Math.min(2, cores, idle));
-}
-
 /** The addon's CUDA report (compiled? device? libraries? why not?); never throws. */
 function cudaStatus(opts?: { probeLibraries?: boolean }): NativeCudaStatus {
   let addon: NativeAddon;
@@ -61,18 +44,16 @@ function cudaStatus(opts?: { probeLibraries?: boolean }): NativeCudaStatus {
   } catch (e) {
     return { compiled: false, available: false, devices: 0, device: '', cublas: '', cusolver: '', reason: e instanceof Error ? e.message : String(e) };
   }
-  if (!addon.cudaStatus) {
-    return { compiled: false, available: false, devices: 0, device: '', cublas: '', cusolver: '', reason: 'this addon predates the CUDA backend; rebuild it' };
-  }
   return addon.cudaStatus(opts?.probeLibraries === true);
 }
 
-export function resolveBackend(name: BackendName, addon: Pick<NativeAddon, 'backends' | 'cudaStatus'>): 'cpu' | 'cuda' {
+export function resolveBackend(name: BackendName, addon: Pick<NativeAddon, 'backends'> & Partial<Pick<NativeAddon, 'cudaStatus'>>): 'cpu' | 'cuda' {
   const have = addon.backends();
   if (name === 'auto') return have.includes('cuda') ? 'cuda' : 'cpu';
   if (!have.includes(name)) {
     let why = '';
     if (name === 'cuda') {
+      // A stand-in without cudaStatus (tests) reads as a build without CUDA.
       const st = addon.cudaStatus?.(false);
       why = st ? `: ${st.reason || 'unknown reason'}` : '; this build has no CUDA backend';
     }
@@ -109,46 +90,11 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
   if (opts === undefined) throw new InvalidArgumentError('Expected an options object for `fitGP` but received undefined');
   const { data: X, n, d } = matrix('X', o.X, o.d === undefined ? undefined : integer('d', o.d, 1));
   const y = outputs('y', o.y, n);
-  const kernel: Kernel = o.kernel === undefined ? 'matern52' : oneOf('kernel', o.kernel, ['matern52', 'rbf'] as const);
-  const restarts = o.restarts === undefined ? 4 : integer('restarts', o.restarts, 0, 1000);
-  const fitSeed = o.seed === undefined ? 0 : seed('seed', o.seed);
-  const backendName = o.backend === undefined ? 'auto' : oneOf('backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
-  const categorical = categoricalGrids(o.categorical, X, n, d);
-  const warm = o.warmStart === undefined ? undefined : hyperparameters('warmStart', o.warmStart, d);
-  const threads = o.threads === undefined ? defaultThreads(n) : integer('threads', o.threads, 1, 1024);
-  const maxIterations = o.maxIterations === undefined ? 0 : integer('maxIterations', o.maxIterations, 1, 100000);
-  const noiseFloor = o.noiseFloor === undefined ? 1e-6 : positiveNumber('noiseFloor', o.noiseFloor);
-  const deviceMemoryLimit = o.deviceMemoryLimit === undefined ? 0 : positiveNumber('deviceMemoryLimit', o.deviceMemoryLimit);
-
-  const fit: NativeFitOptions = { restarts, seed: fitSeed, fixedAll: false, maxIterations, keep: 0, noiseFloor };
-  if (o.fixed !== undefined && typeof o.fixed === 'boolean') {
-    if (boolean('fixed', o.fixed)) {
-      if (!warm) throw new InvalidArgumentError('`fixed: true` needs `warmStart` (the hyperparameters to use)');
-      usableAsGiven('warmStart', warm);
-      fit.fixedAll = true;
-    }
-  } else if (o.fixed !== undefined) {
-    const f = usableAsGiven('fixed', partialHyperparameters('fixed', o.fixed, d));
-    const start = {
-      lengthscales: f.lengthscales ?? warm?.lengthscales ?? Array.from({ length: d }, () => 0.2 * Math.sqrt(d)),
-      outputscale: f.outputscale ?? warm?.outputscale ?? 1,
-      noise: f.noise ?? warm?.noise ?? 1e-3,
-      mean: f.mean ?? warm?.mean ?? y.reduce((a, b) => a + b, 0) / n,
-    };
-    const mask = new Float64Array(d + 3);
-    if (f.lengthscales) mask.fill(1, 0, d);
-    if (f.outputscale !== undefined) mask[d] = 1;
-    if (f.noise !== undefined) mask[d + 1] = 1;
-    if (f.mean !== undefined) mask[d + 2] = 1;
-    fit.fixedMask = mask;
-    fit.warm = toTheta(start);
-  }
-  if (warm && !fit.warm) fit.warm = toTheta(warm);
-
+  const { kernel, backend: backendName, categorical, threads, deviceMemoryLimit, debug, fit } = resolveFitGP(o, X, n, d, y);
   const addon = loadAddon();
   const backend = resolveBackend(backendName, addon);
   const make = (b: 'cpu' | 'cuda') =>
-    callNativeSync(() => new addon.GP({ X, y, n, d, kernel: kernel === 'rbf' ? 1 : 0, categorical, threads, backend: b, ...(b === 'cuda' ? { deviceMemoryLimit } : {}) }));
+    callNativeSync(() => new addon.GP({ X, y, n, d, kernel, categorical, threads, backend: b, deviceMemoryLimit, debug }));
   const t0 = performance.now();
   let r;
   let native;
@@ -186,7 +132,7 @@ async function fitGP(opts: FitGPOptions): Promise<GP> {
 async function choleskyBenchmark(n: number, opts?: { repeats?: number; threads?: number }): Promise<number> {
   const o = options<{ repeats: number; threads: number }>('options', opts, ['repeats', 'threads']);
   const size = integer('n', n, 1, 20000);
-  const repeats = o.repeats === undefined ? 3 : integer('repeats', o.repeats, 1, 1000);
+  const repeats = o.repeats === undefined ? ENGINE_DEFAULTS.choleskyBenchmark.repeats : integer('repeats', o.repeats, 1, 1000);
   const threads = o.threads === undefined ? defaultThreads(size) : integer('threads', o.threads, 1, 1024);
   return callNative(() => loadAddon().choleskyBenchmark(size, repeats, threads));
 }
@@ -200,4 +146,31 @@ function buildSystem(): string | null {
   }
 }
 
-export const engine = { backends, fitGP, defaultThreads, choleskyBenchmark, buildSystem, cudaStatus };
+/**
+ * Raises glibc malloc's mmap and trim thresholds (64 MB, 256 MB) for the whole process: Eigen allocates
+ * GEMM packing buffers on every call, and with glibc's defaults each is a fresh mmap whose page faults
+ * cost ~20 % of a likelihood evaluation at n = 500. It changes every allocation of the process, so it
+ * is the program's choice: nothing calls it unless asked. Returns whether it applied (false off glibc).
+ */
+function tuneHostAllocator(): boolean {
+  return loadAddon().tuneHostAllocator();
+}
+
+/**
+ * `name` resolved against this process's addon, for callers that check at construction: throws the
+ * loader's BackendUnavailableError when no addon loads (as it is: it says what to install), or
+ * resolveBackend's when the backend is absent, its message prefixed with `who: `.
+ */
+function requireBackend(name: BackendName, who: string): 'cpu' | 'cuda' {
+  const addon = loadAddon();
+  try {
+    return resolveBackend(name, addon);
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) throw new BackendUnavailableError(`${who}: ${e.message}`);
+    throw e;
+  }
+}
+
+export const engine = {
+  backends, fitGP, defaultThreads, choleskyBenchmark, buildSystem, cudaStatus, tuneHostAllocator, requireBackend, isDeviceOutOfMemory,
+};

@@ -53,6 +53,34 @@ export interface FitGPOptions {
   maxIterations?: number;
   /** Noise floor relative to var(y): noise >= noiseFloor · var(y). Default 1e-6. */
   noiseFloor?: number;
+  /** Diagnostics and benchmark variants of this model's calls; none changes a result but `memoryCheck`'s failures. */
+  debug?: DebugOptions;
+}
+
+/**
+ * Switches for diagnostics and benchmarks, per model (fitGP's `debug`); every call of the model and of its
+ * copies uses them. Defaults: ENGINE_DEFAULTS.debug.
+ */
+export interface DebugOptions {
+  /**
+   * Print each call's host split to stderr (fit, predict, acquisition, maximize, thompson: argument
+   * conversion, queue, compute, back to the main thread, results) and, on CUDA, each posterior's and
+   * acquisition's device split by phase. Default false.
+   */
+  profile?: boolean;
+  /**
+   * The fail-fast check of large host allocations against the memory available (native/README.md,
+   * "Failing fast"). false: the allocations themselves fail, still as OutOfMemoryError. Default true.
+   */
+  memoryCheck?: boolean;
+  /** CUDA: the posterior's triangular solve, 'blocked' (dgemm on inverted diagonal blocks, default) or 'cublas' (cublasDtrsm). */
+  solve?: 'blocked' | 'cublas';
+  /** CUDA: rows per block of the blocked solve, 32…1024. Default: the backend's measured 128. */
+  solveBlock?: number;
+  /** CUDA: multi-start likelihood calls are one batch at n <= batchMaxN (0 = never). Default: the measured 2048. */
+  batchMaxN?: number;
+  /** CUDA: a batch factorises with potrfBatched at n <= potrfBatchedMaxN (0 = never). Default: the measured 256. */
+  potrfBatchedMaxN?: number;
 }
 
 export interface PredictOptions {

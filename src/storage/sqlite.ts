@@ -62,6 +62,7 @@ type Stmt = Database.Statement;
 /** `PRAGMA application_id` of a tunable database ("TUNA"). */
 export const APPLICATION_ID = 0x54554e41;
 
+/** @internal Not in the published .d.ts: its `up` takes a better-sqlite3 connection, whose types consumers need not install. */
 export interface Migration {
   /** The schema version this migration produces: migrations are numbered 1, 2, 3, ... */
   readonly version: number;
@@ -75,7 +76,7 @@ export interface Migration {
   readonly disableForeignKeys?: boolean;
 }
 
-/** Schema migrations, applied in order. To change the schema append `{ version: N + 1, ... }`. */
+/** @internal Schema migrations, applied in order. To change the schema append `{ version: N + 1, ... }`. */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
     version: 1,
@@ -158,6 +159,7 @@ function userVersion(db: DB): number {
  * Brings the database to the last version of `migrations` (applied in order, all in one
  * `BEGIN IMMEDIATE` transaction, so concurrent openers migrate once). Refuses a database written by a
  * newer schema, and a non-empty database that is not a tunable one. Returns the versions before and after.
+ * @internal (takes a better-sqlite3 connection; see Migration)
  */
 export function migrate(db: DB, migrations: readonly Migration[] = MIGRATIONS, location = 'the database'): { from: number; to: number } {
   migrations.forEach((m, i) => {

@@ -13,8 +13,8 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const hasDist = existsSync(join(repoRoot, 'dist', 'engine', 'index.js'));
 if (!hasDist) console.warn('gpu-scripts.test.ts skipped: no dist/ (npm run build:ts)');
 
-function selfTest(script: string, env: Record<string, string> = {}): string {
-  const r = spawnSync(process.execPath, [join('bench', 'gpu', script)], {
+function selfTest(script: string, env: Record<string, string> = {}, args: string[] = []): string {
+  const r = spawnSync(process.execPath, [join('bench', 'gpu', script), ...args], {
     cwd: repoRoot,
     env: { ...process.env, BENCH_SELF_TEST: '1', ...env },
     encoding: 'utf8',
@@ -47,6 +47,13 @@ describe.skipIf(!hasDist)('bench/gpu scripts in self-test mode', () => {
     expect(Number(check)).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
+  it('posterior.mjs --debug: the variant is the models\' option, named in the row', () => {
+    const r = rows(selfTest('posterior.mjs', {}, ['--debug', '{"solve":"cublas"}']));
+    expect(r).toHaveLength(1);
+    expect(r[0]![0]).toBe('cuBLAS dtrsm');
+    expect(rows(selfTest('posterior.mjs', {}, ['--debug={"solveBlock":256}']))[0]![0]).toBe('blocked dgemm, 256-row blocks');
+  }, 120_000);
+
   it('posterior.mjs with another addon (the baseline of run.sh): labelled, and refuses to time one that does not load', () => {
     const addon = join(repoRoot, 'build', 'cmake', 'Release', 'tunable.node');
     const r = rows(selfTest('posterior.mjs', { TUNABLE_NATIVE_ADDON: addon, POSTERIOR_LABEL: 'baseline, round 1' }));
@@ -61,8 +68,8 @@ describe.skipIf(!hasDist)('bench/gpu scripts in self-test mode', () => {
   }, 120_000);
 
   it('batch.mjs prints a fit time and a finite MAP objective, the same in every mode', () => {
-    const objectives = [{}, { TUNABLE_CUDA_POTRF_BATCHED_N: '0' }, { TUNABLE_CUDA_BATCH_N: '0' }].map((env) => {
-      const r = rows(selfTest('batch.mjs', env));
+    const objectives = [[], ['--debug', '{"potrfBatchedMaxN":0}'], ['--debug={"batchMaxN":0}']].map((args) => {
+      const r = rows(selfTest('batch.mjs', {}, args));
       expect(r).toHaveLength(1);
       const [, n, ms, objective] = r[0]!;
       expect(n).toBe('50');

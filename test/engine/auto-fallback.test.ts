@@ -41,9 +41,11 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
       });
     } as unknown as NativeAddon['GP'];
     fake = {
+      abiVersion: addon.abiVersion,
       buildSystem: addon.buildSystem,
-      version: addon.version,
       backends: () => ['cuda', 'cpu'],
+      cudaStatus: (probe) => addon.cudaStatus(probe),
+      tuneHostAllocator: () => addon.tuneHostAllocator(),
       choleskyBenchmark: (n, r, t) => addon.choleskyBenchmark(n, r, t),
       firstInvalid: (data, lo, hi) => addon.firstInvalid(data, lo, hi),
       GP,

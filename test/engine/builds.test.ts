@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { addonCandidates, loadAddonFrom, type BuildSystem, type NativeAddon } from '../../src/native/binding.js';
-import { engine } from '../../src/engine/index.js';
+import { engine, ENGINE_DEFAULTS } from '../../src/engine/index.js';
 import { maxAbsDiff, randomData } from './helpers.js';
 
 const builds: BuildSystem[] = ['cmake-js', 'node-gyp'];
@@ -12,13 +12,15 @@ const loaded = builds.map((b) => [b, loadAddonFrom(b)] as [BuildSystem, NativeAd
 async function run(addon: NativeAddon) {
   const { X, y } = randomData(60, 4, 17);
   const gp = new addon.GP({
-    X: Float64Array.from(X.flat()), y: Float64Array.from(y), n: 60, d: 4, kernel: 0,
-    categorical: [null, null, null, null], threads: 1, backend: 'cpu',
+    X: Float64Array.from(X.flat()), y: Float64Array.from(y), n: 60, d: 4, kernel: 'matern52',
+    categorical: [null, null, null, null], threads: 1, backend: 'cpu', deviceMemoryLimit: 0, debug: ENGINE_DEFAULTS.debug,
   });
-  const fit = await gp.fit({ restarts: 2, seed: 5, fixedAll: false, maxIterations: 0, keep: 0, noiseFloor: 1e-6 });
-  const pred = await gp.predict(Float64Array.from(randomData(20, 4, 3).X.flat()), { gradient: false, covariance: false });
+  const none = new Float64Array(0);
+  const fit = await gp.fit({ restarts: 2, seed: 5, warm: none, fixedMask: none, fixedAll: false, maxIterations: 0, keep: 0, noiseFloor: 1e-6 });
+  const pred = await gp.predict(Float64Array.from(randomData(20, 4, 3).X.flat()), { gradient: false, covariance: false, float32: false });
   const acq = await gp.maximize({
-    type: 0, best: NaN, beta: 2, rawSamples: 256, restarts: 5, seed: 1, integer: [null, null, null, null], maxIterations: 200,
+    acquisition: 'logei', best: NaN, beta: 2, pending: none, rawSamples: 256, restarts: 5, seed: 1, integer: [null, null, null, null],
+    maxIterations: 200, float32: false,
   });
   gp.dispose();
   return { fit, pred, acq };

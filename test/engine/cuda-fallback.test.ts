@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { BackendUnavailableError } from '../../src/errors.js';
-import { engine, resolveBackend } from '../../src/engine/index.js';
+import { engine, ENGINE_DEFAULTS, resolveBackend } from '../../src/engine/index.js';
 import { addonCandidates, loadAddonFrom } from '../../src/native/binding.js';
 
 const cmake = loadAddonFrom('cmake-js');
@@ -45,7 +45,8 @@ describe('CUDA backend selection (no device needed)', () => {
 
   it.skipIf(cudaHere || !cmake?.cudaStatus?.().compiled)('the native constructor with backend cuda is a typed message, not a crash', () => {
     expect(() => new cmake!.GP({
-      X: new Float64Array([0.1, 0.2]), y: new Float64Array([1, 2]), n: 2, d: 1, kernel: 0, categorical: [null], threads: 1, backend: 'cuda',
+      X: new Float64Array([0.1, 0.2]), y: new Float64Array([1, 2]), n: 2, d: 1, kernel: 'matern52', categorical: [null], threads: 1, backend: 'cuda',
+      deviceMemoryLimit: 0, debug: ENGINE_DEFAULTS.debug,
     })).toThrow(/^cuda: unavailable: /);
   });
 

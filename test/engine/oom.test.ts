@@ -6,7 +6,8 @@
  * C++ exception calls std::terminate: the child died of SIGABRT.
  *
  * Two paths: the fail-fast check before the (n, n) matrices are allocated (default), and, with
- * TUNABLE_MEMORY_CHECK=0, the allocation itself failing inside the parallel region (the catch-all).
+ * `debug: { memoryCheck: false }`, the allocation itself failing inside the parallel region (the catch-all):
+ * the bytes in the error say which path ran (3 matrices requested at once, or the first one allocated).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -34,11 +35,11 @@ interface Step {
   finite?: boolean;
 }
 
-function runChild(n: number, d: number, threads: number, env: Record<string, string> = {}) {
-  const node = [process.execPath, '--import', 'tsx', child, String(n), String(d), String(threads)].map((a) => `'${a}'`).join(' ');
+function runChild(n: number, d: number, threads: number, memoryCheck: 'on' | 'off') {
+  const node = [process.execPath, '--import', 'tsx', child, String(n), String(d), String(threads), memoryCheck].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('bash', ['-c', `ulimit -d ${LIMIT_KB} && exec ${node}`], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: process.env,
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -49,13 +50,13 @@ function runChild(n: number, d: number, threads: number, env: Record<string, str
 describe.skipIf(!canLimit || !hasCpu)('out of host memory in fitGP (child process under ulimit -d)', () => {
   it.each([
     // n = 60000, d = 1: one (n, n) matrix is 28.8 GB.
-    ['fail-fast check, n = 60000', 60000, 1, 1, {}, 3 * 60000 ** 2 * 8],
-    ['fail-fast check, n = 15000, 2 threads', 15000, 2, 2, {}, 3 * 15000 ** 2 * 8],
-    // No check: the kernel matrix's allocation fails inside the likelihood's parallel region.
-    ['allocation in the parallel region, n = 60000', 60000, 1, 1, { TUNABLE_MEMORY_CHECK: '0' }, 60000 ** 2 * 8],
-    ['allocation in the parallel region, n = 60000, 2 threads', 60000, 1, 2, { TUNABLE_MEMORY_CHECK: '0' }, 60000 ** 2 * 8],
-  ] as const)('%s: OutOfMemoryError with the bytes, then a small fit, exit 0', (_name, n, d, threads, env, bytes) => {
-    const r = runChild(n, d, threads, env);
+    ['fail-fast check, n = 60000', 60000, 1, 1, 'on', 3 * 60000 ** 2 * 8],
+    ['fail-fast check, n = 15000, 2 threads', 15000, 2, 2, 'on', 3 * 15000 ** 2 * 8],
+    // debug.memoryCheck false: the kernel matrix's allocation fails inside the likelihood's parallel region.
+    ['allocation in the parallel region, n = 60000', 60000, 1, 1, 'off', 60000 ** 2 * 8],
+    ['allocation in the parallel region, n = 60000, 2 threads', 60000, 1, 2, 'off', 60000 ** 2 * 8],
+  ] as const)('%s: OutOfMemoryError with the bytes, then a small fit, exit 0', (_name, n, d, threads, memoryCheck, bytes) => {
+    const r = runChild(n, d, threads, memoryCheck);
     expect({ status: r.status, signal: r.signal, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
     expect(r.large).toMatchObject({ fitted: false, name: 'OutOfMemoryError', isOutOfMemory: true, code: 'ERR_OUT_OF_MEMORY', bytes });
     expect(r.large!.message).toMatch(/^out of memory: .*\(\d+ bytes\) for /);

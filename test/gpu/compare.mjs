@@ -68,6 +68,11 @@ export function cpuAsCuda(engine) {
   };
 }
 
+/** An engine whose CUDA models get fitGP's `debug` option (a variant of the backend, e.g. another solve block). */
+export function withDebug(engine, debug) {
+  return { ...engine, fitGP: (o) => engine.fitGP(o.backend === 'cuda' ? { ...o, debug: { ...o.debug, ...debug } } : o) };
+}
+
 /** Test cases: shapes that reach the tiled kernels' edges (n not a multiple of 32, d > 32). */
 export const CASES = [
   { name: 'matern52 n=50 d=3', n: 50, d: 3, kernel: 'matern52' },

@@ -3,7 +3,6 @@
  * acquisition with the running trials as pending points, return the proposal.
  */
 import { engine } from '../../engine/index.js';
-import { isDeviceOutOfMemory } from '../../native/binding.js';
 import { warnOnce } from '../../util/warn.js';
 import type { Hyperparameters } from '../../engine/types.js';
 import type { Encoding } from './encode.js';
@@ -80,7 +79,7 @@ export async function gpStep(s: StepInput): Promise<StepOutput> {
   try {
     return await stepOn(s, s.o.backend);
   } catch (e) {
-    if (s.o.backend !== 'auto' || !isDeviceOutOfMemory(e)) throw e;
+    if (s.o.backend !== 'auto' || !engine.isDeviceOutOfMemory(e)) throw e;
     warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${(e as Error).message}); this step ran on the CPU backend instead`, 'GPSampler step: TUNABLE_CUDA_OUT_OF_MEMORY');
     return stepOn(s, 'cpu');
   }

@@ -167,29 +167,27 @@ export class GPSampler implements Sampler {
     const usable = trials.filter((t) => this.usable(t));
     const inter = usable.length > 0 ? intersectionSearchSpace(usable, { includePruned: true }) : searchSpace;
     const main = gpSpace(pick(searchSpace, Object.keys(inter)));
-    const params = Object.keys(main).length > 0 ? await this.proposeIn(study, trial, trials, main, true) : {};
-    if (Object.keys(params).length > 0 && Object.keys(main).length > 0 && this.fitted) this.fallback.markJoint(study, trial);
+    const first = Object.keys(main).length > 0 ? await this.proposeIn(study, trial, trials, main, true) : { params: {}, fitted: false };
+    const params = first.params;
+    if (Object.keys(params).length > 0 && first.fitted) this.fallback.markJoint(study, trial);
     for (const group of groupDecomposedSearchSpace(usable, { includePruned: true })) {
       const g = gpSpace(pick(searchSpace, Object.keys(group).filter((name) => !(name in inter))));
       const d = Object.keys(g).length;
       if (d === 0) continue;
       // A group's GP starts once its trials outnumber twice its dimension (and at most nStartupTrials are asked for).
-      Object.assign(params, await this.proposeIn(study, trial, trials, g, false, Math.max(3, Math.min(this.o.nStartupTrials, 2 * d + 1))));
+      Object.assign(params, (await this.proposeIn(study, trial, trials, g, false, Math.max(3, Math.min(this.o.nStartupTrials, 2 * d + 1)))).params);
     }
     await study.storage.setTrialSystemAttr(trial.trialId, PARAMS_ATTR, params);
     return params;
   }
 
-  /** Set by proposeIn: whether its last call fitted a GP (rather than returning a Sobol' point). */
-  private fitted = false;
-
   /**
    * One GP proposal on `space` from the trials that have all of it. With fewer than `minTrials` of them:
    * the Sobol' point of this trial (`main`), or nothing (a group: left to the independent sampler).
+   * `fitted`: whether a GP proposed the parameters (rather than the Sobol' start).
    */
   private async proposeIn(study: StudyView, trial: FrozenTrial, trials: readonly FrozenTrial[], space: Record<string, Distribution>,
-    main: boolean, minTrials = this.o.nStartupTrials): Promise<Record<string, number>> {
-    this.fitted = false;
+    main: boolean, minTrials = this.o.nStartupTrials): Promise<Proposal> {
     const enc = new Encoding(space);
     const sign = study.directions[0] === 'maximize' ? 1 : -1;
     if (main && this.o.multiFidelity !== null) return this.proposeMultiFidelity(study, trial, trials, space, enc, sign, this.o.multiFidelity);
@@ -209,14 +207,14 @@ export class GPSampler implements Sampler {
         if (x !== null) pending.push(...x);
       }
     }
-    if (values.length < minTrials) return main ? enc.decodeUniform(this.sobol(enc.d).at(trial.number)) : {};
+    if (values.length < minTrials) return { params: main ? enc.decodeUniform(this.sobol(enc.d).at(trial.number)) : {}, fitted: false };
     const x = await this.step(study, trial, spaceKey(space), main, {
       enc,
       X: Float64Array.from(X),
       y: transformValues(values, this.o.outputWarping),
       pending: Float64Array.from(pending),
     });
-    return enc.decode(x);
+    return { params: enc.decode(x), fitted: true };
   }
 
   /**
@@ -235,7 +233,6 @@ export class GPSampler implements Sampler {
     });
     this.warmFor(study).set(key, out.hyperparameters);
     if (main) await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
-    this.fitted = true;
     return out.x;
   }
 
@@ -246,9 +243,9 @@ export class GPSampler implements Sampler {
    * the full budget. The Sobol' start lasts until `nStartupTrials` trials have reported something.
    */
   private async proposeMultiFidelity(study: StudyView, trial: FrozenTrial, trials: readonly FrozenTrial[], space: Record<string, Distribution>,
-    enc: Encoding, sign: number, f: ResolvedFidelity): Promise<Record<string, number>> {
+    enc: Encoding, sign: number, f: ResolvedFidelity): Promise<Proposal> {
     const data = fidelityData(trials, enc, sign, f);
-    if (data.trials < this.o.nStartupTrials) return enc.decodeUniform(this.sobol(enc.d).at(trial.number));
+    if (data.trials < this.o.nStartupTrials) return { params: enc.decodeUniform(this.sobol(enc.d).at(trial.number)), fitted: false };
     const pending: number[] = [];
     for (const t of trials) {
       if (t.state !== TrialState.RUNNING) continue;
@@ -265,7 +262,7 @@ export class GPSampler implements Sampler {
       best,
       pending: Float64Array.from(pending),
     });
-    return enc.decode(x.subarray(0, enc.d));
+    return { params: enc.decode(x.subarray(0, enc.d)), fitted: true };
   }
 
   private warmFor(study: StudyView): Map<string, Hyperparameters> {
@@ -287,6 +284,12 @@ export class GPSampler implements Sampler {
     if (s === undefined) this.sobols.set(d, (s = new Sobol(d, { scramble: true, seed: this.seed })));
     return s;
   }
+}
+
+/** One space's proposal: its parameters, and whether a GP made them (else the Sobol' start, or nothing). */
+interface Proposal {
+  readonly params: Record<string, number>;
+  readonly fitted: boolean;
 }
 
 /** The entries of `space` named in `names`, in sorted order. */
