@@ -1,4 +1,5 @@
 /** Shared test helpers: temp dirs and the storages every suite runs over. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,4 +20,55 @@ export function storageUrls(): [string, () => string][] {
     ['memory', () => 'memory:'],
     ['sqlite', () => `sqlite:${join(dir, `s${counter++}.db`)}`],
   ];
+}
+
+/** The error `f` throws (fails the test when it returns). */
+export function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/**
+ * Runs and seed of a property-based test: the given ones in CI; TUNABLE_FUZZ_RUNS and TUNABLE_FUZZ_SEED
+ * (an integer, or `random` for a fresh one) for longer hunts (`npm run fuzz`).
+ */
+export function fuzzSettings(runs: number, seed: number): { runs: number; seed: number } {
+  const s = process.env['TUNABLE_FUZZ_SEED']?.trim();
+  return { runs: envInt('TUNABLE_FUZZ_RUNS', runs), seed: s === 'random' ? Math.floor(Math.random() * 2 ** 31) : envInt('TUNABLE_FUZZ_SEED', seed) };
+}
+
+/** A child process running a TypeScript file (through tsx), with its output and exit as promises. */
+export function spawnTs(file: string, args: string[]): {
+  done: Promise<number>;
+  output: () => string;
+  kill: () => void;
+  waitFor: (re: RegExp) => Promise<void>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: [RegExp, () => void][] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const [re, resolve] of waiters) if (re.test(out)) resolve();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return {
+    done: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)))),
+    output: () => out,
+    kill: () => child.kill('SIGKILL'),
+    waitFor: (re) => new Promise((resolve) => (re.test(out) ? resolve() : waiters.push([re, resolve]))),
+  };
 }

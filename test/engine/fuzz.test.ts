@@ -20,16 +20,9 @@ import { describe, expect, it } from 'vitest';
 import { TunableError } from '../../src/errors.js';
 import { engine, type GP, type Hyperparameters } from '../../src/engine/index.js';
 import { lcg } from './helpers.js';
+import { fuzzSettings } from '../helpers.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-const RUNS = envInt('TUNABLE_FUZZ_RUNS', 1000);
-const SEED = process.env['TUNABLE_FUZZ_SEED']?.trim() === 'random' ? Math.floor(Math.random() * 2 ** 31) : envInt('TUNABLE_FUZZ_SEED', 20251207);
+const { runs: RUNS, seed: SEED } = fuzzSettings(1000, 20251207);
 const hasCpu = engine.backends().includes('cpu');
 
 /** Entries that are not a finite number in [0, 1] (X) or not a finite number (y). */

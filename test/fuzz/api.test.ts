@@ -11,21 +11,14 @@ import { tempDir } from '../helpers.js';
 import { worldSpecArb } from './arbitraries.js';
 import { commandArbs, OptimizeCmd } from './commands.js';
 import { World } from './world.js';
+import { fuzzSettings } from '../helpers.js';
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 /**
  * CI runs a fixed seed and a bounded number of runs; longer hunts set TUNABLE_FUZZ_RUNS and
  * TUNABLE_FUZZ_SEED (an integer, or `random` for a fresh one; the seed in use is in the test's name).
  */
-const RUNS = envInt('TUNABLE_FUZZ_RUNS', 150);
-const SEED = process.env['TUNABLE_FUZZ_SEED']?.trim() === 'random' ? Math.floor(Math.random() * 2 ** 31) : envInt('TUNABLE_FUZZ_SEED', 20_240_611);
+const { runs: RUNS, seed: SEED } = fuzzSettings(150, 20_240_611);
 const MAX_COMMANDS = 60;
 const TIMEOUT_MS = Math.max(300_000, RUNS * 5_000);
 

@@ -6,6 +6,7 @@ import { LOCAL_SD, mutateValue } from '../../src/samplers/evolution/mutate.js';
 import { MUTATED_ATTR, PARENT_ATTR } from '../../src/samplers/evolution/sampler.js';
 import { Rng } from '../../src/util/rng.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
+import { thrown } from '../helpers.js';
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -22,15 +23,6 @@ async function run(sampler: RegularizedEvolutionSampler | RandomSampler, objecti
   return study;
 }
 
-/** The error `f` throws (fails the test when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Parameters that differ between a child and its parent. */
 function diff(child: FrozenTrial, parent: FrozenTrial): string[] {

@@ -6,6 +6,7 @@ import { HYPER_ATTR, PARAMS_ATTR } from '../../src/samplers/gp/sampler.js';
 import { Encoding } from '../../src/samplers/gp/encode.js';
 import { transformValues } from '../../src/samplers/gp/model.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
+import { thrown } from '../helpers.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -17,15 +18,6 @@ const branin = (t: Trial): number => {
 };
 const quadratic = (t: Trial): number => (t.suggestFloat('x', -1, 1) - 0.3) ** 2 + (t.suggestFloat('y', -1, 1) + 0.2) ** 2;
 
-/** The error `f` throws (fails the test when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);

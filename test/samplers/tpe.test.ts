@@ -7,6 +7,7 @@ import { paramRng } from '../../src/samplers/seed.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { TrialState } from '../../src/trial/index.js';
 import { fakeTrial, makeView } from './view.js';
+import { thrown } from '../helpers.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -32,15 +33,6 @@ async function paramsOf(sampler: TPESampler, objective = mixed, nTrials = 30, co
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
-/** The error `f` throws (fails the test when it returns). */
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('TPESampler options', () => {
   it('has Optuna 3.1 defaults', () => {

@@ -3,31 +3,19 @@
  * objective blocks the event loop (defect 11); a dead one does not; a worker whose trial was failed
  * under it goes on without rejecting.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStudy, loadStudy, RandomSampler, SqliteStorage, TrialState } from '../../src/index.js';
-import { tempDir } from '../helpers.js';
+import { spawnTs, tempDir } from '../helpers.js';
 
 const CHECKER = join(import.meta.dirname, 'fixtures', 'stale-checker.ts');
 const WORKER = join(import.meta.dirname, 'fixtures', 'worker.ts');
 const CLOSER = join(import.meta.dirname, 'fixtures', 'close-after-optimize.ts');
 
-function run(file: string, args: string[]): { done: Promise<string>; waitFor: (re: RegExp) => Promise<void>; kill: () => void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: [RegExp, () => void][] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const [re, resolve] of waiters) if (re.test(out)) resolve();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  return {
-    done: new Promise((resolve) => child.on('exit', () => resolve(out))),
-    waitFor: (re) => new Promise((resolve) => (re.test(out) ? resolve() : waiters.push([re, resolve]))),
-    kill: () => child.kill('SIGKILL'),
-  };
+/** A child running `file`; `done` resolves to everything it printed. */
+function run(file: string, args: string[]) {
+  const c = spawnTs(file, args);
+  return { ...c, done: c.done.then(() => c.output()) };
 }
 
 /** Blocks this thread (the event loop included) for `ms`, without spinning. */
@@ -69,11 +57,9 @@ describe('heartbeats on SQLite', () => {
   });
 
   it('a script whose last step is `await storage.close()` after optimize gets there and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLOSER, `sqlite:${join(tempDir(), 'close.db')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const c = spawnTs(CLOSER, [`sqlite:${join(tempDir(), 'close.db')}`]);
+    const code = await c.done;
+    const out = c.output();
     expect({ code, out }).toEqual({ code: 0, out: 'closed\n' });
   });
 

@@ -1,28 +1,11 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadStudy, TrialState } from '../../src/index.js';
-import { tempDir } from '../helpers.js';
+import { spawnTs, tempDir } from '../helpers.js';
 
 const WORKER = join(import.meta.dirname, 'fixtures', 'worker.ts');
 
-function startWorker(args: string[]): { done: Promise<number>; output: () => string; kill: () => void; waitFor: (re: RegExp) => Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: [RegExp, () => void][] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const [re, resolve] of waiters) if (re.test(out)) resolve();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  return {
-    done: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)))),
-    output: () => out,
-    kill: () => child.kill('SIGKILL'),
-    waitFor: (re) => new Promise((resolve) => (re.test(out) ? resolve() : waiters.push([re, resolve]))),
-  };
-}
+const startWorker = (args: string[]) => spawnTs(WORKER, args);
 
 describe('several processes on one SQLite study', () => {
   it('4 processes × 50 trials: 200 distinct numbers, every value stored', async () => {
