@@ -37,6 +37,11 @@ export function positiveNumber(name: string, value: unknown): number {
   return value;
 }
 
+export function nonNegativeNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(name, 'a non-negative finite number', value);
+  return value;
+}
+
 export function integer(name: string, value: unknown, min = -Infinity, max = Infinity): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw invalid(name, 'an integer', value);
   if (value < min || value > max) {

@@ -22,7 +22,7 @@ import {
 } from '../errors.js';
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
-import { describe, invalid } from '../validate.js';
+import { describe, invalid, nonNegativeNumber } from '../validate.js';
 import type { Heartbeats, Storage, TrialTemplate } from './base.js';
 import { HeartbeatThread } from './sqlite-heartbeat.js';
 import { timerHeartbeats } from './timer-heartbeat.js';
@@ -267,7 +267,7 @@ export class SqliteStorage implements Storage {
   constructor(path: string, options: SqliteStorageOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'a non-empty file path (or ":memory:")', path);
     const timeout = options.busyTimeoutMs ?? 30_000;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) throw invalid('busyTimeoutMs', 'a non-negative number', timeout);
+    nonNegativeNumber('busyTimeoutMs', timeout);
     this.path = path;
     this.url = `sqlite:${path}`;
     this.busyTimeoutMs = timeout;

@@ -15,7 +15,7 @@ import { InvalidArgumentError, SearchSpaceExhaustedError, TrialFinishedError, Tr
 import type { Heartbeats } from '../storage/base.js';
 import { timerHeartbeats } from '../storage/timer-heartbeat.js';
 import { warnOnce } from '../util/warn.js';
-import { describe, integer, invalid, options, positiveNumber, boolean } from '../validate.js';
+import { boolean, describe, integer, invalid, nonNegativeNumber, options, positiveNumber } from '../validate.js';
 import type { Study } from './study.js';
 import type { Trial } from './trial.js';
 import type { FrozenTrial } from '../trial/index.js';
@@ -64,11 +64,6 @@ interface Resolved {
   isCaught: (e: unknown) => boolean;
   callbacks: readonly OptimizeCallback[];
   showProgressBar: boolean;
-}
-
-function nonNegativeNumber(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(name, 'a non-negative finite number', value);
-  return value;
 }
 
 function resolve(opts: OptimizeOptions | undefined): Resolved {
