@@ -15,6 +15,21 @@ namespace tunable {
 namespace addon {
 
 namespace {
+// Queues `body(model)` on the libuv pool with the model's lock held and the model's memory check
+// (debug.memoryCheck, MemoryCheckScope) in force; `done` builds the result on the main thread (worker.hpp).
+template <class Body>
+Napi::Value run_on_model(Napi::Env env, std::shared_ptr<GPModel> m, bool memory_check, Body body,
+                         std::function<Napi::Value(Napi::Env)> done, const char* label = nullptr,
+                         Clock::time_point entry = Clock::time_point()) {
+  return TaskWorker::Run(
+      env,
+      [m = std::move(m), memory_check, body = std::move(body)] {
+        MemoryCheckScope scope(memory_check);
+        std::lock_guard<std::mutex> lock(m->mutex());
+        body(*m);
+      },
+      std::move(done), label, entry);
+}
 // Enums that cross the seam as strings (the spelling of src/engine/types.ts).
 constexpr const char* kKernelNames[] = {"matern52", "rbf"};
 constexpr KernelType kKernels[] = {KernelType::Matern52, KernelType::RBF};
@@ -170,12 +185,10 @@ Napi::Value GPWrap::Fit(const Napi::CallbackInfo& info) {
     opt.noise_floor = number_field(o, "noiseFloor");
     if (!(opt.noise_floor > 0)) throw seam_error(info.Env(), "expected a number > 0 for `noiseFloor`");
     auto res = std::make_shared<FitResult>();
-    return TaskWorker::Run(
-        info.Env(),
-        [m, opt, res, mc = memory_check_] {
-          MemoryCheckScope scope(mc);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          *res = m->fit(opt);
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [opt, res](GPModel& model) {
+          *res = model.fit(opt);
         },
         [res](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
@@ -218,17 +231,15 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
       out->dmean = std::make_unique<OutArray>(env, md);
       out->dvar = std::make_unique<OutArray>(env, md);
     }
-    return TaskWorker::Run(
-        env,
-        [m, Xc, out, grad, cov, f32, mc, check = memory_check_] {
-          MemoryCheckScope scope(check);
-          std::lock_guard<std::mutex> lock(m->mutex());
+    return run_on_model(
+        env, m, memory_check_,
+        [Xc, out, grad, cov, f32, mc](GPModel& model) {
           if (f32) {
-            m->predict_f32(mc, Xc->data(), out->mean.data(), out->var.data());
+            model.predict_f32(mc, Xc->data(), out->mean.data(), out->var.data());
             return;
           }
-          m->predict(mc, Xc->data(), out->mean.data(), out->var.data(), grad ? out->dmean->data() : nullptr,
-                     grad ? out->dvar->data() : nullptr);
+          model.predict(mc, Xc->data(), out->mean.data(), out->var.data(), grad ? out->dmean->data() : nullptr,
+                        grad ? out->dvar->data() : nullptr);
           if (cov) {
             // (m, m) here and again as the result array.
             const size_t bytes = bytes_of(static_cast<size_t>(mc), static_cast<size_t>(mc), sizeof(double), 2);
@@ -238,7 +249,7 @@ Napi::Value GPWrap::Predict(const Napi::CallbackInfo& info) {
             } catch (const std::bad_alloc&) {
               throw OutOfMemory(bytes / 2, "the (m, m) posterior covariance");
             }
-            m->covariance(mc, Xc->data(), out->cov.data());
+            model.covariance(mc, Xc->data(), out->cov.data());
           }
         },
         [out, grad, cov](Napi::Env env) -> Napi::Value {
@@ -267,12 +278,10 @@ Napi::Value GPWrap::Acquisition(const Napi::CallbackInfo& info) {
     const bool grad = bool_arg(info, 2, "gradient");
     auto val = std::make_shared<OutArray>(info.Env(), mc);
     auto g = std::make_shared<OutArray>(info.Env(), grad ? static_cast<size_t>(mc) * d : 0);
-    return TaskWorker::Run(
-        info.Env(),
-        [m, Xc, opt, val, g, grad, mc, check = memory_check_] {
-          MemoryCheckScope scope(check);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          m->acquisition(opt, mc, Xc->data(), val->data(), grad ? g->data() : nullptr);
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [Xc, opt, val, g, grad, mc](GPModel& model) {
+          model.acquisition(opt, mc, Xc->data(), val->data(), grad ? g->data() : nullptr);
         },
         [val, g, grad](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
@@ -290,12 +299,10 @@ Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
     auto m = model(info.Env());
     const AcqOptions opt = parse_acq(options_arg(info, 0, "maximize"), m->d());
     auto res = std::make_shared<AcqResult>();
-    return TaskWorker::Run(
-        info.Env(),
-        [m, opt, res, mc = memory_check_] {
-          MemoryCheckScope scope(mc);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          *res = m->maximize(opt);
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [opt, res](GPModel& model) {
+          *res = model.maximize(opt);
         },
         [res](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
@@ -323,12 +330,10 @@ Napi::Value GPWrap::Thompson(const Napi::CallbackInfo& info) {
     opt.integer_grids = grids_field(o, "integer", m->d());
     if (opt.candidates < opt.q) throw seam_error(info.Env(), "need q <= candidates");
     auto res = std::make_shared<ThompsonResult>();
-    return TaskWorker::Run(
-        info.Env(),
-        [m, opt, res, mc = memory_check_] {
-          MemoryCheckScope scope(mc);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          *res = m->thompson(opt);
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [opt, res](GPModel& model) {
+          *res = model.thompson(opt);
         },
         [res](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
@@ -351,13 +356,11 @@ Napi::Value GPWrap::AddObservation(const Napi::CallbackInfo& info) {
     if (static_cast<int>(x->size()) != m->d()) throw seam_error(info.Env(), "`x` has the wrong length");
     auto warnings = std::make_shared<std::vector<std::string>>();
     auto lml = std::make_shared<double>(0.0);
-    return TaskWorker::Run(
-        info.Env(),
-        [m, x, y, warnings, lml, mc = memory_check_] {
-          MemoryCheckScope scope(mc);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          *warnings = m->add_observation(x->data(), y);
-          *lml = m->lml();
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [x, y, warnings, lml](GPModel& model) {
+          *warnings = model.add_observation(x->data(), y);
+          *lml = model.lml();
         },
         [warnings, lml](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
@@ -377,12 +380,10 @@ Napi::Value GPWrap::Evaluate(const Napi::CallbackInfo& info) {
     if (static_cast<int>(theta->size()) != num_hyper(m->d())) throw seam_error(info.Env(), "`theta` has the wrong length");
     auto value = std::make_shared<double>(0.0);
     auto grad = std::make_shared<std::vector<double>>(theta->size());
-    return TaskWorker::Run(
-        info.Env(),
-        [m, theta, prior, value, grad, mc = memory_check_] {
-          MemoryCheckScope scope(mc);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          *value = m->evaluate(*theta, prior, grad->data());
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [theta, prior, value, grad](GPModel& model) {
+          *value = model.evaluate(*theta, prior, grad->data());
         },
         [value, grad](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
@@ -405,12 +406,10 @@ Napi::Value GPWrap::EvaluateMany(const Napi::CallbackInfo& info) {
     const int s = static_cast<int>(theta->size() / p);
     auto values = std::make_shared<OutArray>(info.Env(), s);
     auto grads = std::make_shared<OutArray>(info.Env(), theta->size());
-    return TaskWorker::Run(
-        info.Env(),
-        [m, theta, prior, values, grads, s, mc = memory_check_] {
-          MemoryCheckScope scope(mc);
-          std::lock_guard<std::mutex> lock(m->mutex());
-          m->evaluate_many(s, theta->data(), prior, values->data(), grads->data());
+    return run_on_model(
+        info.Env(), m, memory_check_,
+        [theta, prior, values, grads, s](GPModel& model) {
+          model.evaluate_many(s, theta->data(), prior, values->data(), grads->data());
         },
         [values, grads](Napi::Env env) -> Napi::Value {
           Napi::Object r = Napi::Object::New(env);
