@@ -39,7 +39,7 @@ export interface TrialTemplate {
  * reported: a missed beat only brings a trial closer to being judged stale.
  */
 export interface Heartbeats {
-  /** Starts beating for the trial (one beat at once). */
+  /** Starts beating for the trial, the first beat one interval later (its start counts as the first). */
   add(trialId: number): void;
   remove(trialId: number): void;
   /** Stops every beat and releases what the heartbeats hold (a thread, a connection). */

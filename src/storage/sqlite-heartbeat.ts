@@ -13,25 +13,34 @@ import { Worker } from 'node:worker_threads';
 import type { Heartbeats } from './base.js';
 
 // Runs in the worker. Messages: { add: id, intervalMs } | { remove: id } | { close: true }. The UPDATE
-// is the one of SqliteStorage.recordHeartbeat: only unfinished trials beat.
+// is the one of SqliteStorage.recordHeartbeat: only unfinished trials beat. A trial's start counts as its
+// first beat, so the first UPDATE comes one interval after `add`, and the connection is opened only then:
+// trials shorter than an interval (most) cost no I/O here. `fileMustExist`: a database deleted meanwhile
+// is never re-created by a beat.
 const SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
-const beat = db.prepare("UPDATE trials SET heartbeat = ? WHERE trial_id = ? AND state IN ('RUNNING', 'WAITING')");
+let db = null;
+let beat = null;
+const statement = () => {
+  if (beat === null) {
+    db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
+    beat = db.prepare("UPDATE trials SET heartbeat = ? WHERE trial_id = ? AND state IN ('RUNNING', 'WAITING')");
+  }
+  return beat;
+};
 const timers = new Map();
-const send = (id) => { try { beat.run(Date.now(), id); } catch { /* a missed beat; the next one retries */ } };
+const send = (id) => { try { statement().run(Date.now(), id); } catch { /* a missed beat; the next one retries */ } };
 parentPort.on('message', (m) => {
   if (m.add !== undefined) {
     clearInterval(timers.get(m.add));
-    send(m.add);
     timers.set(m.add, setInterval(send, m.intervalMs, m.add));
   } else if (m.remove !== undefined) {
     clearInterval(timers.get(m.remove));
     timers.delete(m.remove);
   } else if (m.close) {
     for (const t of timers.values()) clearInterval(t);
-    db.close();
+    if (db !== null) db.close();
     parentPort.close();
   }
 });

@@ -12,10 +12,7 @@ export function timerHeartbeats(storage: Storage, intervalMs: number): Heartbeat
   const timer = setInterval(() => ids.forEach(send), intervalMs);
   timer.unref();
   return {
-    add: (id) => {
-      ids.add(id);
-      send(id);
-    },
+    add: (id) => void ids.add(id),  // the trial's start counts as its first beat
     remove: (id) => void ids.delete(id),
     close: async () => clearInterval(timer),
   };
