@@ -134,8 +134,7 @@ export class AskCmd extends Cmd {
     try {
       t = await study.ask(this.useSpace ? (space as never) : undefined);
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       if (invalidSpace) return; // the model is unchanged: the check that follows proves nothing was created
       if (conflict === undefined) w.fail('ask', `${code} threw ${describeError(e)} for a valid space`);
       await this.adoptAfterFailedClaim(w, s, study, h, n, entries);
@@ -311,8 +310,7 @@ export class ReportCmd extends Cmd {
     try {
       t.report(this.value, this.step);
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       if (must === null && !either) w.fail('report', `${code} threw ${describeError(e)} for a valid report`);
       return;
     }
@@ -343,8 +341,7 @@ export class TrialAttrCmd extends Cmd {
     try {
       t.setUserAttr(this.key, this.attr.value);
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       if (must === null) w.fail('user-attr', `${code} threw ${describeError(e)} for a JSON value`);
       return;
     }
@@ -370,8 +367,7 @@ export class StudyAttrCmd extends Cmd {
     try {
       await study.setUserAttr(this.key, this.attr.value);
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       if (must === null) w.fail('user-attr', `${code} threw ${describeError(e)} for a JSON value`);
       return;
     }
@@ -510,8 +506,7 @@ export class TellCmd extends Cmd {
     try {
       frozen = await study.tell(target as never, result as never, opts as never);
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       if (exp === null) {
         // Nothing may have changed (the check that follows proves it for storage); a RUNNING trial's
         // object must still be tellable through its own study.
@@ -591,8 +586,7 @@ export class EnqueueCmd extends Cmd {
     try {
       frozen = await study.enqueueTrial(params as never, opts as never);
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       // Names that cannot be stored as keys may be refused here already.
       if (must === null && ![...fixed.keys()].some((k) => isBadName(k))) w.fail('enqueue', `${code} threw ${describeError(e)} for valid input`);
       return;
@@ -634,8 +628,7 @@ export class FailStaleCmd extends Cmd {
     try {
       failed = await study.failStaleTrials({ olderThanMs: ms as number });
     } catch (e) {
-      w.log(`${code}  // threw ${describeError(e)}`);
-      w.requireTyped(e, code);
+      w.threw(code, e);
       if (this.mode !== 'bad') w.fail('fail-stale', `${code} threw ${describeError(e)}`);
       return;
     }

@@ -259,6 +259,12 @@ export class World {
     if (!isTyped(e)) this.fail('typed-error', `${during} threw ${describeError(e)}, not a TunableError with a string code`);
   }
 
+  /** Logs that `code` threw `e` and requires `e` to be a TunableError with a code. */
+  threw(code: string, e: unknown): void {
+    this.log(`${code}  // threw ${describeError(e)}`);
+    this.requireTyped(e, code);
+  }
+
   handleVar(s: StudyModel, h: number): string {
     return `${s.letter}${h}`;
   }

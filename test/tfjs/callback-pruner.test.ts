@@ -4,27 +4,19 @@
  * that learns nothing is stopped after its first epoch by the pruner and its trial ends PRUNED, while
  * the same model in a study without a pruner trains every epoch.
  */
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCsv } from '../../src/cli/demo.js';
 import { createStudy, MedianPruner, NopPruner, TrialState, type Pruner, type Study, type Trial } from '../../src/index.js';
-import { buildMlp, disposeModel, disposeSplit, loadTf, pruningCallback, stratifiedSplit, toSplit, type TrainData } from '../../src/tfjs/index.js';
-import { packageRoot } from '../../src/util/paths.js';
+import { buildMlp, disposeModel, loadTf, pruningCallback, type TrainData } from '../../src/tfjs/index.js';
+import { digitsSplits } from './digits.js';
 
 const EPOCHS = 6;
 let data: TrainData;
 
 beforeAll(async () => {
   await loadTf();
-  const { X, y } = loadCsv(join(packageRoot(), 'examples', 'data', 'digits.csv'));
-  const rows = stratifiedSplit(y.slice(0, 400), { valid: 0.25, test: 0.25 }, 7);
-  const split = (r: number[]) => toSplit(X, y, 10, { rows: r, scale: 1 / 16 });
-  data = { train: split(rows.train), valid: split(rows.valid), test: split(rows.test) };
-  return () => {
-    disposeSplit(data.train);
-    disposeSplit(data.valid);
-    disposeSplit(data.test);
-  };
+  const digits = digitsSplits();
+  data = digits.data;
+  return digits.dispose;
 });
 
 /** Epochs each trial trained, by trial number. */

@@ -4,13 +4,11 @@
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCsv } from '../../src/cli/demo.js';
 import { createStudy, InvalidArgumentError, RandomSampler, TrialPruned, TrialState, type Pruner } from '../../src/index.js';
 import type { FrozenTrial } from '../../src/trial/index.js';
 import {
   buildMlp,
   disposeModel,
-  disposeSplit,
   evaluate,
   loadTf,
   MonitorKeyError,
@@ -20,14 +18,13 @@ import {
   SeededDropout,
   stratifiedSplit,
   suggestMlpParams,
-  toSplit,
   trainAndEvaluate,
   type MlpParams,
   type TfModule,
   type TrainData,
 } from '../../src/tfjs/index.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { tempDir } from '../helpers.js';
+import { digitsSplits } from './digits.js';
 
 /** Prunes once a trial reported at `step` or later; counts the questions it was asked. */
 class PruneFrom implements Pruner {
@@ -47,15 +44,9 @@ const dir = tempDir();
 
 beforeAll(async () => {
   tf = (await loadTf()).tf;
-  const { X, y } = loadCsv(join(packageRoot(), 'examples', 'data', 'digits.csv'));
-  const rows = stratifiedSplit(y.slice(0, 400), { valid: 0.25, test: 0.25 }, 7);
-  const split = (r: number[]) => toSplit(X, y, 10, { rows: r, scale: 1 / 16 });
-  data = { train: split(rows.train), valid: split(rows.valid), test: split(rows.test) };
-  return () => {
-    disposeSplit(data.train);
-    disposeSplit(data.valid);
-    disposeSplit(data.test);
-  };
+  const digits = digitsSplits();
+  data = digits.data;
+  return digits.dispose;
 });
 
 describe('stratifiedSplit', () => {
