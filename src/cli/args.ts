@@ -6,7 +6,10 @@
 import { InvalidArgumentError } from '../errors.js';
 import { invalid, oneOf, options, string } from '../validate.js';
 
-/** Every flag and the kind of value it takes; `list` flags also take the bare arguments after them. */
+/**
+ * Every flag and the kind of value it takes; `list` flags also take the bare arguments after them. An
+ * `operand` is a bare argument (`tunable worker … objective.mjs`), never written as a flag.
+ */
 export const FLAGS = {
   storage: 'string',
   'study-name': 'string',
@@ -22,6 +25,10 @@ export const FLAGS = {
   values: 'list',
   state: 'string',
   'n-trials': 'string',
+  timeout: 'string',
+  'grace-period': 'string',
+  'max-retry': 'string',
+  objective: 'operand',
   help: 'boolean',
 } as const;
 
@@ -44,9 +51,10 @@ function isValue(arg: string): boolean {
 
 function flagName(command: string, arg: string, allowed: readonly FlagName[]): FlagName {
   const name = arg === '-h' ? 'help' : arg.startsWith('--') ? arg.slice(2) : arg;
-  if ((allowed as readonly string[]).includes(name)) return name as FlagName;
+  const flags = allowed.filter((f) => FLAGS[f] !== 'operand');
+  if ((flags as readonly string[]).includes(name)) return name as FlagName;
   // Raises UnknownOptionError with a "did you mean" hint.
-  options(`tunable ${command}`, { [arg]: true }, allowed.map((f) => `--${f}`));
+  options(`tunable ${command}`, { [arg]: true }, flags.map((f) => `--${f}`));
   throw new InvalidArgumentError(`Unknown option \`${arg}\` in \`tunable ${command}\``);
 }
 
@@ -56,18 +64,21 @@ function missingValue(name: string): InvalidArgumentError {
 
 /**
  * Parses the arguments after the command name. Flags are `--name value` or `--name=value`; a `list`
- * flag also takes the bare arguments that follow it (`--values 1 -2`). Anything else is refused:
- * flags the command does not take, bare arguments, a flag given twice, a value for a boolean flag.
+ * flag also takes the bare arguments that follow it (`--values 1 -2`); the command's `operand`, if it
+ * has one, is the first other bare argument. Anything else is refused: flags the command does not take,
+ * further bare arguments, a flag given twice, a value for a boolean flag.
  */
 export function parseFlags(command: string, args: readonly string[], commandFlags: readonly FlagName[]): Flags {
   const allowed = [...commandFlags, ...GLOBAL_FLAGS];
+  const operand = allowed.find((f) => FLAGS[f] === 'operand');
   const flags = new Map<FlagName, string[] | true>();
   let list: string[] | null = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (isValue(arg)) {
-      if (list === null) throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(arg)} for \`tunable ${command}\``);
-      list.push(arg);
+      if (list !== null) list.push(arg);
+      else if (operand !== undefined && !flags.has(operand)) flags.set(operand, [arg]);
+      else throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(arg)} for \`tunable ${command}\``);
       continue;
     }
     const eq = arg.indexOf('=');
@@ -147,4 +158,18 @@ export function optionalInteger(flags: Flags, name: FlagName, min: number): numb
 /** One of `allowed`, exactly as written there. */
 export function choice<T extends string>(name: FlagName, value: string, allowed: readonly T[]): T {
   return oneOf(`--${name}`, value, allowed);
+}
+
+/**
+ * A duration in seconds, when given: a decimal number in (0, max], or [0, max] with `zero`. The bound
+ * keeps every deadline derived from it within what a Node timer can wait (2^31 - 1 ms).
+ */
+export function optionalSeconds(flags: Flags, name: FlagName, { zero, max }: { zero: boolean; max: number }): number | undefined {
+  const v = raw(flags, name);
+  if (v === undefined) return undefined;
+  const s = Number(v);
+  if (!DECIMAL.test(v) || !Number.isFinite(s) || s < 0 || (s === 0 && !zero) || s > max) {
+    throw invalid(`--${name}`, `a number of seconds in ${zero ? '[' : '('}0, ${max}]`, v);
+  }
+  return s;
 }

@@ -36,6 +36,8 @@ Commands:
   ask           --study-name NAME [--search-space JSON] [--sampler NAME] [--seed N]
                 start a trial; prints {"number", "params"} as JSON
   tell          --study-name NAME --trial-number N (--values V [V ...] | --state PRUNED|FAIL)
+  worker        --study-name NAME [--n-trials N] [--timeout S] [--grace-period S] [--max-retry N] MODULE
+                run the objective exported by MODULE on an existing study until stopped (tunable worker --help)
 
 Numbers are decimal (-1.5, 2e-3); a value that starts with "-" may also be written --flag=-value.
 Samplers: ${SAMPLER_NAMES.join(', ')}
@@ -46,6 +48,7 @@ Exit status:
   ${EXIT_OK}  success
   ${EXIT_FAILURE}  the operation failed (storage error, study or trial not found, file not writable, no completed trial yet)
   ${EXIT_USAGE}  bad usage or input (unknown command or option, missing or malformed value)
+  130, 143  \`worker\` stopped by a second SIGINT or SIGTERM (its running trial failed)
 Errors print one line "tunable: <CODE>: <message>" on stderr; TUNABLE_DEBUG=1 adds the stack trace.`;
 
 export interface Io {
@@ -98,11 +101,10 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
   }
   const flags = parseFlags(name, rest, command.flags);
   if (flags.has('help')) {
-    io.out(USAGE);
+    io.out(command.help ?? USAGE);
     return EXIT_OK;
   }
-  await command.run(flags, { storage: text(flags, 'storage') ?? DEFAULT_STORAGE, out: io.out });
-  return EXIT_OK;
+  return (await command.run(flags, { storage: text(flags, 'storage') ?? DEFAULT_STORAGE, out: io.out })) ?? EXIT_OK;
 }
 
 /** Runs one command line; resolves to the exit code and never rejects. */

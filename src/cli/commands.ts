@@ -4,24 +4,16 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { distributionFrom, type Distribution } from '../distributions/index.js';
-import { InvalidArgumentError, IOError, NotFoundError } from '../errors.js';
+import { InvalidArgumentError, IOError } from '../errors.js';
 import { createStudy, deleteStudy, getAllStudySummaries, loadStudy } from '../study/study.js';
 import { TrialState, type FrozenTrial } from '../trial/index.js';
 import { invalid } from '../validate.js';
-import { bool, choice, decimal, integer, list, optionalInteger, required, text, type FlagName, type Flags } from './args.js';
+import { bool, choice, decimal, integer, list, optionalInteger, required, text, type Flags } from './args.js';
+import type { Command } from './command.js';
 import { makeDemoObjective } from './demo.js';
 import { createSampler, SAMPLER_NAMES } from './samplers.js';
-
-export interface Context {
-  readonly storage: string;
-  /** Writes `text` and a newline to stdout. */
-  readonly out: (text: string) => void;
-}
-
-export interface Command {
-  readonly flags: readonly FlagName[];
-  readonly run: (flags: Flags, ctx: Context) => Promise<void>;
-}
+import { existing, sqliteFile } from './storage-url.js';
+import { worker } from './worker.js';
 
 const DIRECTIONS = ['minimize', 'maximize'] as const;
 const SEED_MIN = 0;
@@ -102,26 +94,6 @@ function writeOut(path: string, data: string): void {
   }
 }
 
-/** The file of a `sqlite:` URL, or null for any other storage (and a private `sqlite::memory:`). */
-function sqliteFile(storage: string): string | null {
-  const url = storage.trim();
-  if (!url.startsWith('sqlite:')) return null;
-  const path = url.slice('sqlite:'.length);
-  return path === ':memory:' || path === '' ? null : path;
-}
-
-/**
- * For commands that only read or change what exists: a SQLite file that is not there is reported, not
- * created (opening it would leave an empty database behind, under a mistyped name too).
- */
-function existing(storage: string): string {
-  const file = sqliteFile(storage);
-  if (file !== null && !existsSync(file)) {
-    throw new NotFoundError(`No tunable database at ${JSON.stringify(file)}: nothing was stored there yet (\`tunable create-study\` or \`tunable demo\` creates one; \`--storage\` picks another)`);
-  }
-  return storage;
-}
-
 const demo: Command = {
   flags: ['n-trials', 'study-name', 'sampler', 'seed'],
   async run(flags, { storage, out }) {
@@ -137,7 +109,7 @@ const demo: Command = {
     const best = study.bestTrial;
     const failed = study.trials.filter((t) => t.state === TrialState.FAIL).length;
     out(
-      `Study "${studyName}" on ${storage} with ${study.sampler.constructor.name}: ${ran} trials in ` +
+      `Study "${studyName}" on ${study.storage.url} with ${study.sampler.constructor.name}: ${ran} trials in ` +
         `${((Date.now() - t0) / 1000).toFixed(1)} s (${study.trials.length} in total, ${failed} failed${failed > 0 ? ': training diverged' : ''})`,
     );
     out(`Best trial #${best.number}: validation log-loss ${best.values![0]!.toFixed(5)}`);
@@ -250,4 +222,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   export: exportCommand,
   ask,
   tell,
+  worker,
 };

@@ -226,13 +226,19 @@ export function distributionFrom(name: string, value: unknown): Distribution {
     throw invalid(`${name}.type`, '"float", "int" or "categorical"', type);
   }
   const o = options<Record<string, unknown>>(name, value, KEYS[type]);
-  switch (type) {
-    case 'float':
-      return floatDistribution(o['low'], o['high'], o['log'] ?? false, o['step'] ?? null);
-    case 'int':
-      return intDistribution(o['low'], o['high'], o['log'] ?? false, o['step'] ?? 1);
-    case 'categorical':
-      return categoricalDistribution(o['choices']);
+  try {
+    switch (type) {
+      case 'float':
+        return floatDistribution(o['low'], o['high'], o['log'] ?? false, o['step'] ?? null);
+      case 'int':
+        return intDistribution(o['low'], o['high'], o['log'] ?? false, o['step'] ?? 1);
+      case 'categorical':
+        return categoricalDistribution(o['choices']);
+    }
+  } catch (err) {
+    // The constructors name their own arguments (`low`, `step`); say whose they are.
+    if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${name}: ${err.message}`);
+    throw err;
   }
 }
 

@@ -17,6 +17,13 @@ export type { StudyView };
 
 export interface Sampler {
   /**
+   * True when proposals depend on the RUNNING trials' points (pending points: GP fantasies, TPE's
+   * constant liar). `ask()` then holds the study's `sample` lock (Storage.withStudyLock) from reading the
+   * history until the proposal is stored, so workers asking at once — in one process or many — each see
+   * the others' proposals as pending instead of proposing the same point.
+   */
+  readonly usesPending?: boolean;
+  /**
    * Called by `ask()` before the trial is created. Returns system attributes for the new trial (for
    * example the grid point this trial owns), or `null` when the sampler has nothing left to propose;
    * `ask()` then stops the study and throws.

@@ -104,5 +104,14 @@ export interface Storage {
    */
   failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]>;
 
+  /**
+   * Optional: runs `fn` while holding the study's lock named `name`; no other holder of the same lock —
+   * in this process or, for a shared storage, in any process — runs at the same time. Released when `fn`
+   * settles (and, for a server, when the connection holding it dies). `ask()` holds `sample` while a
+   * pending-aware sampler proposes and stores its proposal, so workers starting together see each
+   * other's points. A storage without it is locked within this process only (study/lock.ts).
+   */
+  withStudyLock?<T>(studyId: number, name: string, fn: () => Promise<T>): Promise<T>;
+
   close(): Promise<void>;
 }

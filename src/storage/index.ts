@@ -2,18 +2,21 @@
  * Storage resolution: `createStorage()` turns a URL (or an existing Storage) into a Storage.
  *   undefined | 'memory:'        → MemoryStorage
  *   'sqlite:<path>'              → SqliteStorage on <path> (relative to the cwd); 'sqlite::memory:' for a private in-memory db
- *   'postgres://…' | 'postgresql://…' → StorageError (not available yet)
+ *   'postgres://…' | 'postgresql://…' → PostgresStorage (connects on first use)
  *   a Storage instance           → returned as is
  */
-import { InvalidArgumentError, StorageError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { Storage } from './base.js';
 import { MemoryStorage } from './memory.js';
+import { PostgresStorage } from './postgres.js';
+import { isPostgresUrl, redactUrl } from './postgres-url.js';
 import { SqliteStorage } from './sqlite.js';
 
 export type { Storage, TrialTemplate } from './base.js';
 export { MemoryStorage } from './memory.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite.js';
+export { PostgresStorage, POSTGRES_DEFAULTS, type PostgresStorageOptions } from './postgres.js';
 
 export function isStorage(value: unknown): value is Storage {
   if (value === null || typeof value !== 'object') return false;
@@ -33,20 +36,13 @@ export function createStorage(urlOrStorage?: string | Storage): Storage {
       }
       return new SqliteStorage(path);
     }
-    if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-      throw new StorageError(`PostgreSQL storage is not available yet (received \`storage\` = ${describe(redact(url))})`);
-    }
+    if (isPostgresUrl(url)) return new PostgresStorage(url);
     throw new InvalidArgumentError(
-      `Expected "memory:", "sqlite:<path>" or a Storage instance for \`storage\` but received ${describe(urlOrStorage)}`,
+      `Expected "memory:", "sqlite:<path>", "postgresql://…" or a Storage instance for \`storage\` but received ${describe(redactUrl(urlOrStorage))}`,
     );
   }
   if (isStorage(urlOrStorage)) return urlOrStorage;
   throw new InvalidArgumentError(
-    `Expected "memory:", "sqlite:<path>" or a Storage instance for \`storage\` but received ${describe(urlOrStorage)}`,
+    `Expected "memory:", "sqlite:<path>", "postgresql://…" or a Storage instance for \`storage\` but received ${describe(urlOrStorage)}`,
   );
-}
-
-/** Hides a password in a connection URL before it goes into an error message. */
-function redact(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }

@@ -7,3 +7,5 @@ export { TrialState, isFinished } from '../trial/index.js';
 export type { FrozenTrial, StudyDirection, StudySummary } from '../trial/index.js';
 export { trialsToRows, rowsToCsv } from './export.js';
 export { paretoFront, dominates } from './pareto.js';
+export { RetryFailedTrial, retryHistory } from './retry.js';
+export type { FailedTrialCallback, RetryFailedTrialOptions } from './retry.js';

@@ -5,17 +5,17 @@
  * matches it, stops the loop after the running trials finish and is re-thrown.
  *
  * What always holds when the returned promise settles: no trial started by this call is left RUNNING
- * by it. An objective still unsettled `gracePeriod` seconds after the timeout has its trial failed (the
- * objective's later result is ignored). Every running trial beats (see storage/base.ts `Heartbeats`;
- * SQLite beats from a worker thread, so a synchronous objective that blocks the event loop keeps its
- * trial alive). A trial failed under its worker meanwhile (judged stale by another process) keeps that
- * outcome: its late result is reported in a warning, and the loop goes on.
+ * by it. An objective still unsettled `gracePeriod` seconds after the timeout — or after `signal` was
+ * aborted — has its trial failed (the objective's later result is ignored). Every running trial beats
+ * (`ask()` starts the beats, see storage/base.ts `Heartbeats`; SQLite and PostgreSQL beat from a worker
+ * thread, so a synchronous objective that blocks the event loop keeps its trial alive). A trial failed
+ * under its worker meanwhile (judged stale by another process) keeps that outcome: its late result is
+ * reported in a warning, and the loop goes on.
  */
+import { distributionFrom, type Distribution } from '../distributions/index.js';
 import { InvalidArgumentError, SearchSpaceExhaustedError, TrialFinishedError, TrialPruned } from '../errors.js';
-import type { Heartbeats } from '../storage/base.js';
-import { timerHeartbeats } from '../storage/timer-heartbeat.js';
 import { warnOnce } from '../util/warn.js';
-import { boolean, describe, integer, invalid, nonNegativeNumber, options, positiveNumber } from '../validate.js';
+import { boolean, describe, integer, invalid, nonNegativeNumber, options, positiveNumber, string } from '../validate.js';
 import type { Study } from './study.js';
 import type { Trial } from './trial.js';
 import type { FrozenTrial } from '../trial/index.js';
@@ -37,10 +37,22 @@ export interface OptimizeOptions {
   /** Stop starting trials after this many seconds. */
   timeout?: number;
   /**
-   * Seconds after `timeout` that running objectives may take to finish (default 60). Past it their
-   * trials are failed with the reason recorded, and optimize() returns.
+   * Seconds after `timeout` (or after `signal` is aborted) that running objectives may take to finish
+   * (default 60). Past it their trials are failed with the reason recorded, and optimize() returns.
    */
   gracePeriod?: number;
+  /**
+   * Stops the loop when aborted: no trial starts after it, running objectives get `gracePeriod` seconds
+   * to finish, then their trials are failed with `signal.reason` (when a string) as the reason, and
+   * optimize() returns normally. A worker's SIGTERM handler aborts it.
+   */
+  signal?: AbortSignal;
+  /**
+   * Parameters suggested at `ask()` (define-and-run, see `study.ask(distributions)`): stored before the
+   * objective runs, so pending-aware samplers of other workers see them at once. The objective reads
+   * them with the same `trial.suggest…` calls or `trial.params`.
+   */
+  searchSpace?: Readonly<Record<string, Distribution>>;
   /** Trials run at once in this process (async objectives overlap). Default 1, at most 4096. */
   concurrency?: number;
   /** Errors that fail their trial but do not stop the study: classes, or a predicate. */
@@ -61,6 +73,9 @@ interface Resolved {
   hardDeadline: number;
   /** Workers to start: `concurrency`, but never more than there are trials to run. */
   workers: number;
+  graceMs: number;
+  signal: AbortSignal | null;
+  searchSpace: Readonly<Record<string, Distribution>> | undefined;
   isCaught: (e: unknown) => boolean;
   callbacks: readonly OptimizeCallback[];
   showProgressBar: boolean;
@@ -68,12 +83,12 @@ interface Resolved {
 
 function resolve(opts: OptimizeOptions | undefined): Resolved {
   const o = options<OptimizeOptions>('optimize options', opts, [
-    'nTrials', 'timeout', 'gracePeriod', 'concurrency', 'catch', 'callbacks', 'showProgressBar',
+    'nTrials', 'timeout', 'gracePeriod', 'concurrency', 'catch', 'callbacks', 'showProgressBar', 'signal', 'searchSpace',
   ]);
   const nTrials = o.nTrials === undefined ? Infinity : integer('nTrials', o.nTrials, 0);
   const timeout = o.timeout === undefined ? Infinity : positiveNumber('timeout', o.timeout);
-  if (nTrials === Infinity && timeout === Infinity) {
-    throw new InvalidArgumentError('Pass `nTrials` or `timeout` to optimize(); with neither it would never end');
+  if (nTrials === Infinity && timeout === Infinity && o.signal === undefined) {
+    throw new InvalidArgumentError('Pass `nTrials`, `timeout` or `signal` to optimize(); with none it would never end');
   }
   const grace = o.gracePeriod === undefined ? DEFAULT_GRACE_PERIOD_S : nonNegativeNumber('gracePeriod', o.gracePeriod);
   const concurrency = o.concurrency === undefined ? 1 : integer('concurrency', o.concurrency, 1, MAX_CONCURRENCY);
@@ -91,12 +106,25 @@ function resolve(opts: OptimizeOptions | undefined): Resolved {
   callbacks.forEach((c, i) => {
     if (typeof c !== 'function') throw invalid(`callbacks[${i}]`, 'a function', c);
   });
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('signal', 'an AbortSignal', o.signal);
+  let searchSpace: Record<string, Distribution> | undefined;
+  if (o.searchSpace !== undefined) {
+    if (o.searchSpace === null || typeof o.searchSpace !== 'object' || Array.isArray(o.searchSpace)) {
+      throw invalid('searchSpace', 'an object of distributions', o.searchSpace);
+    }
+    searchSpace = Object.fromEntries(
+      Object.entries(o.searchSpace).map(([name, d]) => [string('searchSpace key', name), distributionFrom(`searchSpace.${name}`, d)]),
+    );
+  }
   const deadline = timeout === Infinity ? Infinity : Date.now() + timeout * 1000;
   return {
     nTrials,
     deadline,
     hardDeadline: deadline + grace * 1000,
     workers: Math.min(concurrency, nTrials),
+    graceMs: grace * 1000,
+    signal: o.signal ?? null,
+    searchSpace,
     isCaught,
     callbacks,
     showProgressBar: o.showProgressBar === undefined ? false : boolean('showProgressBar', o.showProgressBar),
@@ -112,14 +140,52 @@ function reasonOf(err: unknown): string {
   return `Thrown value: ${describe(err)}`;
 }
 
+/** The longest delay setTimeout keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How the objective's call ended. */
-type Outcome = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'abandoned' };
+type Outcome = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'abandoned'; reason: string };
 
 /**
- * Runs the objective; past `hardDeadline` gives up on it (its promise keeps running, and whatever it
- * settles to later is swallowed so it cannot surface as an unhandled rejection).
+ * The moment running objectives are given up: `gracePeriod` after the timeout or after the abort,
+ * whichever comes first. One timer for the whole loop; `dispose()` clears it.
  */
-async function runObjective(objective: Objective, trial: Trial, hardDeadline: number): Promise<Outcome> {
+class GiveUp {
+  readonly reason: Promise<string>;
+  private resolve!: (reason: string) => void;
+  private at = Infinity;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.reason = new Promise<string>((resolve) => (this.resolve = resolve));
+  }
+
+  /** Gives up at `when` (ms since the epoch) with `reason`, unless an earlier moment is already set. */
+  schedule(when: number, reason: string): void {
+    if (when >= this.at) return;
+    this.at = when;
+    clearTimeout(this.timer);
+    this.arm(reason);
+  }
+
+  /** setTimeout holds at most 2^31 − 1 ms (24.8 days): a later moment is reached in steps. */
+  private arm(reason: string): void {
+    const wait = this.at - Date.now();
+    this.timer = wait > MAX_TIMER_MS
+      ? setTimeout(() => this.arm(reason), MAX_TIMER_MS)
+      : setTimeout(() => this.resolve(reason), Math.max(0, wait));
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/**
+ * Runs the objective until it settles or the loop gives up on it (its promise keeps running, and
+ * whatever it settles to later is swallowed so it cannot surface as an unhandled rejection).
+ */
+async function runObjective(objective: Objective, trial: Trial, giveUp: GiveUp): Promise<Outcome> {
   let settled: Promise<Outcome>;
   try {
     settled = Promise.resolve(objective(trial)).then(
@@ -129,16 +195,7 @@ async function runObjective(objective: Objective, trial: Trial, hardDeadline: nu
   } catch (error) {
     return { kind: 'threw', error };
   }
-  if (hardDeadline === Infinity) return settled;
-  let timer: NodeJS.Timeout | undefined;
-  const abandon = new Promise<Outcome>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'abandoned' }), Math.max(0, hardDeadline - Date.now()));
-  });
-  try {
-    return await Promise.race([settled, abandon]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return Promise.race([settled, giveUp.reason.then((reason): Outcome => ({ kind: 'abandoned', reason }))]);
 }
 
 export async function optimize(study: Study, objective: Objective, opts?: OptimizeOptions): Promise<void> {
@@ -146,7 +203,21 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
   const r = resolve(opts);
   study.resetStop();
   const bar = r.showProgressBar ? new ProgressBar(r.nTrials, r.deadline) : null;
-  let heartbeats: Heartbeats | null = null;
+  const giveUp = new GiveUp();
+  if (r.hardDeadline !== Infinity) {
+    giveUp.schedule(r.hardDeadline, `optimize() timed out: the objective had not returned ${r.graceMs / 1000} s after the timeout (gracePeriod)`);
+  }
+  const onAbort = (): void => {
+    const reason = r.signal?.reason;
+    giveUp.schedule(
+      Date.now() + r.graceMs,
+      typeof reason === 'string' && reason.length > 0
+        ? reason
+        : `optimize() was stopped (signal aborted) and the objective had not returned ${r.graceMs / 1000} s later (gracePeriod)`,
+    );
+  };
+  if (r.signal?.aborted) onAbort();
+  r.signal?.addEventListener('abort', onAbort, { once: true });
   let started = 0;
   let firstError: { error: unknown } | null = null;
 
@@ -167,16 +238,13 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
   };
 
   const runOne = async (): Promise<void> => {
-    const trial = await study.ask();
-    heartbeats ??= study.storage.startHeartbeats?.(study.heartbeatIntervalMs) ?? timerHeartbeats(study.storage, study.heartbeatIntervalMs);
-    heartbeats.add(trial.trialId);
+    const trial = await study.ask(r.searchSpace);
     let frozen: FrozenTrial;
     let rethrow: { error: unknown } | null = null;
     try {
-      const out = await runObjective(objective, trial, r.hardDeadline);
+      const out = await runObjective(objective, trial, giveUp);
       if (out.kind === 'abandoned') {
-        const reason = `optimize() timed out: the objective had not returned ${(r.hardDeadline - r.deadline) / 1000} s after the timeout (gracePeriod)`;
-        frozen = await finish(trial, () => study.tell(trial, 'FAIL', { failReason: reason }), 'none yet');
+        frozen = await finish(trial, () => study.tell(trial, 'FAIL', { failReason: out.reason }), 'none yet');
       } else if (out.kind === 'returned') {
         const v = out.value;
         frozen = isResult(v)
@@ -189,7 +257,7 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
         if (!r.isCaught(out.error)) rethrow = { error: out.error };
       }
     } finally {
-      heartbeats.remove(trial.trialId);
+      study.stopBeating(trial.trialId);  // told, or the tell failed: either way this loop is done with it
     }
     for (const cb of r.callbacks) await cb(study, frozen);
     reportFinished(study, frozen, bar);
@@ -197,7 +265,7 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
   };
 
   const worker = async (): Promise<void> => {
-    while (!study.stopped && firstError === null && started < r.nTrials && Date.now() < r.deadline) {
+    while (!study.stopped && !(r.signal?.aborted ?? false) && firstError === null && started < r.nTrials && Date.now() < r.deadline) {
       started++;
       try {
         await runOne();
@@ -212,7 +280,8 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
     await Promise.all(Array.from({ length: r.workers }, worker));
   } finally {
     bar?.done();
-    await (heartbeats as Heartbeats | null)?.close();
+    giveUp.dispose();
+    r.signal?.removeEventListener('abort', onAbort);
     await study.refresh();
   }
   if (firstError !== null) throw (firstError as { error: unknown }).error;

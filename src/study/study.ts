@@ -7,12 +7,16 @@ import { InvalidArgumentError, InvalidStateError, NotFoundError, SearchSpaceExha
 import { NopPruner, type Pruner } from '../pruners/base.js';
 import type { Sampler, StudyView } from '../samplers/base.js';
 import { defaultSampler } from '../samplers/default.js';
-import type { Storage } from '../storage/base.js';
+import type { Heartbeats, Storage } from '../storage/base.js';
 import { createStorage } from '../storage/index.js';
+import { timerHeartbeats } from '../storage/timer-heartbeat.js';
+import { log } from '../util/log.js';
 import { describe, invalid, oneOf, options, positiveNumber, string, integer, boolean } from '../validate.js';
 import { trialsToRows, rowsToCsv } from './export.js';
 import { optimize, type OptimizeOptions, type Objective } from './optimize.js';
 import { paretoFront } from './pareto.js';
+import { withStudyLock } from './lock.js';
+import type { FailedTrialCallback } from './retry.js';
 import { Trial } from './trial.js';
 import { isFinished, TrialState, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 
@@ -26,8 +30,13 @@ export interface CreateStudyOptions {
   directions?: readonly StudyDirection[];
   /** Load the study when one with this name exists instead of throwing DuplicatedStudyError. */
   loadIfExists?: boolean;
-  /** How often optimize() records a heartbeat for its running trials (ms); stale trials are those silent for 2×. */
+  /**
+   * How often every running trial this process asked for records a heartbeat (ms, default 10 000); a
+   * trial silent for twice as long is stale, and the next ask() of any worker fails it.
+   */
   heartbeatIntervalMs?: number;
+  /** Called once for each trial this process fails as stale, e.g. `new RetryFailedTrial({ maxRetry: 1 })`. */
+  failedTrialCallback?: FailedTrialCallback;
 }
 
 export interface LoadStudyOptions {
@@ -36,6 +45,7 @@ export interface LoadStudyOptions {
   sampler?: Sampler;
   pruner?: Pruner;
   heartbeatIntervalMs?: number;
+  failedTrialCallback?: FailedTrialCallback;
 }
 
 /** Second argument of `study.tell`: the objective value(s), or a final state. */
@@ -77,6 +87,14 @@ function checkPruner(value: unknown): Pruner | undefined {
   return value as Pruner;
 }
 
+function checkFailedTrialCallback(value: unknown): FailedTrialCallback | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)['onStaleTrial'] !== 'function') {
+    throw invalid('failedTrialCallback', 'an object with an `onStaleTrial(study, trial)` method (new RetryFailedTrial(...))', value);
+  }
+  return value as FailedTrialCallback;
+}
+
 function heartbeatOption(value: unknown): number {
   return value === undefined ? DEFAULT_HEARTBEAT_MS : positiveNumber('heartbeatIntervalMs', value);
 }
@@ -84,11 +102,13 @@ function heartbeatOption(value: unknown): number {
 export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study> {
   const o = options<CreateStudyOptions>('createStudy options', opts, [
     'studyName', 'storage', 'sampler', 'pruner', 'direction', 'directions', 'loadIfExists', 'heartbeatIntervalMs',
+    'failedTrialCallback',
   ]);
   const directions = resolveDirections(o.direction, o.directions);
   const studyName = o.studyName === undefined ? `no-name-${randomUUID()}` : string('studyName', o.studyName);
   const loadIfExists = o.loadIfExists === undefined ? false : boolean('loadIfExists', o.loadIfExists);
   const heartbeatMs = heartbeatOption(o.heartbeatIntervalMs);
+  const onStale = checkFailedTrialCallback(o.failedTrialCallback);
   const sampler = checkSampler(o.sampler);
   const pruner = checkPruner(o.pruner);
   const storage = createStorage(o.storage);
@@ -107,20 +127,23 @@ export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study>
       }
     }
   }
-  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), sampler, pruner, heartbeatMs);
+  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), sampler, pruner, heartbeatMs, onStale);
   await study.refresh();
   return study;
 }
 
 export async function loadStudy(opts: LoadStudyOptions): Promise<Study> {
-  const o = options<LoadStudyOptions>('loadStudy options', opts, ['studyName', 'storage', 'sampler', 'pruner', 'heartbeatIntervalMs']);
+  const o = options<LoadStudyOptions>('loadStudy options', opts, [
+    'studyName', 'storage', 'sampler', 'pruner', 'heartbeatIntervalMs', 'failedTrialCallback',
+  ]);
   const studyName = string('studyName', o.studyName);
   const heartbeatMs = heartbeatOption(o.heartbeatIntervalMs);
+  const onStale = checkFailedTrialCallback(o.failedTrialCallback);
   const sampler = checkSampler(o.sampler);
   const pruner = checkPruner(o.pruner);
   const storage = createStorage(o.storage);
   const studyId = await storage.getStudyIdFromName(studyName);
-  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), sampler, pruner, heartbeatMs);
+  const study = new Study(storage, studyId, studyName, await storage.getStudyDirections(studyId), sampler, pruner, heartbeatMs, onStale);
   await study.refresh();
   return study;
 }
@@ -153,6 +176,11 @@ export class Study implements StudyView {
   readonly sampler: Sampler;
   readonly pruner: Pruner;
   /** @internal */ readonly heartbeatIntervalMs: number;
+  private readonly onStale: FailedTrialCallback | undefined;
+  /** Beats for every trial this handle asked for, until it is told (started at the first ask). */
+  private heartbeats: Heartbeats | null = null;
+  /** When this handle last swept the study for stale trials (ms since the epoch; 0: never). */
+  private lastSweep = 0;
   private snapshot: FrozenTrial[] = [];
   private stopRequested = false;
   /** trial number → trial id for the trials this process asked, so tell(number) needs no lookup. */
@@ -167,6 +195,7 @@ export class Study implements StudyView {
     sampler: Sampler | undefined,
     pruner: Pruner | undefined,
     heartbeatIntervalMs: number,
+    onStale?: FailedTrialCallback,
   ) {
     this.storage = storage;
     this.studyId = studyId;
@@ -175,6 +204,7 @@ export class Study implements StudyView {
     this.sampler = sampler ?? defaultSampler(directions);
     this.pruner = pruner ?? new NopPruner();
     this.heartbeatIntervalMs = heartbeatIntervalMs;
+    this.onStale = onStale;
   }
 
   /** The only direction of a single-objective study. */
@@ -274,6 +304,10 @@ export class Study implements StudyView {
   /**
    * Starts a trial (an enqueued one first) and samples its relative parameters. With `distributions`,
    * those parameters are suggested (and stored) before the trial is returned — the define-and-run style.
+   * The trial beats (see `heartbeatIntervalMs`) until it is told or this process ends. Before the first
+   * ask and then at most once per heartbeat interval, stale trials of other workers are failed.
+   * With a pending-aware sampler (GP, TPE with the constant liar) the proposal is made and stored under
+   * the study's `sample` lock, so workers asking at once see each other's points.
    */
   async ask(distributions?: Readonly<Record<string, Distribution>>): Promise<Trial> {
     if (distributions !== undefined && (distributions === null || typeof distributions !== 'object')) {
@@ -283,6 +317,12 @@ export class Study implements StudyView {
     const fixedSpace = Object.entries(distributions ?? {}).map(
       ([name, d]) => [string('distributions key', name), distributionFrom(`distributions.${name}`, d)] as const,
     );
+    await this.sweepStaleTrials();
+    const start = (): Promise<Trial> => this.startTrial(fixedSpace);
+    return this.sampler.usesPending === true ? withStudyLock(this.storage, this.studyId, 'sample', start) : start();
+  }
+
+  private async startTrial(fixedSpace: readonly (readonly [string, Distribution])[]): Promise<Trial> {
     let frozen = await this.storage.claimWaitingTrial(this.studyId);
     if (frozen === null) {
       const attrs = this.sampler.reserveTrial ? await this.sampler.reserveTrial(this) : {};
@@ -292,6 +332,7 @@ export class Study implements StudyView {
       }
       frozen = await this.storage.createTrial(this.studyId, { systemAttrs: attrs });
     }
+    this.beats().add(frozen.trialId);
     try {
       const space = await this.sampler.inferRelativeSearchSpace(this, frozen);
       const relative = Object.keys(space).length > 0 ? await this.sampler.sampleRelative(this, frozen, space) : {};
@@ -303,11 +344,41 @@ export class Study implements StudyView {
       return trial;
     } catch (err) {
       // The trial exists but nobody will run it: fail it now rather than leave a RUNNING orphan.
+      this.stopBeating(frozen.trialId);
       await this.storage
         .setTrialSystemAttr(frozen.trialId, 'failReason', `ask() failed before the trial was handed out: ${err instanceof Error ? err.message : String(err)}`)
         .then(() => this.storage.setTrialState(frozen.trialId, TrialState.FAIL))
         .catch(() => undefined);  // the storage itself failing: the stale-trial sweep will fail it
       throw err;
+    }
+  }
+
+  /** This handle's heartbeats: from the storage's own thread where it has one, else from a timer. */
+  private beats(): Heartbeats {
+    this.heartbeats ??= this.storage.startHeartbeats?.(this.heartbeatIntervalMs) ?? timerHeartbeats(this.storage, this.heartbeatIntervalMs);
+    return this.heartbeats;
+  }
+
+  /** @internal Stops the beats of a trial this handle asked for (told, or given up). */
+  stopBeating(trialId: number): void {
+    this.heartbeats?.remove(trialId);
+  }
+
+  /**
+   * Fails other workers' stale trials, at most once per heartbeat interval. Only storages that beat from
+   * a thread of their own (SQLite files, PostgreSQL) are swept: their live trials beat even while this
+   * event loop is blocked, so silence means a dead worker; a storage private to this process has no
+   * other workers. A failed sweep is logged and left to the next one.
+   */
+  private async sweepStaleTrials(): Promise<void> {
+    if (this.storage.startHeartbeats === undefined) return;
+    const now = Date.now();
+    if (now - this.lastSweep < this.heartbeatIntervalMs) return;
+    this.lastSweep = now;
+    try {
+      await this.failStaleTrials();
+    } catch (err) {
+      log('warning', `Stale-trial sweep of study ${JSON.stringify(this.studyName)} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -328,6 +399,7 @@ export class Study implements StudyView {
       } catch (err) {
         if (err instanceof TrialFinishedError) {
           // Finished elsewhere meanwhile (failed as stale by another process): that outcome stands.
+          this.stopBeating(trial.trialId);
           await this.refresh();
           throw err;
         }
@@ -346,9 +418,11 @@ export class Study implements StudyView {
       }
       await this.storage.setTrialState(trial.trialId, state, values);
     } catch (err) {
-      if (trial instanceof Trial && !(err instanceof TrialFinishedError)) trial.reopen();
+      if (err instanceof TrialFinishedError) this.stopBeating(trial.trialId);
+      else if (trial instanceof Trial) trial.reopen();
       throw err;
     }
+    this.stopBeating(trial.trialId);
     const stored = await this.storage.getTrial(trial.trialId);
     this.asked.delete(stored.number);
     if (this.sampler.afterTrial) await this.sampler.afterTrial(this, stored, state, values);
@@ -362,13 +436,21 @@ export class Study implements StudyView {
 
   /**
    * Fails RUNNING trials that have not sent a heartbeat for `olderThanMs` (default: twice the heartbeat
-   * interval) — the trials of a process that died. Returns their numbers.
+   * interval) — the trials of a process that died — and hands each to `failedTrialCallback`. Returns
+   * their numbers. Each stale trial is failed by exactly one caller, whichever worker sweeps first.
    */
   async failStaleTrials(opts: { olderThanMs?: number } = {}): Promise<number[]> {
     const o = options<{ olderThanMs?: number }>('failStaleTrials options', opts, ['olderThanMs']);
     const ms = o.olderThanMs === undefined ? 2 * this.heartbeatIntervalMs : integer('olderThanMs', o.olderThanMs, 0);
     const failed = await this.storage.failStaleTrials(this.studyId, ms);
-    if (failed.length > 0) await this.refresh();
+    if (failed.length === 0) return failed;
+    await this.refresh();
+    if (this.onStale !== undefined) {
+      for (const number of failed) {
+        const trial = this.snapshot.find((t) => t.number === number);
+        if (trial !== undefined) await this.onStale.onStaleTrial(this, trial);
+      }
+    }
     return failed;
   }
 

@@ -62,7 +62,7 @@ describe('tunable CLI', () => {
     cli(dir, 'create-study', '--study-name', 'b', ...s);
     const r = cli(dir, 'ask', '--study-name', 'b', '--search-space', '{"x": {"type": "float", "low": 3, "high": 1}}', ...s);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('tunable: ERR_INVALID_ARGUMENT: Expected `low` <= `high` but received low=3, high=1');
+    expect(r.stderr).toContain('tunable: ERR_INVALID_ARGUMENT: --search-space.x: Expected `low` <= `high` but received low=3, high=1');
     const t = cli(dir, 'tell', '--study-name', 'b', '--trial-number', 'zero', '--values', '1', ...s);
     expect(t.code).toBe(2);
     expect(t.stderr).toContain('Expected an integer in [0, 9007199254740991] for `--trial-number` but received "zero"');

@@ -16,15 +16,22 @@ import {
 } from '../../src/errors.js';
 import type { Storage } from '../../src/storage/base.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
+import { PostgresStorage } from '../../src/storage/postgres.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
+import { dropSchema, freshSchema, pgEnabled, schemaUrl } from '../pg.js';
 
 interface Harness {
   /** A fresh, empty storage. */
   make(): Storage;
   /** A second handle on the same data (another connection), for persistent storages. */
   another?(): Storage;
-  cleanup(): void;
+  /**
+   * Whose clock stamps times: this process's `Date` (which tests may fake) or a database server's, which
+   * tests can only wait for.
+   */
+  clock?: 'server';
+  cleanup(): void | Promise<void>;
 }
 
 function memoryHarness(): Harness {
@@ -41,6 +48,20 @@ function sqliteHarness(): Harness {
   };
 }
 
+/** Each harness its own schema, dropped in cleanup. */
+function postgresHarness(): Harness {
+  const schema = freshSchema();
+  const url = schemaUrl(schema);
+  return {
+    make: () => new PostgresStorage(url),
+    another: () => new PostgresStorage(url),
+    clock: 'server',
+    cleanup: () => dropSchema(schema),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const F = floatDistribution(-10, 10);
 const I = intDistribution(1, 100);
 const C = categoricalDistribution([null, 'adam', 1.5, true, 'sgd']);
@@ -48,6 +69,7 @@ const C = categoricalDistribution([null, 'adam', 1.5, true, 'sgd']);
 describe.each([
   ['memory', memoryHarness],
   ['sqlite file', sqliteHarness],
+  ...(pgEnabled ? ([['postgresql', postgresHarness]] as const) : []),
 ] as const)('Storage contract: %s', (_name, harnessFactory) => {
   let h: Harness;
   let s: Storage;
@@ -61,7 +83,7 @@ describe.each([
   afterEach(async () => {
     await s.close();
     for (const e of extra.splice(0)) await e.close();
-    h.cleanup();
+    await h.cleanup();
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -367,6 +389,8 @@ describe.each([
         s.setTrialSystemAttr(t.trialId, 'k', 1),
         s.recordHeartbeat(t.trialId),
       ];
+      // Handled from the start: a networked storage rejects them while the first is still being awaited.
+      for (const a of attempts) a.catch(() => undefined);
       for (const a of attempts) await expect(a).rejects.toBeInstanceOf(TrialFinishedError);
       await expect(s.setTrialParam(t.trialId, 'y', 2, F)).rejects.toThrow(/finished/);
       expect(await s.getTrial(t.trialId)).toEqual(before);
@@ -540,6 +564,7 @@ describe.each([
     });
 
     it('failStaleTrials fails RUNNING trials without a recent heartbeat', async () => {
+      if (h.clock === 'server') return staleOnServerClock();
       // Staleness is measured with Date; a clock of our own (timers stay real) makes the silences exact
       // instead of depending on how long the machine takes between two calls.
       vi.useFakeTimers({ toFake: ['Date'] });
@@ -578,6 +603,37 @@ describe.each([
         vi.useRealTimers();
       }
     });
+
+    /** The same on a server's clock, which no test can stop: real waits, silences measured on the server. */
+    async function staleOnServerClock(): Promise<void> {
+      const beating = await s.createTrial(study);
+      const silent = await s.createTrial(study);
+      const done = await s.createTrial(study);
+      await s.setTrialState(done.trialId, TrialState.COMPLETE, [1]);
+      await s.createTrial(study, { state: TrialState.WAITING });
+      await s.recordHeartbeat(beating.trialId);
+      expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
+      await sleep(1000);
+      await s.recordHeartbeat(beating.trialId);
+      const failed = await s.failStaleTrials(study, 600);
+      expect(failed).toEqual([silent.number]);
+      const r = await s.getTrial(silent.trialId);
+      expect(r.state).toBe(TrialState.FAIL);
+      expect(r.datetimeComplete!.getTime() - silent.datetimeStart!.getTime()).toBeGreaterThan(600);
+      expect(typeof r.systemAttrs['failReason']).toBe('string');
+      expect((await s.getTrial(beating.trialId)).state).toBe(TrialState.RUNNING);
+      expect((await s.getTrial(done.trialId)).state).toBe(TrialState.COMPLETE);
+      expect(await s.getNTrials(study, [TrialState.WAITING])).toBe(1);
+      // the presumed-dead owner's later writes throw
+      await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toBeInstanceOf(TrialFinishedError);
+      await expect(s.setTrialState(silent.trialId, TrialState.COMPLETE, [0])).rejects.toMatchObject({ code: 'ERR_TRIAL_FINISHED' });
+      await expect(s.recordHeartbeat(silent.trialId)).rejects.toBeInstanceOf(TrialFinishedError);
+      // a trial that beat long ago becomes stale too, once silent longer than the limit
+      expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
+      await sleep(1000);
+      expect(await s.failStaleTrials(study, 600)).toEqual([beating.number]);
+      expect(await s.failStaleTrials(study, 0)).toEqual([]);
+    }
   });
 
   // ---------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
  * worker thread), else the timer fallback the optimize loop uses.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorage, SqliteStorage, TrialState, type Storage } from '../../src/index.js';
 import type { Heartbeats } from '../../src/storage/base.js';
+import { PostgresStorage } from '../../src/storage/postgres.js';
 import { timerHeartbeats } from '../../src/storage/timer-heartbeat.js';
 import { tempDir } from '../helpers.js';
+import { dropSchema, freshSchema, pgEnabled, schemaUrl } from '../pg.js';
 
 const dir = tempDir();
 let n = 0;
@@ -16,6 +18,17 @@ const storages: [string, () => Storage][] = [
   ['sqlite file', () => new SqliteStorage(join(dir, `hb${n++}.db`))],
   ['sqlite :memory:', () => new SqliteStorage(':memory:')],
 ];
+const schemas: string[] = [];
+if (pgEnabled) {
+  storages.push(['postgresql', () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    return new PostgresStorage(schemaUrl(schema));
+  }]);
+}
+afterAll(async () => {
+  for (const schema of schemas) await dropSchema(schema);
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(storages)('heartbeats on %s', (_name, make) => {

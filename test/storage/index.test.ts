@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StorageError } from '../../src/errors.js';
-import { MemoryStorage, SqliteStorage, createStorage } from '../../src/storage/index.js';
+import { MemoryStorage, PostgresStorage, SqliteStorage, createStorage } from '../../src/storage/index.js';
+import { thrown } from '../helpers.js';
 
 describe('createStorage', () => {
   let dir: string;
@@ -47,14 +48,18 @@ describe('createStorage', () => {
     expect(createStorage(s)).toBe(s);
   });
 
-  it('says PostgreSQL is not available yet (without echoing a password)', () => {
-    expect(() => createStorage('postgres://u:secret@host/db')).toThrow(StorageError);
-    expect(() => createStorage('postgresql://host/db')).toThrow(/PostgreSQL storage is not available yet/);
-    try {
-      createStorage('postgres://u:secret@host/db');
-    } catch (e) {
-      expect((e as Error).message).not.toContain('secret');
+  it('resolves postgres:// and postgresql:// to a PostgresStorage, connecting nothing, its url without the password', async () => {
+    for (const url of ['postgres://u:secret@host.invalid/db', 'postgresql://u:secret@host.invalid:5433/db?schema=s1']) {
+      const s = createStorage(url);
+      expect(s).toBeInstanceOf(PostgresStorage);
+      expect(s.url).not.toContain('secret');
+      expect(s.url).toContain('***');
+      await s.close();
     }
+    const e = thrown(() => createStorage('postgresql://u:secret@host/db?shema=x'));
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    expect((e as Error).message).toMatch(/shema/);
+    expect((e as Error).message).not.toContain('secret');
   });
 
   it('rejects anything else with InvalidArgumentError naming `storage` and the value', () => {
