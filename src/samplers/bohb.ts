@@ -61,6 +61,11 @@ export class BOHBSampler implements Sampler {
     }
   }
 
+  /** The wrapped sampler's (see Sampler.usesPending). */
+  get usesPending(): boolean {
+    return this.sampler.usesPending === true;
+  }
+
   async reserveTrial(study: StudyView): Promise<Record<string, unknown> | null> {
     return this.sampler.reserveTrial ? this.sampler.reserveTrial(study) : {};
   }

@@ -18,6 +18,11 @@ export class BracketFilteredSampler implements Sampler {
     readonly pruner: HyperbandPruner,
   ) {}
 
+  /** The wrapped sampler's (see Sampler.usesPending). */
+  get usesPending(): boolean {
+    return this.sampler.usesPending === true;
+  }
+
   async reserveTrial(study: StudyView): Promise<Record<string, unknown> | null> {
     return this.sampler.reserveTrial ? this.sampler.reserveTrial(study) : {};
   }

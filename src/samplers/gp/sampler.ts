@@ -8,14 +8,20 @@
  *   PRUNED) trials' spaces, so the Sobol' start still covers it (such a trial says where we were, not
  *   how good it was).
  * - Startup: until `nStartupTrials` usable trials exist, trial number i takes point i of a scrambled
- *   Sobol' sequence (seeded), like QMCSampler: distinct points for concurrent workers.
+ *   Sobol' sequence (seeded), like QMCSampler: trial numbers are unique, so concurrent workers get
+ *   distinct points — spread like one low-discrepancy sequence when the processes pass the same `seed`,
+ *   like independent uniform points when each draws its own.
  * - Then: values are sign-flipped for minimisation (larger is better), warped and standardised
  *   (model.ts), the GP is fitted starting from the previous fit's hyperparameters on the same space
  *   (kept per study in this instance and in the study system attribute `gp:hyperparameters`, so another
  *   process warm-starts too) and LogEI (or UCB) is maximised.
- * - RUNNING trials: each relative sample is stored in the trial's system attribute `gp:params`; the
- *   running trials' points are passed as `pending` (kriging-believer fantasies in the engine), and this
- *   instance serialises its own asks, so the second of two concurrent asks sees the first's proposal.
+ * - RUNNING trials: each relative sample is stored in the trial's system attribute `gp:params` before
+ *   sampleRelative returns; the other running trials' points (stored parameters, else enqueued ones,
+ *   else `gp:params`: runningPoint) are passed as `pending` (kriging-believer fantasies in the engine).
+ *   `usesPending` makes ask() hold the study's `sample` lock from the history read until the proposal
+ *   is stored, so workers asking at once — in this process or, on a storage with a server lock, in
+ *   others — each see the earlier ones' proposals. A running trial with neither (another sampler's, or
+ *   one that has not proposed yet) is not pending.
  * - Conditional spaces: the intersection space (shared parameters, the branch choice) is the main GP's;
  *   each group of parameters outside it that always appear together (one branch, groupDecomposedSearchSpace)
  *   gets a GP of its own on the trials that have it, once they number more than twice its dimension.
@@ -49,20 +55,22 @@ import { deriveSeed } from '../seed.js';
 import { Encoding, gpSpace, spaceKey } from './encode.js';
 import { fidelityData, type ResolvedFidelity } from './fidelity.js';
 import { gpStep, transformValues, type StepInput } from './model.js';
+import { PARAMS_ATTR, runningPoint } from './running.js';
 import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
 import { IndependentFallback } from '../independent-fallback.js';
 import { PerStorage } from '../per-storage.js';
 
 /** Tag separating this sampler's seeds from other samplers' with the same seed. */
 const TAG = 13;
-/** Trial system attribute: the relative sample (internal values) a trial was given. */
-export const PARAMS_ATTR = 'gp:params';
+export { PARAMS_ATTR };
 /** Study system attribute: the last fit's hyperparameters and the space they belong to. */
 export const HYPER_ATTR = 'gp:hyperparameters';
 /** Dimensions one GP can have: the engine's limit and the Sobol' start's. */
 export const MAX_GP_DIMS = Math.min(MAX_DIMS, SOBOL_MAX_DIMS);
 
 export class GPSampler implements Sampler {
+  /** Proposals depend on the RUNNING trials' points (see Sampler.usesPending). */
+  readonly usesPending = true;
   /** The seed in use (drawn at random when none was given). */
   readonly seed: number;
   private readonly o: ResolvedOptions;
@@ -71,7 +79,10 @@ export class GPSampler implements Sampler {
   /** Parameters outside the GP's space: the independent sampler, with a warning once per name. */
   private readonly fallback: IndependentFallback;
   private readonly sobols = new Map<number, Sobol>();
-  /** Serialises sampleRelative so concurrent asks see each other's proposals as pending. */
+  /**
+   * Serialises this instance's proposals, so one instance shared by several studies or storages never
+   * runs two engine steps at once; within one study the `sample` lock of ask() already orders them.
+   */
   private queue: Promise<unknown> = Promise.resolve();
   /** Studies whose search space outgrew MAX_GP_DIMS: the independent sampler takes all their parameters. */
   private readonly tooLarge = new PerStorage<true>();
@@ -297,16 +308,6 @@ function pick(space: Record<string, Distribution>, names: readonly string[]): Re
   const out: Record<string, Distribution> = {};
   for (const name of [...names].sort()) if (space[name] !== undefined) out[name] = space[name]!;
   return out;
-}
-
-/** A running trial's point: its stored relative sample, else its parameters so far (null if incomplete). */
-function runningPoint(enc: Encoding, t: FrozenTrial): number[] | null {
-  const stored = t.systemAttrs[PARAMS_ATTR];
-  if (stored !== null && typeof stored === 'object' && !Array.isArray(stored)) {
-    const x = enc.encodeParams(stored as Record<string, number>);
-    if (x !== null) return x;
-  }
-  return enc.encodeTrial(t);
 }
 
 /** Hyperparameters stored by a GPSampler for this space, validated (anything else: no warm start). */

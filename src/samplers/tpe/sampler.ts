@@ -12,7 +12,15 @@
  * - `group` (with `multivariate`): the space is decomposed into groups of parameters that always appear
  *   together (conditional spaces, see search-space.ts) and each group is sampled jointly from the trials
  *   that have it;
- * - `constantLiar`: RUNNING trials join the bad group, so parallel workers avoid each other's points.
+ * - `constantLiar` (default true): RUNNING trials of other workers join the bad group, so parallel
+ *   workers — `optimize({ concurrency })`, or processes sharing a storage — avoid each other's points.
+ *   A RUNNING trial counts with the parameters it has stored and, for the others, the proposal it was
+ *   given at ask() (proposal.ts): the parameters of the finished trials' intersection space are then
+ *   sampled at ask() as the relative sample (univariately unless `multivariate`, with the same draws
+ *   `sampleIndependent` would make) and stored on the trial, and `usesPending` makes ask() hold the
+ *   study's `sample` lock until they are, so workers asking at once see each other's proposals. The
+ *   trial being sampled never counts, so a sequential study samples exactly what it would without the
+ *   liar; multi-objective studies ignore RUNNING trials.
  * The history is read once per trial, at ask() (`inferRelativeSearchSpace`), and kept for the trial's
  * synchronous `sampleIndependent` calls, so a trial sees the study as it was when it started.
  *
@@ -34,6 +42,7 @@ import { paramRng, resolveSeed } from '../seed.js';
 import { defaultGamma, defaultWeights, type GammaFunction, type WeightsFunction } from './defaults.js';
 import { buildHistory, type History } from './history.js';
 import { ParzenEstimator, type ParzenOptions } from './parzen.js';
+import { proposedValue, storeProposal } from './proposal.js';
 import { dict } from '../../util/dict.js';
 
 export interface TPESamplerOptions {
@@ -47,7 +56,10 @@ export interface TPESamplerOptions {
   readonly multivariate?: boolean;
   /** With `multivariate`: sample groups of parameters that appear together jointly (default false). */
   readonly group?: boolean;
-  /** Count RUNNING trials as bad observations, for parallel workers (default false). */
+  /**
+   * Count other workers' RUNNING trials as bad observations, so parallel workers spread out (default
+   * true; a sequential study is unaffected: the trial being sampled never counts).
+   */
   readonly constantLiar?: boolean;
   /** Add a broad prior component to every estimator (default true). */
   readonly considerPrior?: boolean;
@@ -88,6 +100,8 @@ export class TPESampler implements Sampler {
   readonly multivariate: boolean;
   readonly group: boolean;
   readonly constantLiar: boolean;
+  /** True with the constant liar: proposals depend on the RUNNING trials (see Sampler.usesPending). */
+  readonly usesPending: boolean;
   readonly warnIndependentSampling: boolean;
   readonly gamma: GammaFunction;
   private readonly parzen: ParzenOptions;
@@ -104,7 +118,8 @@ export class TPESampler implements Sampler {
     this.multivariate = o.multivariate === undefined ? false : boolean('multivariate', o.multivariate);
     this.group = o.group === undefined ? false : boolean('group', o.group);
     if (this.group && !this.multivariate) throw new InvalidArgumentError('`group: true` requires `multivariate: true`');
-    this.constantLiar = o.constantLiar === undefined ? false : boolean('constantLiar', o.constantLiar);
+    this.constantLiar = o.constantLiar === undefined ? true : boolean('constantLiar', o.constantLiar);
+    this.usesPending = this.constantLiar;
     this.warnIndependentSampling = o.warnIndependentSampling === undefined ? true : boolean('warnIndependentSampling', o.warnIndependentSampling);
     this.gamma = optionalFunction('gamma', o.gamma, defaultGamma);
     this.parzen = Object.freeze({
@@ -121,7 +136,8 @@ export class TPESampler implements Sampler {
     const states = this.constantLiar ? [TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING] : [TrialState.COMPLETE, TrialState.PRUNED];
     const h = buildHistory(await study.getTrials({ states }), study.directions, trial.trialId, this.gamma);
     this.remember(study, trial, h);
-    if (!this.multivariate) return {};
+    // Univariate with the liar: the parameters every finished trial has are proposed at ask() (see above).
+    if (!this.multivariate) return this.constantLiar ? withoutSingles(intersectionSearchSpace(h.trials, { includePruned: true })) : {};
     const space = dict<Distribution>();
     if (this.group) {
       h.groups = [];
@@ -138,7 +154,16 @@ export class TPESampler implements Sampler {
 
   async sampleRelative(study: StudyView, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Promise<Record<string, number>> {
     const h = this.historyOf(study, trial);
-    if (h === null || h.nFinished < this.nStartupTrials) return {};
+    if (h === null) return {};
+    const joint = this.multivariate && h.nFinished >= this.nStartupTrials;
+    if (!joint && !this.constantLiar) return {};
+    const out = joint ? this.sampleGroups(h, trial, searchSpace) : this.sampleEach(study, trial, searchSpace);
+    if (this.constantLiar && study.directions.length === 1) await storeProposal(study, trial, out, searchSpace);
+    return out;
+  }
+
+  /** The joint sample of `searchSpace` (each group jointly in group mode). */
+  private sampleGroups(h: History, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Record<string, number> {
     const groups = this.group && h.groups !== null ? h.groups : [searchSpace];
     const out = dict<number>();
     for (const g of groups) {
@@ -149,6 +174,13 @@ export class TPESampler implements Sampler {
       const x = this.sampleJoint(h, names, dists, rng);
       names.forEach((name, j) => (out[name] = x[j]!));
     }
+    return out;
+  }
+
+  /** Every parameter of `searchSpace` as `sampleIndependent` draws it (the proposal of a univariate liar, or the startup's). */
+  private sampleEach(study: StudyView, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Record<string, number> {
+    const out = dict<number>();
+    for (const name of Object.keys(searchSpace).sort()) out[name] = this.sampleIndependent(study, trial, name, searchSpace[name]!);
     return out;
   }
 
@@ -242,13 +274,14 @@ function withoutSingles(space: Record<string, Distribution>): Record<string, Dis
 }
 
 /**
- * The internal value of `name` in trial `t` as a value of `dist`, or NaN when the trial lacks it. A
- * value stored under another distribution (the space changed) still counts when it is legal in `dist`
- * (categoricals: matched by choice). `equal` memoises distribution objects known equal to `dist`.
+ * The internal value of `name` in trial `t` as a value of `dist`, or NaN when the trial lacks it (a
+ * RUNNING trial: its proposal, see proposal.ts). A value stored under another distribution (the space
+ * changed) still counts when it is legal in `dist` (categoricals: matched by choice). `equal` memoises
+ * distribution objects known equal to `dist`.
  */
 function valueOf(t: FrozenTrial, name: string, dist: Distribution, equal: Set<Distribution>): number {
   const td = t.distributions[name];
-  if (td === undefined) return NaN;
+  if (td === undefined) return proposedValue(t, name, dist);
   if (equal.has(td) || (distributionsEqual(td, dist) && equal.add(td))) return t.internalParams[name] ?? NaN;
   const ext = t.params[name];
   return contains(dist, ext) ? toInternal(dist, ext) : NaN;
