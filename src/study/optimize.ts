@@ -238,7 +238,21 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
   };
 
   const runOne = async (): Promise<void> => {
-    const trial = await study.ask(r.searchSpace);
+    let trial: Trial;
+    try {
+      trial = await study.ask(r.searchSpace);
+    } catch (err) {
+      if (!(err instanceof TrialFinishedError)) throw err;
+      // Failed as stale by another worker while ask() was still proposing (a long proposal under load):
+      // that trial is over, the loop is not.
+      warnOnce(
+        'TUNABLE_TRIAL_FINISHED_ELSEWHERE',
+        `A trial of study ${JSON.stringify(study.studyName)} was finished by another worker before ask() handed it out ` +
+          `(failed as stale?): ${err.message}`,
+        `finished-elsewhere:${study.studyName}:${err.message}`,
+      );
+      return;
+    }
     let frozen: FrozenTrial;
     let rethrow: { error: unknown } | null = null;
     try {
