@@ -35,11 +35,32 @@ export interface TrialTemplate {
 }
 
 /**
+ * How `failStaleTrials` retries the trials it fails, in the transaction that fails them. For a failed
+ * trial whose lineage — its system attr `retryHistory`, an array of trial numbers, oldest first; `[]`
+ * when absent — is shorter than `maxRetry`, a WAITING trial is created (the next number) with:
+ *   params         the failed trial's stored params (internal values and distributions), as its own
+ *   systemAttrs    { retriedFrom: <failed number>, retryHistory: [...lineage, <failed number>] }
+ *   userAttrs      the failed trial's, when `inheritUserAttrs`; none otherwise
+ */
+export interface StaleRetry {
+  /** Retries per lineage; null: no limit. */
+  readonly maxRetry: number | null;
+  readonly inheritUserAttrs: boolean;
+}
+
+/** One parameter of a `setTrialParams` call: the internal value with its distribution. */
+export interface TrialParamWrite {
+  readonly name: string;
+  readonly internal: number;
+  readonly distribution: Distribution;
+}
+
+/**
  * Heartbeats for a set of running trials, sent every interval until removed. Writes that fail are not
  * reported: a missed beat only brings a trial closer to being judged stale.
  */
 export interface Heartbeats {
-  /** Starts beating for the trial, the first beat one interval later (its start counts as the first). */
+  /** Starts beating for the trial: its start counts as the first beat, the next comes within one interval. */
   add(trialId: number): void;
   remove(trialId: number): void;
   /** Stops every beat and releases what the heartbeats hold (a thread, a connection). */
@@ -77,6 +98,12 @@ export interface Storage {
   /** Records one parameter of a RUNNING trial (internal value). Throws TrialFinishedError otherwise. */
   setTrialParam(trialId: number, name: string, internal: number, distribution: Distribution): Promise<void>;
   /**
+   * Optional: several `setTrialParam` calls as one, atomically — all stored or none, each with the same
+   * checks and errors as alone, in order (a later entry of the same name overwrites an earlier one). A
+   * trial's queued parameters go through it in one call (one round trip to a server).
+   */
+  setTrialParams?(trialId: number, params: readonly TrialParamWrite[]): Promise<void>;
+  /**
    * Finishes a RUNNING trial (COMPLETE needs `values`; PRUNED and FAIL may carry them), setting
    * datetimeComplete. Throws TrialFinishedError when the trial is already finished.
    */
@@ -101,8 +128,12 @@ export interface Storage {
   /**
    * Fails (state FAIL, systemAttr `failReason`) every RUNNING trial of the study whose last heartbeat —
    * or start, if it never beat — is older than `olderThanMs`. Returns the numbers of the trials failed.
+   * With `retry`, the same transaction also enqueues a retry of each failed trial whose lineage is
+   * shorter than `retry.maxRetry` (see StaleRetry), so no crash between the two can leave a stale trial
+   * failed but never retried. A server-backed storage may measure silence from its own start when that
+   * is later (a server restart gives every trial a fresh threshold).
    */
-  failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]>;
+  failStaleTrials(studyId: number, olderThanMs: number, retry?: StaleRetry): Promise<number[]>;
 
   /**
    * Optional: runs `fn` while holding the study's lock named `name`; no other holder of the same lock —

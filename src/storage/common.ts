@@ -11,8 +11,9 @@ import {
 } from '../distributions/index.js';
 import { InvalidArgumentError, NotFoundError, StorageError, TrialFinishedError } from '../errors.js';
 import { FINISHED_STATES, TrialState, type FrozenTrial, type StudyDirection } from '../trial/index.js';
-import { dict } from '../util/dict.js';
+import { dict, get } from '../util/dict.js';
 import { describe, invalid, jsonValue, string } from '../validate.js';
+import type { StaleRetry } from './base.js';
 
 export const ALL_STATES: readonly TrialState[] = [
   TrialState.RUNNING,
@@ -107,6 +108,41 @@ export function checkFinite(name: string, value: unknown): number {
 export function checkStaleMs(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw invalid('olderThanMs', 'a non-negative number', value);
   return value;
+}
+
+/**
+ * The `retry` argument of `failStaleTrials`: undefined (no retries), or { maxRetry: null | integer >= 0,
+ * inheritUserAttrs: boolean }. Returns a frozen copy.
+ */
+export function checkStaleRetry(value: unknown): StaleRetry | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') throw invalid('retry', 'undefined or { maxRetry, inheritUserAttrs }', value);
+  const { maxRetry, inheritUserAttrs } = value as Record<string, unknown>;
+  if (maxRetry !== null && (typeof maxRetry !== 'number' || !Number.isSafeInteger(maxRetry) || maxRetry < 0)) {
+    throw invalid('retry.maxRetry', 'null (no limit) or an integer >= 0', maxRetry);
+  }
+  if (typeof inheritUserAttrs !== 'boolean') throw invalid('retry.inheritUserAttrs', 'a boolean', inheritUserAttrs);
+  return Object.freeze({ maxRetry, inheritUserAttrs });
+}
+
+/** A trial's lineage: the integers of its system attr `retryHistory` (oldest first), [] when absent. */
+export function lineageOf(systemAttrs: Readonly<Record<string, unknown>>): number[] {
+  return lineage(get(systemAttrs, 'retryHistory'));
+}
+
+/** The lineage a stored `retryHistory` value holds: its integers, in order ([] for anything but an array). */
+export function lineage(history: unknown): number[] {
+  return Array.isArray(history) ? history.filter((n): n is number => Number.isInteger(n)) : [];
+}
+
+/** Whether `retry` retries a trial whose lineage is `history`. */
+export function retries(retry: StaleRetry | undefined, history: readonly number[]): retry is StaleRetry {
+  return retry !== undefined && (retry.maxRetry === null || history.length < retry.maxRetry);
+}
+
+/** The system attributes of the retry of trial `number`, whose lineage is `history` (StaleRetry in base.ts). */
+export function retryAttrs(number: number, history: readonly number[]): { retriedFrom: number; retryHistory: number[] } {
+  return { retriedFrom: number, retryHistory: [...history, number] };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { PostgresStorage } from './postgres.js';
 import { isPostgresUrl, redactUrl } from './postgres-url.js';
 import { SqliteStorage } from './sqlite.js';
 
-export type { Storage, TrialTemplate } from './base.js';
+export type { StaleRetry, Storage, TrialTemplate } from './base.js';
 export { MemoryStorage } from './memory.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite.js';
 export { PostgresStorage, POSTGRES_DEFAULTS, type PostgresStorageOptions } from './postgres.js';

@@ -7,7 +7,7 @@ import type { Distribution } from '../distributions/index.js';
 import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError } from '../errors.js';
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
-import type { Storage, TrialTemplate } from './base.js';
+import type { StaleRetry, Storage, TrialTemplate } from './base.js';
 import {
   EMPTY_MAP,
   bestOf,
@@ -19,6 +19,7 @@ import {
   checkInternal,
   checkName,
   checkStaleMs,
+  checkStaleRetry,
   checkStates,
   checkStep,
   checkTemplateState,
@@ -26,8 +27,12 @@ import {
   closedError,
   decodeAttr,
   decodeAttrs,
+  deepFreeze,
   emptyRecord,
   encodeAttr,
+  lineageOf,
+  retries,
+  retryAttrs,
   sameDistribution,
   staleReason,
   studyNameNotFound,
@@ -57,6 +62,11 @@ interface MemTrial {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What a new trial is made of; the rest (id, number, times, values) the storage sets. */
+type NewTrial = Pick<FrozenTrial, 'params' | 'internalParams' | 'distributions' | 'userAttrs' | 'systemAttrs'> & {
+  readonly state: TrialState.RUNNING | TrialState.WAITING;
+};
 
 export class MemoryStorage implements Storage {
   readonly url = 'memory:';
@@ -181,27 +191,14 @@ export class MemoryStorage implements Storage {
         distributions[name] = d;
       }
     }
-    const userAttrs = decodeAttrs('template.userAttrs', template?.userAttrs);
-    const systemAttrs = decodeAttrs('template.systemAttrs', template?.systemAttrs);
-    const trialId = this.nextTrialId++;
-    const snapshot: FrozenTrial = Object.freeze({
-      trialId,
-      number: s.index.size,
+    return this.insert(s, {
       state,
-      values: null,
       params: Object.freeze(params) as FrozenTrial['params'],
       internalParams: Object.freeze(internalParams),
       distributions: Object.freeze(distributions),
-      userAttrs,
-      systemAttrs,
-      intermediateValues: EMPTY_MAP,
-      datetimeStart: state === TrialState.RUNNING ? new Date() : null,
-      datetimeComplete: null,
+      userAttrs: decodeAttrs('template.userAttrs', template?.userAttrs),
+      systemAttrs: decodeAttrs('template.systemAttrs', template?.systemAttrs),
     });
-    s.index.put(snapshot);
-    if (state === TrialState.WAITING) s.waiting.push(trialId);
-    this.trials.set(trialId, { studyId: s.id, snapshot, heartbeat: null });
-    return snapshot;
   }
 
   async claimWaitingTrial(studyId: number): Promise<FrozenTrial | null> {
@@ -284,11 +281,12 @@ export class MemoryStorage implements Storage {
     t.heartbeat = Date.now();
   }
 
-  async failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]> {
+  async failStaleTrials(studyId: number, olderThanMs: number, retry?: StaleRetry): Promise<number[]> {
     const s = this.study(studyId);
     const ms = checkStaleMs(olderThanMs);
+    const policy = checkStaleRetry(retry);
     const now = Date.now();
-    const failed: number[] = [];
+    const failed: FrozenTrial[] = [];
     for (const number of [...s.index.unfinished].sort((a, b) => a - b)) {
       const snap = s.index.all[number]!;
       if (snap.state !== TrialState.RUNNING) continue;
@@ -300,10 +298,12 @@ export class MemoryStorage implements Storage {
           datetimeComplete: new Date(now),
           systemAttrs: withKey(snap.systemAttrs, 'failReason', staleReason(last, now, ms)),
         });
-        failed.push(snap.number);
+        failed.push(t.snapshot);
       }
     }
-    return failed;
+    // Synchronous from the first check to here: the fails and the retries are one atomic step.
+    for (const f of failed) this.enqueueRetry(s, f, policy);
+    return failed.map((f) => f.number);
   }
 
   async close(): Promise<void> {
@@ -338,6 +338,38 @@ export class MemoryStorage implements Storage {
     const t = this.trial(trialId);
     if (isFinished(t.snapshot.state)) throw trialFinished(trialId, t.snapshot.number, t.snapshot.state);
     return t;
+  }
+
+  /** Stores a new trial with the study's next number (WAITING ones queue for claimWaitingTrial). */
+  private insert(s: MemStudy, fields: NewTrial): FrozenTrial {
+    const trialId = this.nextTrialId++;
+    const snapshot: FrozenTrial = Object.freeze({
+      trialId,
+      number: s.index.size,
+      values: null,
+      intermediateValues: EMPTY_MAP,
+      datetimeStart: fields.state === TrialState.RUNNING ? new Date() : null,
+      datetimeComplete: null,
+      ...fields,
+    });
+    s.index.put(snapshot);
+    if (fields.state === TrialState.WAITING) s.waiting.push(trialId);
+    this.trials.set(trialId, { studyId: s.id, snapshot, heartbeat: null });
+    return snapshot;
+  }
+
+  /** Enqueues the retry of a trial just failed as stale, when `policy` retries its lineage. */
+  private enqueueRetry(s: MemStudy, failed: FrozenTrial, policy: StaleRetry | undefined): void {
+    const lineage = lineageOf(failed.systemAttrs);
+    if (!retries(policy, lineage)) return;
+    this.insert(s, {
+      state: TrialState.WAITING,
+      params: failed.params,
+      internalParams: failed.internalParams,
+      distributions: failed.distributions,
+      userAttrs: policy.inheritUserAttrs ? failed.userAttrs : emptyRecord(),
+      systemAttrs: deepFreeze(dict<unknown>(retryAttrs(failed.number, lineage))),
+    });
   }
 
   private replace(t: MemTrial, patch: Partial<Mutable<FrozenTrial>>): void {

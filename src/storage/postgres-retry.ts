@@ -45,10 +45,18 @@ const LOST_MESSAGES = [
 
 /**
  * The unique index of `tunable_requests`: a retry that ran while its own first attempt was still
- * committing (the connection looked dead to the client, not yet to the server). The next attempt finds
- * the first one's result.
+ * committing (the connection looked dead to the client, not yet to the server) meets that attempt's
+ * row there once it commits. The storage then reads the result that attempt recorded (postgres.ts,
+ * `#send`) instead of calling the function again.
  */
 const REQUEST_RACE_CONSTRAINT = 'tunable_requests_pkey';
+
+/** A write that met its own earlier attempt's request id (23505 on `tunable_requests_pkey`). */
+export function isRequestRace(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  const err = e as { code?: unknown; constraint?: unknown };
+  return err.code === '23505' && err.constraint === REQUEST_RACE_CONSTRAINT;
+}
 
 export function classify(e: unknown): Failure {
   if (e === null || typeof e !== 'object') return { transient: false, connectionLost: false };
@@ -58,7 +66,7 @@ export function classify(e: unknown): Failure {
   if (code.length === 5 && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08'))) {
     return { transient: true, connectionLost: FATAL_SQLSTATES.has(code) || code.startsWith('08') };
   }
-  if (code === '23505' && err.constraint === REQUEST_RACE_CONSTRAINT) return { transient: true, connectionLost: false };
+  if (isRequestRace(e)) return { transient: true, connectionLost: false };
   if (NETWORK_CODES.has(code)) return { transient: true, connectionLost: true };
   if (code === '' && LOST_MESSAGES.some((m) => message.includes(m))) return { transient: true, connectionLost: true };
   return { transient: false, connectionLost: false };

@@ -330,20 +330,60 @@ ${writeFunction(s, 'tunable_set_trial_attr', 'p_system boolean, p_trial bigint, 
       ON CONFLICT (trial_id, key) DO UPDATE SET value_json = EXCLUDED.value_json;
   END IF;`, true)}
 
+-- Enqueues the retry of trial p_trial (number p_number), just failed as stale in the caller's transaction,
+-- when its lineage (system attr retryHistory: its integers, [] when absent) is shorter than p_max_retry
+-- (NULL: no limit): a WAITING trial with the study's next number and seq p_seq, a copy of its params (in
+-- their order), retriedFrom and retryHistory, and with p_inherit_user its user attributes. The caller holds
+-- the study row's lock (StaleRetry in base.ts).
+CREATE FUNCTION ${s}.tunable_retry_stale(p_study bigint, p_seq bigint, p_trial bigint, p_number integer, p_max_retry integer, p_inherit_user boolean)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_lineage jsonb;
+  v_number integer;
+  v_id bigint;
+BEGIN
+  SELECT coalesce(jsonb_agg(x.e ORDER BY x.o), '[]'::jsonb) INTO v_lineage
+    FROM ${s}.trial_system_attrs a,
+         jsonb_array_elements(CASE WHEN jsonb_typeof(a.value_json::jsonb) = 'array' THEN a.value_json::jsonb ELSE '[]'::jsonb END)
+           WITH ORDINALITY AS x(e, o)
+   WHERE a.trial_id = p_trial AND a.key = 'retryHistory'
+     AND CASE WHEN jsonb_typeof(x.e) = 'number' THEN (x.e::text)::numeric % 1 = 0 ELSE false END;
+  IF p_max_retry IS NOT NULL AND jsonb_array_length(v_lineage) >= p_max_retry THEN RETURN; END IF;
+  UPDATE ${s}.studies SET next_number = next_number + 1 WHERE study_id = p_study RETURNING next_number - 1 INTO v_number;
+  INSERT INTO ${s}.trials (study_id, number, state, datetime_start, seq) VALUES (p_study, v_number, 'WAITING', NULL, p_seq)
+    RETURNING trial_id INTO v_id;
+  INSERT INTO ${s}.trial_params (trial_id, name, internal, distribution)
+    SELECT v_id, p.name, p.internal, p.distribution FROM ${s}.trial_params p WHERE p.trial_id = p_trial ORDER BY p.id;
+  IF p_inherit_user THEN
+    INSERT INTO ${s}.trial_user_attrs (trial_id, key, value_json)
+      SELECT v_id, a.key, a.value_json FROM ${s}.trial_user_attrs a WHERE a.trial_id = p_trial ORDER BY a.id;
+  END IF;
+  INSERT INTO ${s}.trial_system_attrs (trial_id, key, value_json)
+    VALUES (v_id, 'retriedFrom', to_json(p_number)::text), (v_id, 'retryHistory', (v_lineage || to_jsonb(p_number))::text);
+END
+$fn$;
+
 -- Fails every RUNNING trial of the study silent for strictly longer than p_older_ms (server clock), under
--- the study row's lock, so each stale trial is failed by exactly one caller. Returns their numbers.
--- The reason's wording is staleReason() of common.ts.
-${writeFunction(s, 'tunable_fail_stale', 'p_study bigint, p_older_ms float8', `
+-- the study row's lock, so each stale trial is failed by exactly one caller. Silence is measured from the
+-- later of the trial's last beat (or start) and the server's start: after a restart every trial gets a
+-- fresh threshold, so that an outage longer than it fails no live trial before its beat thread has
+-- reconnected. With p_retry, each trial failed is retried in the same transaction (tunable_retry_stale).
+-- Returns the numbers of the trials failed. The reason's wording is staleReason() of common.ts.
+${writeFunction(s, 'tunable_fail_stale', 'p_study bigint, p_older_ms float8, p_retry boolean, p_max_retry integer, p_inherit_user boolean', `
   v_seq bigint;
-  v_now timestamptz;`, `
+  v_now timestamptz;
+  v_since timestamptz;
+  v_ids bigint[];
+  v_numbers integer[];`, `
   SELECT seq + 1 INTO v_seq FROM ${s}.studies WHERE study_id = p_study FOR NO KEY UPDATE;
   IF NOT FOUND THEN ${raise(PG_ERRORS.studyNotFound, `json_build_object('study', p_study)`)}; END IF;
   v_now := clock_timestamp();
+  v_since := pg_postmaster_start_time();
   WITH stale AS (
     UPDATE ${s}.trials t SET state = 'FAIL', datetime_complete = v_now, seq = v_seq
      WHERE t.study_id = p_study AND t.state = 'RUNNING'
-       AND (extract(epoch FROM v_now - coalesce(t.heartbeat, t.datetime_start, 'epoch')) * 1000)::float8 > p_older_ms
-    RETURNING t.trial_id, t.number, ${ms('coalesce(t.heartbeat, t.datetime_start, \'epoch\')')} AS last_ms
+       AND (extract(epoch FROM v_now - greatest(coalesce(t.heartbeat, t.datetime_start, 'epoch'), v_since)) * 1000)::float8 > p_older_ms
+    RETURNING t.trial_id, t.number, ${ms(`greatest(coalesce(t.heartbeat, t.datetime_start, 'epoch'), v_since)`)} AS last_ms
   ), reasons AS (
     INSERT INTO ${s}.trial_system_attrs (trial_id, key, value_json)
     SELECT stale.trial_id, 'failReason', to_json(format('Stale trial: no heartbeat for %s ms (limit %s ms); its worker is presumed dead',
@@ -351,11 +391,17 @@ ${writeFunction(s, 'tunable_fail_stale', 'p_study bigint, p_older_ms float8', `
       FROM stale
     ON CONFLICT (trial_id, key) DO UPDATE SET value_json = EXCLUDED.value_json
   )
-  SELECT json_agg(stale.number ORDER BY stale.number) INTO v_result FROM stale;
-  IF v_result IS NULL THEN
+  SELECT array_agg(stale.trial_id ORDER BY stale.number), array_agg(stale.number ORDER BY stale.number) INTO v_ids, v_numbers FROM stale;
+  IF v_ids IS NULL THEN
     v_result := '[]'::json;
   ELSE
     UPDATE ${s}.studies SET seq = v_seq WHERE study_id = p_study;
+    IF p_retry THEN
+      FOR i IN 1 .. cardinality(v_ids) LOOP
+        PERFORM ${s}.tunable_retry_stale(p_study, v_seq, v_ids[i], v_numbers[i], p_max_retry, p_inherit_user);
+      END LOOP;
+    END IF;
+    v_result := to_json(v_numbers);
   END IF;`)}
 `;
 }
@@ -496,7 +542,9 @@ export function statements(s: string) {
     setTrialState: fn('set_trial_state', 4),
     setIntermediate: fn('set_intermediate', 4, true),
     setTrialAttr: fn('set_trial_attr', 5, true),
-    failStale: fn('fail_stale', 3),
+    failStale: fn('fail_stale', 6),
+    // What a request recorded (its row, with a null result for a function that returns null), or no row.
+    requestResult: q('request_result', `SELECT result AS r FROM ${s}.tunable_requests WHERE request_id = $1`),
     studyIdByName: q('study_id_by_name', `SELECT study_id FROM ${s}.studies WHERE study_name = $1`),
     studyName: q('study_name', `SELECT study_name FROM ${s}.studies WHERE study_id = $1`),
     directions: q('directions', `SELECT directions FROM ${s}.studies WHERE study_id = $1`),

@@ -24,7 +24,7 @@ import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError, Sto
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import { describe, invalid, positiveNumber } from '../validate.js';
-import type { Heartbeats, Storage, TrialTemplate } from './base.js';
+import type { Heartbeats, StaleRetry, Storage, TrialTemplate } from './base.js';
 import {
   EMPTY_MAP,
   canonicalDistribution,
@@ -35,6 +35,7 @@ import {
   checkInternal,
   checkName,
   checkStaleMs,
+  checkStaleRetry,
   checkStates,
   checkStep,
   checkTemplateState,
@@ -51,7 +52,7 @@ import {
   TrialIndex,
 } from './common.js';
 import { PgHeartbeatThread, type HeartbeatConnection } from './postgres-heartbeat.js';
-import { backoffMs, classify, describeCause, sleep, type Failure } from './postgres-retry.js';
+import { backoffMs, classify, describeCause, isRequestRace, sleep, type Failure } from './postgres-retry.js';
 import { LOCK_NAMESPACE, PG_ERRORS, lockKeys, migrate, statements, type Statement, type Statements } from './postgres-schema.js';
 import { parsePostgresUrl, quoteIdent, type PostgresConfig, type PostgresStorageOptions } from './postgres-url.js';
 
@@ -84,6 +85,9 @@ interface Unsynced {
   readonly args: readonly unknown[];
   readonly at: number;
 }
+
+/** How many times one write may meet its own earlier attempt in `tunable_requests` with no result found (#send). */
+const REQUEST_RACE_ATTEMPTS = 3;
 
 /**
  * How long a lazy write is kept for replay at most. The server flushes an asynchronous commit within three
@@ -458,11 +462,17 @@ export class PostgresStorage implements Storage {
     return this.#heartbeats.handle(ms);
   }
 
-  async failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]> {
+  /**
+   * One call of `tunable_fail_stale`, which fails the stale trials and, with `retry`, enqueues their
+   * retries in the same transaction. Silence counts from the server's start at the earliest.
+   */
+  async failStaleTrials(studyId: number, olderThanMs: number, retry?: StaleRetry): Promise<number[]> {
     return this.#call(async () => {
       const id = checkId('studyId', studyId);
       const limit = checkStaleMs(olderThanMs);
-      return (await this.#write(this.#sql.failStale, [id, float8(limit)])) as number[];
+      const policy = checkStaleRetry(retry);
+      const args = [id, float8(limit), policy !== undefined, policy?.maxRetry ?? null, policy?.inheritUserAttrs ?? false];
+      return (await this.#write(this.#sql.failStale, args)) as number[];
     });
   }
 
@@ -601,15 +611,40 @@ export class PostgresStorage implements Storage {
     return result;
   }
 
+  /**
+   * One call of a write function (args: request id first), retried per #attempt. A call that meets its
+   * own earlier attempt's request id in `tunable_requests` (isRequestRace: that attempt committed while
+   * this one ran) takes the result that attempt recorded, read with a plain SELECT — calling the function
+   * again could meet the same race again. Should no result be there, the call is tried again, at most
+   * REQUEST_RACE_ATTEMPTS times in all.
+   */
   async #send(stmt: Statement, args: readonly unknown[]): Promise<unknown> {
-    return this.#attempt(async (client) => (await client.query<{ r: unknown }>({ name: stmt.name, text: stmt.text, values: args as unknown[] })).rows[0]!.r);
+    let races = 0;
+    return this.#attempt(async (client) => {
+      try {
+        return (await client.query<{ r: unknown }>({ name: stmt.name, text: stmt.text, values: args as unknown[] })).rows[0]!.r;
+      } catch (e) {
+        if (!isRequestRace(e)) throw e;
+        const read = this.#sql.requestResult;
+        const row = (await client.query<{ r: unknown }>({ name: read.name, text: read.text, values: [args[0]] })).rows[0];
+        if (row !== undefined) return row.r;
+        if (++races < REQUEST_RACE_ATTEMPTS) throw e;
+        throw new StorageError(
+          `PostgreSQL storage ${this.url}: the write ${stmt.name} (request id ${String(args[0])}) met an earlier attempt in tunable_requests ` +
+            `${races} times, but no result of it is recorded`,
+          'ERR_STORAGE',
+          { cause: sanitized(e) },
+        );
+      }
+    });
   }
 
   /**
    * After a lost connection: sends the lazy writes not yet known to be flushed again, in order and with
-   * their request ids. Those the server kept answer from `tunable_requests` and change nothing; those a
-   * crash took are applied again. One whose trial has meanwhile been finished or deleted (by a stale-trial
-   * sweep) is dropped: the trial's owner hears of it at its next write.
+   * their request ids. Those the server kept answer from `tunable_requests` and change nothing — also one
+   * whose first attempt commits while the resend runs: #send takes its recorded result, never calling
+   * the function again; those a crash took are applied again. One whose trial has meanwhile been finished
+   * or deleted (by a stale-trial sweep) is dropped: the trial's owner hears of it at its next write.
    */
   async #replay(): Promise<void> {
     this.#replaying ??= (async () => {

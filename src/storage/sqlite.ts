@@ -23,7 +23,7 @@ import {
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import { describe, invalid, nonNegativeNumber } from '../validate.js';
-import type { Heartbeats, Storage, TrialTemplate } from './base.js';
+import type { Heartbeats, StaleRetry, Storage, TrialTemplate } from './base.js';
 import { HeartbeatThread } from './sqlite-heartbeat.js';
 import { timerHeartbeats } from './timer-heartbeat.js';
 import {
@@ -36,6 +36,7 @@ import {
   checkInternal,
   checkName,
   checkStaleMs,
+  checkStaleRetry,
   checkStates,
   checkStep,
   checkTemplateState,
@@ -45,6 +46,9 @@ import {
   distributionFromJson,
   emptyRecord,
   encodeAttr,
+  lineage,
+  retries,
+  retryAttrs,
   staleReason,
   studyNameNotFound,
   studyNotFound,
@@ -619,10 +623,11 @@ export class SqliteStorage implements Storage {
     return this.heartbeatThread.handle(intervalMs);
   }
 
-  async failStaleTrials(studyId: number, olderThanMs: number): Promise<number[]> {
+  async failStaleTrials(studyId: number, olderThanMs: number, retry?: StaleRetry): Promise<number[]> {
     return this.call(() => {
       const id = checkId('studyId', studyId);
       const ms = checkStaleMs(olderThanMs);
+      const policy = checkStaleRetry(retry);
       return this.write(() => {
         this.requireStudy(id);
         const now = Date.now();
@@ -639,6 +644,8 @@ export class SqliteStorage implements Storage {
           fail.run(now, t.trial_id);
           attr.run(t.trial_id, JSON.stringify(staleReason(t.last, now, ms)));
         }
+        // In the same transaction: a crash cannot leave a trial failed and its retry never enqueued.
+        for (const t of stale) this.enqueueRetry(id, t, policy);
         return stale.map((t) => t.number);
       });
     });
@@ -747,6 +754,38 @@ export class SqliteStorage implements Storage {
       | undefined;
     if (row === undefined) throw this.notWritable(trialId);
     return row.number;
+  }
+
+  /**
+   * Inside failStaleTrials' transaction: enqueues the retry of a trial it failed, when `policy` retries
+   * its lineage (StaleRetry in base.ts): a WAITING trial with the next number, the failed trial's params
+   * (rows copied as they are), its lineage and, with `inheritUserAttrs`, its user attributes.
+   */
+  private enqueueRetry(studyId: number, failed: { trial_id: number; number: number }, policy: StaleRetry | undefined): void {
+    const stored = this.st(`SELECT value_json FROM trial_system_attrs WHERE trial_id = ? AND key = 'retryHistory'`).get(failed.trial_id) as
+      | { value_json: string }
+      | undefined;
+    const history = stored === undefined ? [] : lineage(decodeAttr(stored.value_json));
+    if (!retries(policy, history)) return;
+    const next = this.st(
+      'SELECT COALESCE(MAX(number) + 1, 0) AS number, COALESCE(MAX(seq), 0) + 1 AS seq FROM trials WHERE study_id = ?',
+    ).get(studyId) as { number: number; seq: number };
+    const tid = Number(
+      this.st(`INSERT INTO trials (study_id, number, state, datetime_start, seq) VALUES (?, ?, 'WAITING', NULL, ?)`).run(studyId, next.number, next.seq)
+        .lastInsertRowid,
+    );
+    this.st('INSERT INTO trial_params (trial_id, name, internal, distribution) SELECT ?, name, internal, distribution FROM trial_params WHERE trial_id = ? ORDER BY rowid').run(
+      tid,
+      failed.trial_id,
+    );
+    if (policy.inheritUserAttrs) {
+      this.st('INSERT INTO trial_user_attrs (trial_id, key, value_json) SELECT ?, key, value_json FROM trial_user_attrs WHERE trial_id = ? ORDER BY rowid').run(
+        tid,
+        failed.trial_id,
+      );
+    }
+    const sys = this.st('INSERT INTO trial_system_attrs (trial_id, key, value_json) VALUES (?, ?, ?)');
+    for (const [k, v] of Object.entries(retryAttrs(failed.number, history))) sys.run(tid, k, encodeAttr(k, v));
   }
 
   private notWritable(trialId: number): Error {

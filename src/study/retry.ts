@@ -1,17 +1,26 @@
 /**
  * What becomes of a trial failed as stale — its worker died, or went silent longer than the stale
- * threshold: the study's `failedTrialCallback` (createStudy / loadStudy) is called once for it, by the
- * worker whose `failStaleTrials` failed it. `RetryFailedTrial` re-enqueues its parameters.
+ * threshold. The study's `failedTrialCallback` (createStudy / loadStudy) says it in two parts:
+ * - `retry` (optional): a StaleRetry policy the storage applies in the very transaction that fails the
+ *   trial, enqueueing a WAITING trial with the failed trial's params. Being one transaction, a worker
+ *   killed in the middle of a sweep cannot leave a stale trial failed and never retried.
+ * - `onStaleTrial`: called once per failed trial afterwards, by the worker whose sweep failed it — best
+ *   effort: a sweeper that dies after the commit never calls it.
+ * `RetryFailedTrial` is the first part alone.
  *
- * Lineage, in the new trial's system attributes:
+ * Lineage, in the retry's system attributes (written by the storage, StaleRetry in storage/base.ts):
  *   retriedFrom: number      the trial it retries
  *   retryHistory: number[]   every ancestor, oldest first (its last element is `retriedFrom`)
  */
 import { invalid, integer, options } from '../validate.js';
-import { TrialState, type FrozenTrial, type StudyView } from '../trial/index.js';
+import type { StaleRetry } from '../storage/base.js';
+import { lineageOf } from '../storage/common.js';
+import type { FrozenTrial, StudyView } from '../trial/index.js';
 
 export interface FailedTrialCallback {
-  /** Called once per stale trial, after it was stored as FAIL. */
+  /** Retries the storage enqueues in the transaction that fails a stale trial; none when absent. */
+  readonly retry?: StaleRetry;
+  /** Called once per stale trial, after it was stored as FAIL (and its retry, if any, enqueued). */
   onStaleTrial(study: StudyView, trial: FrozenTrial): Promise<void>;
 }
 
@@ -22,11 +31,17 @@ export interface RetryFailedTrialOptions {
   inheritUserAttrs?: boolean;
 }
 
-/** Re-enqueues a stale trial's parameters as a WAITING trial, which the next `ask()` of any worker takes. */
+/**
+ * Re-enqueues a stale trial's parameters as a WAITING trial, which the next `ask()` of any worker takes:
+ * the retry's stored params are the failed trial's, so its `suggest*` calls return the same values.
+ * The storage does it (see `retry`), in the transaction that fails the trial.
+ */
 export class RetryFailedTrial implements FailedTrialCallback {
   /** null: no limit. */
   readonly maxRetry: number | null;
   readonly inheritUserAttrs: boolean;
+  /** The policy handed to `storage.failStaleTrials`. */
+  readonly retry: StaleRetry;
 
   constructor(opts: RetryFailedTrialOptions = {}) {
     const o = options<RetryFailedTrialOptions>('RetryFailedTrial options', opts, ['maxRetry', 'inheritUserAttrs']);
@@ -35,21 +50,14 @@ export class RetryFailedTrial implements FailedTrialCallback {
       throw invalid('inheritUserAttrs', 'a boolean', o.inheritUserAttrs);
     }
     this.inheritUserAttrs = o.inheritUserAttrs ?? true;
+    this.retry = Object.freeze({ maxRetry: this.maxRetry, inheritUserAttrs: this.inheritUserAttrs });
   }
 
-  async onStaleTrial(study: StudyView, trial: FrozenTrial): Promise<void> {
-    const history = retryHistory(trial);
-    if (this.maxRetry !== null && history.length >= this.maxRetry) return;
-    await study.storage.createTrial(study.studyId, {
-      state: TrialState.WAITING,
-      systemAttrs: { fixedParams: { ...trial.params }, retriedFrom: trial.number, retryHistory: [...history, trial.number] },
-      userAttrs: this.inheritUserAttrs ? trial.userAttrs : {},
-    });
-  }
+  /** Nothing left to do: the storage enqueued the retry when it failed the trial. */
+  async onStaleTrial(_study: StudyView, _trial: FrozenTrial): Promise<void> {}
 }
 
 /** The numbers of the trials `trial` retries, oldest first ([] for an original). */
 export function retryHistory(trial: FrozenTrial): number[] {
-  const h = trial.systemAttrs['retryHistory'];
-  return Array.isArray(h) ? h.filter((n): n is number => Number.isInteger(n)) : [];
+  return lineageOf(trial.systemAttrs);
 }

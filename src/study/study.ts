@@ -35,7 +35,11 @@ export interface CreateStudyOptions {
    * trial silent for twice as long is stale, and the next ask() of any worker fails it.
    */
   heartbeatIntervalMs?: number;
-  /** Called once for each trial this process fails as stale, e.g. `new RetryFailedTrial({ maxRetry: 1 })`. */
+  /**
+   * What becomes of each trial this process fails as stale: e.g. `new RetryFailedTrial({ maxRetry: 1 })`,
+   * whose `retry` policy the storage applies in the transaction that fails the trial; `onStaleTrial` is
+   * called once per failed trial after that.
+   */
   failedTrialCallback?: FailedTrialCallback;
 }
 
@@ -436,13 +440,16 @@ export class Study implements StudyView {
 
   /**
    * Fails RUNNING trials that have not sent a heartbeat for `olderThanMs` (default: twice the heartbeat
-   * interval) — the trials of a process that died — and hands each to `failedTrialCallback`. Returns
-   * their numbers. Each stale trial is failed by exactly one caller, whichever worker sweeps first.
+   * interval) — the trials of a process that died. The storage enqueues their retries per
+   * `failedTrialCallback.retry` (RetryFailedTrial) in the same transaction, so a sweeper killed at any
+   * point leaves no stale trial failed and unretried; then each failed trial is handed to
+   * `failedTrialCallback.onStaleTrial` (best effort: not if this process dies first). Returns their
+   * numbers. Each stale trial is failed by exactly one caller, whichever worker sweeps first.
    */
   async failStaleTrials(opts: { olderThanMs?: number } = {}): Promise<number[]> {
     const o = options<{ olderThanMs?: number }>('failStaleTrials options', opts, ['olderThanMs']);
     const ms = o.olderThanMs === undefined ? 2 * this.heartbeatIntervalMs : integer('olderThanMs', o.olderThanMs, 0);
-    const failed = await this.storage.failStaleTrials(this.studyId, ms);
+    const failed = await this.storage.failStaleTrials(this.studyId, ms, this.onStale?.retry);
     if (failed.length === 0) return failed;
     await this.refresh();
     if (this.onStale !== undefined) {

@@ -20,6 +20,7 @@ import { PostgresStorage } from '../../src/storage/postgres.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 import { dropSchema, freshSchema, pgEnabled, schemaUrl } from '../pg.js';
+import { serverUpFor } from './pg-uptime.js';
 
 interface Harness {
   /** A fresh, empty storage. */
@@ -614,6 +615,7 @@ describe.each([
       await s.recordHeartbeat(beating.trialId);
       expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
       await sleep(1000);
+      await serverUpFor(700);  // a restart meanwhile (other suites restart the server) restarts every threshold
       await s.recordHeartbeat(beating.trialId);
       const failed = await s.failStaleTrials(study, 600);
       expect(failed).toEqual([silent.number]);
@@ -631,9 +633,160 @@ describe.each([
       // a trial that beat long ago becomes stale too, once silent longer than the limit
       expect(await s.failStaleTrials(study, 60_000)).toEqual([]);
       await sleep(1000);
+      await serverUpFor(700);
       expect(await s.failStaleTrials(study, 600)).toEqual([beating.number]);
       expect(await s.failStaleTrials(study, 0)).toEqual([]);
     }
+
+    describe('failStaleTrials with a retry policy', () => {
+      const LIMIT = 600;
+      const LOG = floatDistribution(1e-6, 1, true);
+      const UNLIMITED = { maxRetry: null, inheritUserAttrs: true } as const;
+      beforeEach(() => {
+        if (h.clock !== 'server') vi.useFakeTimers({ toFake: ['Date'] });
+      });
+      afterEach(() => {
+        vi.useRealTimers();
+      });
+      /** Every trial silent for longer than LIMIT: this process's (fake) clock moves on, or a real wait on a server's. */
+      async function silence(): Promise<void> {
+        if (h.clock === 'server') {
+          await sleep(LIMIT + 400);
+          await serverUpFor(LIMIT + 100);  // a restart meanwhile restarts every threshold
+        } else {
+          vi.setSystemTime(Date.now() + LIMIT + 1);
+        }
+      }
+      /** A RUNNING trial with params of every kind (categorical, int, log float, float) and attributes. */
+      async function runningWithParams(): Promise<FrozenTrial> {
+        const t = await s.createTrial(study, { systemAttrs: { 'gp:params': { x: 0.5 } } });
+        await s.setTrialParam(t.trialId, 'opt', 1, C);
+        await s.setTrialParam(t.trialId, 'n', 37, I);
+        await s.setTrialParam(t.trialId, 'lr', 3.0517578125e-5, LOG);
+        await s.setTrialParam(t.trialId, 'nul', 0, C);
+        await s.setTrialParam(t.trialId, 'x', -9.999999999999998, F);
+        await s.setTrialUserAttr(t.trialId, 'owner', { worker: 'w1', tries: [1, 2] });
+        return s.getTrial(t.trialId);
+      }
+
+      it('enqueues the retry of each trial it fails in the same call: its params as they are, its lineage, its user attrs, the next numbers', async () => {
+        const dead = await runningWithParams();
+        const bare = await s.createTrial(study);
+        const queued = await s.createTrial(study, { state: TrialState.WAITING });
+        await silence();
+        const live = await s.createTrial(study);
+        expect(await s.failStaleTrials(study, LIMIT, UNLIMITED)).toEqual([dead.number, bare.number]);
+        const all = await s.getAllTrials(study);
+        expect(all.map((t) => [t.number, t.state])).toEqual([
+          [0, TrialState.FAIL],
+          [1, TrialState.FAIL],
+          [2, TrialState.WAITING],
+          [3, TrialState.RUNNING],
+          [4, TrialState.WAITING],
+          [5, TrialState.WAITING],
+        ]);
+        const check = (r: FrozenTrial) => {
+          expect(r.params).toEqual({ opt: 'adam', n: 37, lr: 3.0517578125e-5, nul: null, x: -9.999999999999998 });
+          expect(r.internalParams).toEqual(dead.internalParams);
+          expect(r.distributions).toEqual({ opt: C, n: I, lr: LOG, nul: C, x: F });
+          expect(Object.keys(r.params)).toEqual(Object.keys(dead.params));
+          expect(r.userAttrs).toEqual({ owner: { worker: 'w1', tries: [1, 2] } });
+          expect(r.systemAttrs).toEqual({ retriedFrom: dead.number, retryHistory: [dead.number] });
+        };
+        const retry = all[4]!;
+        check(retry);
+        expect(retry.datetimeStart).toBeNull();
+        expect(retry.values).toBeNull();
+        expect(all[5]!.params).toEqual({});
+        expect(all[5]!.systemAttrs).toEqual({ retriedFrom: bare.number, retryHistory: [bare.number] });
+        if (h.another) {
+          const s2 = h.another();
+          extra.push(s2);
+          check((await s2.getAllTrials(study))[4]!);
+        }
+        // claimed oldest first, with its params stored: what suggest* returns on the trial that runs it
+        expect((await s.claimWaitingTrial(study))!.trialId).toBe(queued.trialId);
+        const claimed = (await s.claimWaitingTrial(study))!;
+        expect(claimed.trialId).toBe(retry.trialId);
+        expect(claimed.state).toBe(TrialState.RUNNING);
+        check(claimed);
+        expect((await s.createTrial(study)).number).toBe(6);
+        expect((await s.getTrial(live.trialId)).state).toBe(TrialState.RUNNING);
+      });
+
+      it('records the lineage; maxRetry bounds it; without a policy nothing is enqueued', async () => {
+        const first = await s.createTrial(study);
+        await s.setTrialParam(first.trialId, 'x', 1.5, F);
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT)).toEqual([0]);
+        expect(await s.getNTrials(study)).toBe(1);
+        const again = await s.createTrial(study);
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: 2, inheritUserAttrs: true })).toEqual([again.number]);
+        const r1 = (await s.claimWaitingTrial(study))!;
+        expect([r1.number, r1.systemAttrs]).toEqual([2, { retriedFrom: 1, retryHistory: [1] }]);
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: 2, inheritUserAttrs: true })).toEqual([2]);
+        const r2 = (await s.claimWaitingTrial(study))!;
+        expect([r2.number, r2.systemAttrs]).toEqual([3, { retriedFrom: 2, retryHistory: [1, 2] }]);
+        await silence();
+        // its lineage holds two retries: maxRetry 2 stops here
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: 2, inheritUserAttrs: true })).toEqual([3]);
+        expect(await s.getNTrials(study)).toBe(4);
+        expect(await s.getNTrials(study, [TrialState.WAITING])).toBe(0);
+        // maxRetry 0 retries nothing; a lineage counts only its integers
+        const odd = await s.createTrial(study, { systemAttrs: { retryHistory: [0, 'x', 1.5, 2, null] } });
+        const none = await s.createTrial(study);
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: 0, inheritUserAttrs: true })).toEqual([odd.number, none.number]);
+        expect(await s.getNTrials(study)).toBe(6);
+        const odd2 = await s.createTrial(study, { systemAttrs: { retryHistory: [0, 'x', 1.5, 2, null] } });
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: 3, inheritUserAttrs: true })).toEqual([odd2.number]);
+        expect((await s.getAllTrials(study))[7]!.systemAttrs).toEqual({ retriedFrom: odd2.number, retryHistory: [0, 2, odd2.number] });
+        const odd3 = await s.createTrial(study, { systemAttrs: { retryHistory: [0, 'x', 1.5, 2, null] } });
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: 2, inheritUserAttrs: true })).toEqual([odd3.number]);
+        expect(await s.getNTrials(study)).toBe(9);  // [0, 2]: two entries, not retried
+      });
+
+      it('inheritUserAttrs false leaves the user attributes behind', async () => {
+        const dead = await runningWithParams();
+        await silence();
+        expect(await s.failStaleTrials(study, LIMIT, { maxRetry: null, inheritUserAttrs: false })).toEqual([dead.number]);
+        const retry = (await s.getAllTrials(study))[1]!;
+        expect(retry.userAttrs).toEqual({});
+        expect(retry.internalParams).toEqual(dead.internalParams);
+        expect(retry.systemAttrs).toEqual({ retriedFrom: 0, retryHistory: [0] });
+      });
+
+      it('handles sweeping at once retry each stale trial exactly once, numbers gap-free', async () => {
+        for (let i = 0; i < 6; i++) await s.createTrial(study);
+        await silence();
+        const sweepers = [s, ...(h.another ? [h.another(), h.another()] : [])];
+        extra.push(...sweepers.slice(1));
+        // enqueueing meanwhile (WAITING: never stale) competes for the same numbers
+        const enqueue = (x: Storage) => x.createTrial(study, { state: TrialState.WAITING });
+        const results = await Promise.all(sweepers.flatMap((x) => [x.failStaleTrials(study, LIMIT, UNLIMITED), enqueue(x), x.failStaleTrials(study, LIMIT, UNLIMITED)]));
+        const failed = results.filter((r): r is number[] => Array.isArray(r)).flat().sort((a, b) => a - b);
+        expect(failed).toEqual([0, 1, 2, 3, 4, 5]);
+        const all = await s.getAllTrials(study);
+        expect(all.map((t) => t.number)).toEqual(Array.from({ length: all.length }, (_, i) => i));
+        const retried = all.filter((t) => t.systemAttrs['retriedFrom'] !== undefined).map((t) => t.systemAttrs['retriedFrom'] as number);
+        expect(retried.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(all).toHaveLength(12 + sweepers.length);
+      });
+
+      it('refuses a bad policy with typed errors naming it, changing nothing', async () => {
+        const t = await s.createTrial(study);
+        await silence();
+        await expect(s.failStaleTrials(study, LIMIT, { maxRetry: -1, inheritUserAttrs: true })).rejects.toThrow(/retry\.maxRetry/);
+        await expect(s.failStaleTrials(study, LIMIT, { maxRetry: 1.5, inheritUserAttrs: true })).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(s.failStaleTrials(study, LIMIT, { maxRetry: null } as never)).rejects.toThrow(/retry\.inheritUserAttrs/);
+        await expect(s.failStaleTrials(study, LIMIT, null as never)).rejects.toThrow(/`retry`/);
+        expect((await s.getTrial(t.trialId)).state).toBe(TrialState.RUNNING);
+      });
+    });
   });
 
   // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { PostgresStorage } from '../../src/storage/postgres.js';
 import { timerHeartbeats } from '../../src/storage/timer-heartbeat.js';
 import { tempDir } from '../helpers.js';
 import { dropSchema, freshSchema, pgEnabled, schemaUrl } from '../pg.js';
+import { serverUpFor } from './pg-uptime.js';
 
 const dir = tempDir();
 let n = 0;
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(storages)('heartbeats on %s', (_name, make) => {
+describe.each(storages)('heartbeats on %s', (name, make) => {
   let open: { storage: Storage; beats: Heartbeats }[] = [];
   afterEach(async () => {
     for (const o of open) {
@@ -40,6 +41,13 @@ describe.each(storages)('heartbeats on %s', (_name, make) => {
     }
     open = [];
   });
+  /**
+   * On PostgreSQL, silence counts from the server's start at the earliest: after a restart by another
+   * suite, the server must have been up longer than the threshold for a silent trial to be stale.
+   */
+  async function settled(): Promise<void> {
+    if (name === 'postgresql') await serverUpFor(600);
+  }
   async function setup() {
     const storage = make();
     const beats = storage.startHeartbeats?.(50) ?? timerHeartbeats(storage, 50);
@@ -54,9 +62,11 @@ describe.each(storages)('heartbeats on %s', (_name, make) => {
     const b = await storage.createTrial(studyId);
     beats.add(a.trialId);
     await sleep(1000);  // 20 intervals: b never beat, a beat throughout
+    await settled();
     expect(await storage.failStaleTrials(studyId, 500)).toEqual([b.number]);
     beats.remove(a.trialId);
     await sleep(1000);
+    await settled();
     expect(await storage.failStaleTrials(studyId, 500)).toEqual([a.number]);
     expect((await storage.getTrial(a.trialId)).state).toBe(TrialState.FAIL);
   });
@@ -74,6 +84,7 @@ describe.each(storages)('heartbeats on %s', (_name, make) => {
     await beats.close();
     beats.add(c.trialId);  // after close: ignored, no throw
     await sleep(1000);
+    await settled();
     expect(await storage.failStaleTrials(studyId, 500)).toEqual([c.number]);
   });
 });

@@ -20,6 +20,7 @@ import { PG_SCHEMA_VERSION } from '../../src/storage/postgres-schema.js';
 import { parsePostgresUrl, redactUrl } from '../../src/storage/postgres-url.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 import { PG_URL, describePg, dropSchema, freshSchema, schemaUrl, withAdmin } from '../pg.js';
+import { serverUpFor } from './pg-uptime.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const F = floatDistribution(-10, 10);
@@ -149,6 +150,69 @@ describe('PostgreSQL URLs and options', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+// Helpers for the server's restarts and for what reaches the driver.
+
+/** Whether the local cluster is online (pg_lsclusters). */
+function clusterOnline(): boolean {
+  const out = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
+  return out.split('\n').some((l) => /^15\s+main\s+\d+\s+online/.test(l));
+}
+
+/** `pg_ctlcluster 15 main restart` of the shared server; whatever happens, it is online again afterwards. */
+function restartServer(): void {
+  try {
+    execFileSync('pg_ctlcluster', ['15', 'main', 'restart'], { stdio: 'ignore' });
+  } finally {
+    if (!clusterOnline()) execFileSync('pg_ctlcluster', ['15', 'main', 'start'], { stdio: 'ignore' });
+  }
+}
+
+/** A pg query as the storage sends it: a named statement with its arguments (request id first for a write). */
+interface SentQuery {
+  name?: string;
+  values?: unknown[];
+}
+
+/**
+ * Passes every query of this process's pg clients through `hook` before it is sent: the hook may rewrite
+ * its arguments, or throw to fail it unsent. Returns the function that restores the driver.
+ */
+function intercept(hook: (query: SentQuery) => void): () => void {
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+    if (config !== null && typeof config === 'object') {
+      try {
+        hook(config as SentQuery);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return (original as (...a: unknown[]) => unknown).call(this, config, ...rest);
+  } as typeof original;
+  return () => {
+    pg.Client.prototype.query = original;
+  };
+}
+
+/** What a write meets when its own earlier attempt commits its request id first. */
+function requestRace(): Error {
+  return Object.assign(new Error('duplicate key value violates unique constraint "tunable_requests_pkey"'), {
+    code: '23505',
+    constraint: 'tunable_requests_pkey',
+  });
+}
+
+/** `probe()` once it is not null, polled every 50 ms for up to `ms` (null after that). */
+async function until<T>(probe: () => Promise<T | null>, ms: number): Promise<T | null> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== null || Date.now() > end) return v;
+    await sleep(50);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 describePg('PostgreSQL storage', () => {
   /** Storages and schemas made by the current test, closed and dropped after it. */
   const open: PostgresStorage[] = [];
@@ -182,6 +246,16 @@ describePg('PostgreSQL storage', () => {
       n = await withAdmin(async (c) => (await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0].n as number);
     }
     return n;
+  }
+
+  /** The trial's heartbeat as stored (server clock), or null before its first beat. */
+  async function heartbeatOf(schema: string, trialId: number): Promise<Date | null> {
+    return withAdmin(async (c) => (await c.query<{ hb: Date | null }>(`SELECT heartbeat AS hb FROM "${schema}".trials WHERE trial_id = $1`, [trialId])).rows[0]!.hb);
+  }
+
+  /** The server's clock, ms since the epoch. */
+  async function serverNow(): Promise<number> {
+    return withAdmin(async (c) => (await c.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now.getTime());
   }
 
   /** Terminates every connection with application_name `app`; returns how many. */
@@ -430,6 +504,7 @@ describePg('PostgreSQL storage', () => {
       const id = await s.createStudy('stale', ['minimize']);
       const t = await s.createTrial(id);
       await withAdmin((c) => c.query(`UPDATE "${schema}".trials SET datetime_start = datetime_start - interval '2 seconds' WHERE trial_id = $1`, [t.trialId]));
+      await serverUpFor(2500);  // silence counts from the server's start at the earliest
       expect(await s.failStaleTrials(id, 1500)).toEqual([t.number]);
       const reason = (await s.getTrial(t.trialId)).systemAttrs['failReason'] as string;
       const silence = Number(/no heartbeat for (\d+) ms/.exec(reason)?.[1]);
@@ -481,11 +556,12 @@ describePg('PostgreSQL storage', () => {
       const { schema, url } = place();
       const a = storage(url);
       const id = await a.createStudy('sweep', ['minimize']);
+      await serverUpFor(15_000);  // silence counts from the server's start at the earliest
       const trials: FrozenTrial[] = [];
       for (let i = 0; i < 12; i++) trials.push(await a.createTrial(id));
       await withAdmin((c) => c.query(`UPDATE "${schema}".trials SET datetime_start = datetime_start - interval '1 hour' WHERE number < 10`));
       const many = Array.from({ length: 6 }, () => storage(url));
-      const results = await Promise.all(many.flatMap((s) => [s.failStaleTrials(id, 60_000), s.failStaleTrials(id, 60_000)]));
+      const results = await Promise.all(many.flatMap((s) => [s.failStaleTrials(id, 15_000), s.failStaleTrials(id, 15_000)]));
       const all = results.flat().sort((x, y) => x - y);
       expect(all).toEqual(Array.from({ length: 10 }, (_, i) => i));
       expect(await a.getNTrials(id, [TrialState.FAIL])).toBe(10);
@@ -596,7 +672,8 @@ describePg('PostgreSQL storage', () => {
         const claimed = await twice(`SELECT ${q}.tunable_claim_waiting($1, $2) AS r`, [id]);
         expect(claimed[1]).toBe(0);
         await c.query(`UPDATE ${q}.trials SET datetime_start = datetime_start - interval '1 hour' WHERE trial_id = $1`, [claimed[0]]);
-        expect(await twice(`SELECT ${q}.tunable_fail_stale($1, $2, 1000) AS r`, [id])).toEqual([0]);
+        await serverUpFor(1500);  // silence counts from the server's start at the earliest
+        expect(await twice(`SELECT ${q}.tunable_fail_stale($1, $2, 1000, true, NULL, true) AS r`, [id])).toEqual([0]);
         const study = await twice(`SELECT ${q}.tunable_create_study($1, 'another', '["minimize"]', 1) AS r`, []);
         expect(typeof study).toBe('number');
       });
@@ -605,8 +682,10 @@ describePg('PostgreSQL storage', () => {
       expect(trials.map((t) => [t.number, t.state])).toEqual([
         [0, TrialState.FAIL],
         [1, TrialState.COMPLETE],
+        [2, TrialState.WAITING],  // the retry of 0, enqueued once
       ]);
       expect(trials[1]!.values).toEqual([2.5]);
+      expect(trials[2]!.systemAttrs).toEqual({ retriedFrom: 0, retryHistory: [0] });
       expect(await r.getStudySystemAttrs(id)).toEqual({ k: 1 });
       expect((await r.getAllStudies()).map((x) => x.studyName)).toEqual(['ids', 'another']);
     });
@@ -699,6 +778,122 @@ describePg('PostgreSQL storage', () => {
       expect(r.userAttrs).toEqual({ note: 'kept' });
     });
 
+    it("a write that meets its earlier attempt committing meanwhile takes that attempt's recorded result, without calling the function again", async () => {
+      const { schema, app, url } = place();
+      const s = storage(url);
+      const id = await s.createStudy('race', ['minimize']);
+      const rid = randomUUID();
+      const sent: string[] = [];
+      const earlier = new pg.Client({ connectionString: PG_URL });
+      earlier.on('error', () => undefined);
+      await earlier.connect();
+      const restore = intercept((q) => {
+        if (q.name === 'tunable_set_study_attr') q.values![0] = rid;  // the call carries the earlier attempt's request id
+        if (q.name?.startsWith('tunable_') === true) sent.push(q.name);
+      });
+      try {
+        // The earlier attempt, committing on another backend: its request row written, its transaction
+        // open. It recorded `false`, where this call would answer `true`.
+        await earlier.query('BEGIN');
+        await earlier.query(`INSERT INTO "${schema}".tunable_requests (request_id, result) VALUES ($1, 'false')`, [rid]);
+        const pending = s.setStudySystemAttrIfAbsent(id, 'slot', 1);
+        const waiting = await until(async () => {
+          const n = await withAdmin(
+            async (c) => (await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app])).rows[0].n as number,
+          );
+          return n > 0 ? n : null;
+        }, 10_000);
+        expect(waiting).toBe(1);  // its opening lookup missed the row, which the unique index holds
+        await earlier.query('COMMIT');
+        expect(await pending).toBe(false);
+      } finally {
+        restore();
+        await earlier.end();
+      }
+      expect(sent.filter((n) => n === 'tunable_set_study_attr')).toHaveLength(1);
+      expect(sent.filter((n) => n === 'tunable_request_result')).toHaveLength(1);
+      expect(await s.getStudySystemAttrs(id)).toEqual({});  // the call applied nothing itself
+    });
+
+    it('a resend of an unsynced write whose request id has a recorded result takes that result and never loops', async () => {
+      const { app, url } = place();
+      const s = storage(url, { retryTimeoutMs: 4000 });
+      const id = await s.createStudy('resend', ['minimize']);
+      const t = await s.createTrial(id);
+      let rid: string | undefined;
+      let raced = 0;
+      const restore = intercept((q) => {
+        if (q.name !== 'tunable_set_trial_param') return;
+        if (rid === undefined) rid = q.values![0] as string;  // the first attempt goes through and records its result
+        else if (q.values![0] === rid) {
+          raced++;
+          throw requestRace();  // every resend meets it as if it were still committing
+        }
+      });
+      try {
+        await s.setTrialParam(t.trialId, 'x', 1, F);  // lazy: kept to be sent again after a lost connection
+        expect(await terminate(app)).toBeGreaterThan(0);
+        await sleep(300);
+        const t0 = Date.now();
+        await s.setTrialUserAttr(t.trialId, 'k', 1);  // resends the param first
+        await s.getTrial(t.trialId);
+        expect(Date.now() - t0).toBeLessThan(3000);
+        expect(raced).toBe(1);
+      } finally {
+        restore();
+      }
+      await s.setTrialState(t.trialId, TrialState.COMPLETE, [0]);
+      const r = await storage(url).getTrial(t.trialId);
+      expect(r.params).toEqual({ x: 1 });
+      expect(r.userAttrs).toEqual({ k: 1 });
+    });
+
+    it('a write that keeps meeting a request id with no recorded result gives up after a few attempts, not the retry timeout', async () => {
+      const { url } = place();
+      const s = storage(url, { retryTimeoutMs: 6000 });
+      const id = await s.createStudy('bounded', ['minimize']);
+      let raced = 0;
+      const restore = intercept((q) => {
+        if (q.name === 'tunable_set_study_attr') {
+          raced++;
+          throw requestRace();
+        }
+      });
+      const t0 = Date.now();
+      let e: Error;
+      try {
+        e = await rejection(s.setStudySystemAttr(id, 'k', 1));
+      } finally {
+        restore();
+      }
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(e).toBeInstanceOf(StorageError);
+      expect(e.message).toMatch(/tunable_set_study_attr \(request id [0-9a-f-]{36}\) met an earlier attempt in tunable_requests 3 times/);
+      expect(raced).toBe(3);
+      await s.setStudySystemAttr(id, 'k', 2);  // the storage goes on
+      expect(await s.getStudySystemAttrs(id)).toEqual({ k: 2 });
+    });
+
+    it('a server restart gives every trial a fresh threshold: a sweep right after it fails none of the trials silent through the outage', async () => {
+      const { schema, url } = place();
+      const s = storage(url);
+      const id = await s.createStudy('outage', ['minimize']);
+      const t = await s.createTrial(id);
+      // Silent for an hour by the server's clock: a live worker whose beats could not reach a server that was down.
+      await withAdmin((c) => c.query(`UPDATE "${schema}".trials SET datetime_start = datetime_start - interval '1 hour' WHERE trial_id = $1`, [t.trialId]));
+      const LIMIT = 6000;
+      restartServer();
+      expect(await s.failStaleTrials(id, LIMIT)).toEqual([]);
+      expect((await s.getTrial(t.trialId)).state).toBe(TrialState.RUNNING);
+      // once the threshold has passed since the server started, the trial is stale again
+      await serverUpFor(LIMIT + 300);
+      expect(await s.failStaleTrials(id, LIMIT)).toEqual([t.number]);
+      const reason = (await s.getTrial(t.trialId)).systemAttrs['failReason'] as string;
+      const silence = Number(/no heartbeat for (\d+) ms/.exec(reason)?.[1]);
+      expect(silence).toBeGreaterThan(LIMIT);
+      expect(silence).toBeLessThan(60_000);  // counted from the restart, not from the hour-old start
+    });
+
     it('rides out a server restart in the middle of a loop of writes: every call succeeds, nothing is duplicated', async () => {
       const { url } = place();
       const s = storage(url);
@@ -714,7 +909,7 @@ describePg('PostgreSQL storage', () => {
         }
       })();
       await sleep(300);
-      execFileSync('pg_ctlcluster', ['15', 'main', 'restart'], { stdio: 'ignore' });
+      restartServer();
       const afterRestart = made.length;
       await sleep(500);
       stop = true;
@@ -803,6 +998,75 @@ describePg('PostgreSQL storage', () => {
       expect(hb!.getTime()).toBeGreaterThan(blockedAt + 300);
       expect(hb!.getTime()).toBeLessThanOrEqual((await serverNow()) + 5);
       await beats.close();
+    });
+
+    it('the beat thread connects when heartbeats start: a trial added at once beats without waiting for its first tick', async () => {
+      const { schema, url } = place();
+      const s = storage(url);
+      const id = await s.createStudy('hb', ['minimize']);
+      const t = await s.createTrial(id);
+      const beats = s.startHeartbeats(6000);
+      beats.add(t.trialId);
+      // Connected at once, the thread beats every registered trial: long before the first tick at 6 s.
+      expect(await until(() => heartbeatOf(schema, t.trialId), 4000)).not.toBeNull();
+      await beats.close();
+    });
+
+    it('after a lost connection the thread reconnects at once and beats every trial, well within one interval', async () => {
+      const { schema, app, url } = place();
+      const s = storage(url);
+      const id = await s.createStudy('hb', ['minimize']);
+      const t = await s.createTrial(id);
+      const beats = s.startHeartbeats(4000);
+      beats.add(t.trialId);
+      expect(await until(() => heartbeatOf(schema, t.trialId), 6000)).not.toBeNull();
+      // Right after a beat, the next tick is an interval away: any later beat comes from the reconnect.
+      const killedAt = await serverNow();
+      expect(await terminate(app)).toBeGreaterThan(0);
+      const next = await until(async () => {
+        const hb = await heartbeatOf(schema, t.trialId);
+        return hb !== null && hb.getTime() > killedAt ? hb : null;
+      }, 2000);
+      expect(next).not.toBeNull();
+      await beats.close();
+    });
+
+    it('a thread that never beat holds no connection after close() and never keeps a process alive', async () => {
+      const { app, url } = place();
+      const s = storage(url);
+      await s.createStudy('idle', ['minimize']);
+      s.startHeartbeats(1000);
+      await sleep(500);
+      await s.close();
+      expect(await connections(app, 0)).toBe(0);
+      const dir = mkdtempSync(join(tmpdir(), 'tunable-pg-'));
+      try {
+        const script = join(dir, 'beat.mts');
+        writeFileSync(
+          script,
+          `import { PostgresStorage } from ${JSON.stringify(SRC)};
+           const s = new PostgresStorage(process.argv[2]);
+           const id = await s.createStudy('p', ['minimize']);
+           s.startHeartbeats(60_000).add((await s.createTrial(id)).trialId);
+           await new Promise((r) => setTimeout(r, 1000));  // the thread is connected by now
+           console.log('started');`,
+        );
+        const exit = await new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+          child.on('exit', (code) => {
+            clearTimeout(timer);
+            resolve({ code, out });
+          });
+        });
+        expect(exit.out.trim()).toBe('started');
+        expect(exit.code).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('the beat thread reconnects after its connection is terminated; close() ends it', async () => {

@@ -18,7 +18,7 @@ import {
   type Sampler,
   type Storage,
 } from '../../src/index.js';
-import type { Heartbeats } from '../../src/storage/base.js';
+import type { Heartbeats, StaleRetry } from '../../src/storage/base.js';
 import { spawnTs, tempDir } from '../helpers.js';
 
 const BLOCKER = join(import.meta.dirname, 'fixtures', 'ask-and-block.ts');
@@ -36,9 +36,9 @@ function spyStorage(): { storage: Storage; beating: Set<number>; sweeps: () => n
       remove: (id) => void beating.delete(id),
       close: async () => beating.clear(),
     }),
-    failStaleTrials: (studyId: number, ms: number) => {
+    failStaleTrials: (studyId: number, ms: number, retry?: StaleRetry) => {
       sweeps++;
-      return base.failStaleTrials(studyId, ms);
+      return base.failStaleTrials(studyId, ms, retry);
     },
   });
   return { storage, beating, sweeps: () => sweeps };
@@ -107,22 +107,62 @@ describe('heartbeats of asked trials', () => {
     expect(stored.userAttrs['owner']).toBe('blocked worker');
   });
 
-  it('maxRetry bounds a lineage: a retry that goes stale again is not retried with maxRetry 1', async () => {
+  it('maxRetry bounds a lineage: a retry that goes stale again is not retried with maxRetry 1; without a limit it is', async () => {
     const storage = new MemoryStorage();
-    const study = await createStudy({ storage, failedTrialCallback: new RetryFailedTrial({ maxRetry: 1 }), sampler: new RandomSampler() });
+    const study = await createStudy({ storage, studyName: 'lineage', failedTrialCallback: new RetryFailedTrial({ maxRetry: 1 }), sampler: new RandomSampler() });
     const dead = await study.ask();
-    dead.suggestFloat('x', 0, 1);
+    const x = dead.suggestFloat('x', 0, 1);
+    await dead.flush();
     await sleep(30);
     expect(await study.failStaleTrials({ olderThanMs: 10 })).toEqual([dead.number]);
     const retry = await study.ask();  // the enqueued retry, which dies too
+    expect(retry.suggestFloat('x', 0, 1)).toBe(x);
     await sleep(30);
     expect(await study.failStaleTrials({ olderThanMs: 10 })).toEqual([retry.number]);
     const states = (await study.getTrials()).map((t) => t.state);
     expect(states).toEqual([TrialState.FAIL, TrialState.FAIL]);  // no WAITING third trial
-    const unlimited = new RetryFailedTrial();
-    await unlimited.onStaleTrial(study, (await study.getTrials())[1]!);
-    const third = (await study.getTrials())[2]!;
-    expect([third.state, retryHistory(third)]).toEqual([TrialState.WAITING, [0, 1]]);
+    // A handle with an unlimited policy retries a retry: its storage call enqueues it, the callback adds nothing.
+    const unlimited = await loadStudy({ storage, studyName: 'lineage', failedTrialCallback: new RetryFailedTrial(), sampler: new RandomSampler() });
+    await study.ask();  // trial 2, which dies; the maxRetry 1 sweep retries it as 3
+    await sleep(30);
+    expect(await study.failStaleTrials({ olderThanMs: 10 })).toEqual([2]);
+    const again = await study.ask();
+    expect(again.number).toBe(3);
+    await sleep(30);
+    expect(await unlimited.failStaleTrials({ olderThanMs: 10 })).toEqual([3]);
+    const fifth = (await unlimited.getTrials())[4]!;
+    expect([fifth.state, fifth.systemAttrs['retriedFrom'], retryHistory(fifth)]).toEqual([TrialState.WAITING, 3, [2, 3]]);
+    expect(await storage.getNTrials(unlimited.studyId)).toBe(5);
+  });
+
+  it('the retry is enqueued by the storage call that fails the trial, before any callback runs', async () => {
+    const storage = new MemoryStorage();
+    const seen: number[] = [];
+    const callback = new RetryFailedTrial({ maxRetry: 3, inheritUserAttrs: false });
+    expect(callback.retry).toEqual({ maxRetry: 3, inheritUserAttrs: false });
+    const study = await createStudy({
+      storage,
+      sampler: new RandomSampler(),
+      failedTrialCallback: {
+        retry: callback.retry,
+        onStaleTrial: async (_view, trial) => {
+          seen.push(trial.number);
+          // already there when the callback runs: the storage made it with the fail
+          expect((await storage.getAllTrials(study.studyId, [TrialState.WAITING])).map((t) => t.systemAttrs['retriedFrom'])).toEqual([trial.number]);
+        },
+      },
+    });
+    const dead = await study.ask();
+    dead.setUserAttr('owner', 'w');
+    await dead.flush();
+    await sleep(30);
+    expect(await study.failStaleTrials({ olderThanMs: 10 })).toEqual([0]);
+    expect(seen).toEqual([0]);
+    // RetryFailedTrial's own callback enqueues nothing more
+    await callback.onStaleTrial(study, (await study.getTrials())[0]!);
+    const trials = await study.getTrials();
+    expect(trials.map((t) => [t.number, t.state])).toEqual([[0, TrialState.FAIL], [1, TrialState.WAITING]]);
+    expect(trials[1]!.userAttrs).toEqual({});
   });
 
   it('ask() sweeps at most once per heartbeat interval, and only storages that beat from a thread', async () => {
@@ -136,7 +176,7 @@ describe('heartbeats of asked trials', () => {
     const memory = new MemoryStorage();
     let memorySweeps = 0;
     const plain = Object.assign(Object.create(memory) as Storage, {
-      failStaleTrials: (id: number, ms: number) => (memorySweeps++, memory.failStaleTrials(id, ms)),
+      failStaleTrials: (id: number, ms: number, retry?: StaleRetry) => (memorySweeps++, memory.failStaleTrials(id, ms, retry)),
     });
     const s2 = await createStudy({ storage: plain, sampler: new RandomSampler() });
     await s2.tell(await s2.ask(), 1);
