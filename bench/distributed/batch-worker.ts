@@ -15,11 +15,13 @@
  */
 import { createInterface } from 'node:readline';
 import type { Distribution } from '../../src/distributions/index.js';
+import { GP } from '../../src/engine/gp.js';
+import type { FantasyName } from '../../src/engine/types.js';
 import { createStudy, GPSampler, loadStudy, TPESampler, type Sampler, type Study, type StudyView, type Trial } from '../../src/index.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
 import { PROBLEMS, type Problem } from '../regret/functions.js';
 
-export type SamplerKey = 'gp' | 'gp-no-pending' | 'tpe' | 'tpe-no-liar';
+export type SamplerKey = 'gp' | 'gp-no-pending' | 'gp-mean' | 'gp-min' | 'gp-max' | 'tpe' | 'tpe-no-liar';
 export type Mode = 'seed' | 'spread' | 'regret' | 'sequential';
 
 export interface Job {
@@ -73,9 +75,25 @@ class RunningHidden implements Sampler {
   }
 }
 
+/**
+ * The comparison of the engine's pending-point fantasies (`fantasy`, src/engine/types.ts): the GPSampler
+ * has no option for it, so this process's acquisition searches are given `fantasy` over whatever the
+ * sampler passed. One worker process runs one sampler, so the override is for the whole process.
+ */
+function withFantasy(fantasy: FantasyName, seed: number): Sampler {
+  const maximize = GP.prototype.maximizeAcquisition;
+  GP.prototype.maximizeAcquisition = function (this: GP, o) {
+    return maximize.call(this, { ...o, fantasy });
+  };
+  return new GPSampler({ seed });
+}
+
 const SAMPLERS: Readonly<Record<SamplerKey, (seed: number) => Sampler>> = {
   gp: (seed) => new GPSampler({ seed }),
   'gp-no-pending': (seed) => new RunningHidden(new GPSampler({ seed })),
+  'gp-mean': (seed) => withFantasy('mean', seed),
+  'gp-min': (seed) => withFantasy('min', seed),
+  'gp-max': (seed) => withFantasy('max', seed),
   tpe: (seed) => new TPESampler({ seed }),
   'tpe-no-liar': (seed) => new TPESampler({ seed, constantLiar: false }),
 };

@@ -26,7 +26,9 @@
  *   --samplers gp,gp-no-pending,tpe,tpe-no-liar      spread section
  *   --regret-samplers gp,gp-no-pending                regret section
  *                          (gp-no-pending: the GPSampler shown a study without RUNNING trials and asking
- *                          without the study lock, the control; tpe-no-liar: TPESampler({ constantLiar: false }))
+ *                          without the study lock, the control; gp-mean, gp-min, gp-max: the GPSampler with
+ *                          the engine's `fantasy` forced to that value, to compare the pending-point
+ *                          strategies; tpe-no-liar: TPESampler({ constantLiar: false }))
  *   --sections spread,regret
  * Prints markdown tables for bench/RESULTS.md.
  */
@@ -47,10 +49,13 @@ import type { Event, Job, SamplerKey } from './batch-worker.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'batch-worker.ts');
 const LOCAL_PG = 'postgresql://postgres@127.0.0.1:5432/test';
-const SAMPLER_KEYS: readonly SamplerKey[] = ['gp', 'gp-no-pending', 'tpe', 'tpe-no-liar'];
+const SAMPLER_KEYS: readonly SamplerKey[] = ['gp', 'gp-no-pending', 'gp-mean', 'gp-min', 'gp-max', 'tpe', 'tpe-no-liar'];
 const SAMPLER_LABEL: Readonly<Record<SamplerKey, string>> = {
   gp: 'GPSampler',
   'gp-no-pending': 'GPSampler, RUNNING trials hidden (control)',
+  'gp-mean': "GPSampler, fantasy 'mean' (kriging believer)",
+  'gp-min': "GPSampler, fantasy 'min' (constant liar, smallest y)",
+  'gp-max': "GPSampler, fantasy 'max' (constant liar, largest y)",
   tpe: 'TPESampler (constant liar, the default)',
   'tpe-no-liar': 'TPESampler (constantLiar: false)',
 };

@@ -42,7 +42,7 @@ namespace addon {
 // fields, the enum strings, the results, the methods. Bump it with any change to them, together with
 // ADDON_ABI_VERSION in binding.ts, whose loader refuses a build of another version (a stale build: the
 // hint is to rebuild).
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 namespace {
 Napi::Value Backends(const Napi::CallbackInfo& info) {

@@ -35,10 +35,12 @@ constexpr const char* kKernelNames[] = {"matern52", "rbf"};
 constexpr KernelType kKernels[] = {KernelType::Matern52, KernelType::RBF};
 constexpr const char* kAcqNames[] = {"logei", "ei", "pi", "ucb"};
 constexpr AcqType kAcqs[] = {AcqType::LogEI, AcqType::EI, AcqType::PI, AcqType::UCB};
+constexpr const char* kFantasyNames[] = {"mean", "min", "max"};
+constexpr FantasyType kFantasies[] = {FantasyType::Mean, FantasyType::Min, FantasyType::Max};
 constexpr const char* kSolveNames[] = {"blocked", "cublas"};
 constexpr bool kSolveCublas[] = {false, true};
 
-// { acquisition, best, beta, pending, rawSamples, restarts, seed, integer, maxIterations, float32 }
+// { acquisition, best, beta, pending, fantasy, rawSamples, restarts, seed, integer, maxIterations, float32 }
 AcqOptions parse_acq(const Napi::Object& o, int d) {
   AcqOptions a;
   a.type = enum_field(o, "acquisition", kAcqNames, kAcqs);
@@ -46,6 +48,7 @@ AcqOptions parse_acq(const Napi::Object& o, int d) {
   a.beta = number_field(o, "beta");
   a.pending = vector_field(o, "pending");  // (q, d); empty = none
   if (a.pending.size() % static_cast<size_t>(d) != 0) throw seam_error(o.Env(), "`pending` is not a whole number of rows of d entries");
+  a.fantasy = enum_field(o, "fantasy", kFantasyNames, kFantasies);
   a.raw_samples = int_field(o, "rawSamples", 1, 1 << 30);
   a.restarts = int_field(o, "restarts", 1, 1 << 30);
   a.seed = seed_field(o, "seed");

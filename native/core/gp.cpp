@@ -377,24 +377,35 @@ bool block_cholesky(int q, double* S, double floor) {
   return true;
 }
 
-// Kriging-believer fantasies: each pending point observed at the posterior mean there, on a clone of
-// the backend. Observing a point at its own mean leaves the mean everywhere unchanged, so one posterior
-// call gives every fantasy's value. They are appended as one block (append_observations); when that
-// block is not numerically PD (a pending point on top of the data or of another pending point), one by
-// one, skipping those the factor rejects. *best (when non-null) is raised to the largest fantasy kept:
-// a fantasy counts as observed, without which EI would not drop at a pending point.
-std::unique_ptr<Backend> GPModel::fantasize(const std::vector<double>& pending, double* best, int* skipped) const {
+// Fantasies: each pending point observed, on a clone of the backend with θ unchanged, at
+// - Mean: the posterior mean there (kriging believer). Observing a point at its own mean leaves the mean
+//   everywhere unchanged, so one posterior call gives every fantasy's value; only the variance drops.
+// - Min / Max: the smallest / largest observed y (constant liar). The posterior variance is the same as
+//   the believer's (it does not depend on y); the mean moves towards the lie in a neighbourhood of about a
+//   lengthscale around each pending point.
+// They are appended as one block (append_observations); when that block is not numerically PD (a pending
+// point on top of the data or of another pending point), one by one, skipping those the factor rejects.
+// *best (when non-null) is raised to the largest fantasy kept: a fantasy counts as observed, without
+// which EI would not drop at a pending point whose believed mean is above the incumbent.
+std::unique_ptr<Backend> GPModel::fantasize(const std::vector<double>& pending, FantasyType fantasy, double* best,
+                                            int* skipped) const {
   auto fant = backend_->clone();
   const int q = static_cast<int>(pending.size()) / d_;
-  std::vector<double> mu(q), var(q);
-  fant->posterior(q, pending.data(), mu.data(), var.data(), nullptr, nullptr);
+  std::vector<double> value(q);  // (q) the fantasies' y
+  if (fantasy == FantasyType::Mean) {
+    std::vector<double> var(q);
+    fant->posterior(q, pending.data(), value.data(), var.data(), nullptr, nullptr);
+  } else {
+    const auto lie = fantasy == FantasyType::Min ? std::min_element(y_.begin(), y_.end()) : std::max_element(y_.begin(), y_.end());
+    std::fill(value.begin(), value.end(), *lie);
+  }
   std::vector<char> kept(q, 1);
-  if (!fant->append_observations(q, pending.data(), mu.data()))
-    for (int i = 0; i < q; ++i) kept[i] = fant->append_observation(&pending[static_cast<size_t>(i) * d_], mu[i]) ? 1 : 0;
+  if (!fant->append_observations(q, pending.data(), value.data()))
+    for (int i = 0; i < q; ++i) kept[i] = fant->append_observation(&pending[static_cast<size_t>(i) * d_], value[i]) ? 1 : 0;
   *skipped = 0;
   for (int i = 0; i < q; ++i) {
     if (!kept[i]) ++*skipped;
-    else if (best) *best = std::max(*best, mu[i]);
+    else if (best) *best = std::max(*best, value[i]);
   }
   return fant;
 }
@@ -435,7 +446,7 @@ void GPModel::acquisition(const AcqOptions& opt, int m, const double* Xc, double
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
     int skipped = 0;
-    fant = fantasize(opt.pending, &best, &skipped);
+    fant = fantasize(opt.pending, opt.fantasy, &best, &skipped);
     be = fant.get();
   }
   acq_batch(*be, opt, best, m, Xc, value, grad);

@@ -39,11 +39,18 @@ struct FitResult {
   std::vector<std::string> warnings;
 };
 
+// The value each pending point is observed at in its fantasy (GPModel::fantasize): the posterior mean
+// there (kriging believer: only the variance collapses, at the point), or a constant liar, the smallest
+// or the largest observed y (Min also lowers the mean in a neighbourhood of about a lengthscale, so the
+// next maximiser moves away from the pending point; Max raises it, so proposals gather).
+enum class FantasyType : int { Mean = 0, Min = 1, Max = 2 };
+
 struct AcqOptions {
   AcqType type{};
   double best{};                     // incumbent; NaN = max(y)
   double beta{};                     // UCB: μ + √β σ
-  std::vector<double> pending;       // (q, d) points under evaluation (kriging-believer fantasies)
+  std::vector<double> pending;       // (q, d) points under evaluation, fantasised at `fantasy`
+  FantasyType fantasy{};             // the pending points' fantasy values
   int raw_samples{};                 // maximize: scrambled-Sobol' points scored (>= 1)
   int restarts{};                    // maximize: L-BFGS-B starts (>= 1)
   std::uint64_t seed{};
@@ -56,7 +63,7 @@ struct ThompsonOptions {
   int q{};                           // proposals (distinct candidates), >= 1
   int candidates{};                  // scrambled-Sobol' candidate points, >= q
   std::uint64_t seed{};
-  std::vector<double> pending;       // (p, d) kriging-believer fantasies, as in maximize
+  std::vector<double> pending;       // (p, d) kriging-believer fantasies (FantasyType::Mean)
   std::vector<std::vector<double>> integer_grids;  // (d) candidates are snapped to these grids
 };
 
@@ -124,9 +131,9 @@ class GPModel {
   std::vector<double> fit_on_subset(FitRun& run, const std::vector<double>& starts);  // → candidates for the full data
   std::vector<double> screen(FitRun& run, std::vector<double> cand, int keep);  // one value-only call → ≤ keep
   void polish(FitRun& run, const std::vector<double>& cand, int max_iterations);  // full data; sets θ, conditions
-  // Kriging-believer fantasies of pending (q, d) on a clone of the backend (gp.cpp); *best, when
+  // Fantasies of pending (q, d) at `fantasy` values on a clone of the backend (gp.cpp); *best, when
   // non-null, is raised to the largest fantasy kept; *skipped counts the points the factor rejected.
-  std::unique_ptr<Backend> fantasize(const std::vector<double>& pending, double* best, int* skipped) const;
+  std::unique_ptr<Backend> fantasize(const std::vector<double>& pending, FantasyType fantasy, double* best, int* skipped) const;
   void acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
                  double* grad, bool f32 = false);
 

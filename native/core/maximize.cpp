@@ -41,12 +41,12 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   const int d = d_;
   double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
 
-  // Pending points: kriging-believer fantasies (y = posterior mean) added to a copy of the model.
+  // Pending points: fantasies (y = opt.fantasy's value) added to a copy of the model.
   std::unique_ptr<Backend> fant;
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
     int skipped = 0;
-    fant = fantasize(opt.pending, &best, &skipped);
+    fant = fantasize(opt.pending, opt.fantasy, &best, &skipped);
     for (int i = 0; i < skipped; ++i) res.warnings.push_back("a pending point duplicates the data; ignored");
     be = fant.get();
   }

@@ -82,7 +82,7 @@ ThompsonResult GPModel::thompson(const ThompsonOptions& opt) {
   Backend* be = backend_.get();
   if (!opt.pending.empty()) {
     int skipped = 0;
-    fant = fantasize(opt.pending, nullptr, &skipped);
+    fant = fantasize(opt.pending, FantasyType::Mean, nullptr, &skipped);
     for (int i = 0; i < skipped; ++i) res.warnings.push_back("a pending point duplicates the data; ignored");
     be = fant.get();
   }

@@ -15,6 +15,7 @@ import type {
   AcquisitionName,
   BackendName,
   DebugOptions,
+  FantasyName,
   FitGPOptions,
   Kernel,
   MaximizeOptions,
@@ -52,6 +53,8 @@ export const ENGINE_DEFAULTS = deepFreeze({
     /** NaN: max(y). */
     best: NaN,
     beta: 2,
+    /** The pending points' fantasy values (FantasyName, types.ts). */
+    fantasy: 'mean' as FantasyName,
     seed: 0,
     maxIterations: 200,
     float32: false,
@@ -188,7 +191,7 @@ export interface AcqContext {
   readonly categorical: Array<Float64Array | null>;
 }
 
-export const ACQ_KEYS = ['acquisition', 'best', 'beta', 'pending'] as const;
+export const ACQ_KEYS = ['acquisition', 'best', 'beta', 'pending', 'fantasy'] as const;
 export const MAX_KEYS = [...ACQ_KEYS, 'rawSamples', 'restarts', 'integer', 'seed', 'maxIterations', 'float32'] as const;
 
 function pendingPoints(v: unknown, d: number): Float64Array {
@@ -197,7 +200,7 @@ function pendingPoints(v: unknown, d: number): Float64Array {
   return p.n > 0 ? p.data : EMPTY;
 }
 
-/** The options of acquisition() and maximizeAcquisition() (the first uses the first four), resolved. */
+/** The options of acquisition() (ACQ_KEYS) and maximizeAcquisition() (MAX_KEYS), resolved. */
 export function resolveAcquisition(o: Partial<MaximizeOptions>, c: AcqContext): Readonly<NativeAcqOptions> {
   const A = ENGINE_DEFAULTS.acquisition;
   return Object.freeze({
@@ -205,6 +208,7 @@ export function resolveAcquisition(o: Partial<MaximizeOptions>, c: AcqContext): 
     best: o.best === undefined ? A.best : output('best', o.best),
     beta: o.beta === undefined ? A.beta : positiveNumber('beta', o.beta),
     pending: pendingPoints(o.pending, c.d),
+    fantasy: o.fantasy === undefined ? A.fantasy : oneOf('fantasy', o.fantasy, ['mean', 'min', 'max'] as const),
     rawSamples: o.rawSamples === undefined ? A.rawSamples[c.backend] : integer('rawSamples', o.rawSamples, 1, 1 << 20),
     restarts: o.restarts === undefined ? A.restarts[c.backend] : integer('restarts', o.restarts, 1, 10000),
     seed: o.seed === undefined ? A.seed : seed('seed', o.seed),

@@ -4,6 +4,17 @@ export type Kernel = 'matern52' | 'rbf';
 /** `auto` picks `cuda` when this build has it, a device answers and cuBLAS/cuSOLVER load; else `cpu`. */
 export type BackendName = 'auto' | 'cpu' | 'cuda';
 export type AcquisitionName = 'logei' | 'ei' | 'pi' | 'ucb';
+/**
+ * The value each pending point is observed at in its fantasy (native/README.md, "Pending points"):
+ * - 'mean': the posterior mean there (kriging believer): only the variance collapses, at the point, so
+ *   with a confident model the next maximiser sits just beside it;
+ * - 'min': the smallest observed y (constant liar, pessimistic): the mean also drops in a neighbourhood
+ *   of about a lengthscale, so the next maximiser moves away;
+ * - 'max': the largest observed y (constant liar at the incumbent, optimistic): the mean moves towards it
+ *   around the point (up, unless the mean there was already above it).
+ * The GPSampler uses 'mean': measured against both liars in bench/distributed/batch.ts (see the sampler).
+ */
+export type FantasyName = 'mean' | 'min' | 'max';
 
 /** Kernel hyperparameters in the units of the data: k = outputscale · k(r) + noise · δ, constant mean. */
 export interface Hyperparameters {
@@ -111,6 +122,8 @@ export interface AcquisitionOptions {
   beta?: number;
   /** Points still being evaluated: (q, d) rows or a row-major Float64Array. */
   pending?: number[][] | Float64Array;
+  /** What each pending point is fantasised at (FantasyName). Default 'mean'. */
+  fantasy?: FantasyName;
 }
 
 export interface MaximizeOptions extends AcquisitionOptions {

@@ -102,6 +102,7 @@ export interface NativeAcqOptions {
   best: number; // NaN = max(y)
   beta: number;
   pending: Float64Array; // (q, d) row-major, or empty: none
+  fantasy: 'mean' | 'min' | 'max'; // the pending points' fantasy values (FantasyType, native/core/gp.hpp)
   rawSamples: number;
   restarts: number;
   seed: number;
@@ -241,7 +242,7 @@ function installHint(): string {
  * The version of the seam this TypeScript speaks (native/addon/addon.cpp, kAbiVersion): an addon of
  * another version would misread or refuse its options, so the loader refuses it with the rebuild hint.
  */
-export const ADDON_ABI_VERSION = 2;
+export const ADDON_ABI_VERSION = 3;
 
 /** An addon built from other sources than this TypeScript's (an old build left in build/, a stale prebuild). */
 export class StaleAddonError extends Error {

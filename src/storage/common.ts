@@ -13,7 +13,7 @@ import { InvalidArgumentError, NotFoundError, StorageError, TrialFinishedError }
 import { FINISHED_STATES, TrialState, type FrozenTrial, type StudyDirection } from '../trial/index.js';
 import { dict, get } from '../util/dict.js';
 import { describe, invalid, jsonValue, string } from '../validate.js';
-import type { StaleRetry } from './base.js';
+import type { StaleRetry, TrialParamWrite } from './base.js';
 
 export const ALL_STATES: readonly TrialState[] = [
   TrialState.RUNNING,
@@ -41,6 +41,26 @@ export function checkId(name: string, value: unknown): number {
 
 export function checkName(name: string, value: unknown): string {
   return string(name, value);
+}
+
+/** A `setTrialParams` entry, checked: the canonical distribution and the external value it gives. */
+export interface CheckedParam extends TrialParamWrite {
+  readonly external: ReturnType<typeof toExternal>;
+}
+
+/**
+ * The entries of `setTrialParams`, each checked as `setTrialParam` checks its arguments (names with
+ * `nameCheck`, the storage's own rule), before anything is written.
+ */
+export function checkParamWrites(params: unknown, nameCheck: (name: string, value: unknown) => string = checkName): CheckedParam[] {
+  if (!Array.isArray(params)) throw invalid('params', 'an array of { name, internal, distribution }', params);
+  return params.map((p: unknown, i) => {
+    if (p === null || typeof p !== 'object') throw invalid(`params[${i}]`, 'an object { name, internal, distribution }', p);
+    const { name, internal, distribution } = p as Record<string, unknown>;
+    const n = nameCheck(`params[${i}].name`, name);
+    const d = canonicalDistribution(`params[${i}].distribution`, distribution);
+    return { name: n, internal: internal as number, distribution: d, external: checkInternal(n, internal, d) };
+  });
 }
 
 export function checkDirections(value: unknown): StudyDirection[] {

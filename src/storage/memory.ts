@@ -7,7 +7,7 @@ import type { Distribution } from '../distributions/index.js';
 import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError } from '../errors.js';
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
-import type { StaleRetry, Storage, TrialTemplate } from './base.js';
+import type { StaleRetry, Storage, TrialParamWrite, TrialTemplate } from './base.js';
 import {
   EMPTY_MAP,
   bestOf,
@@ -18,6 +18,7 @@ import {
   checkId,
   checkInternal,
   checkName,
+  checkParamWrites,
   checkStaleMs,
   checkStaleRetry,
   checkStates,
@@ -228,6 +229,25 @@ export class MemoryStorage implements Storage {
       internalParams: withKey(snap.internalParams, n, internal),
       distributions: withKey(snap.distributions, n, d),
     });
+  }
+
+  async setTrialParams(trialId: number, params: readonly TrialParamWrite[]): Promise<void> {
+    const t = this.writable(trialId);
+    const rows = checkParamWrites(params);
+    const snap = t.snapshot;
+    let p = snap.params;
+    let ip = snap.internalParams;
+    let ds = snap.distributions;
+    for (const r of rows) {  // on a copy: a conflict anywhere leaves the trial as it was
+      const prev = ds[r.name];
+      if (prev !== undefined && !sameDistribution(prev, r.distribution)) {
+        throw new ParameterConflictError(`Parameter ${JSON.stringify(r.name)} of trial ${snap.number} already has a different distribution`);
+      }
+      p = withKey(p, r.name, r.external);
+      ip = withKey(ip, r.name, r.internal);
+      ds = withKey(ds, r.name, r.distribution);
+    }
+    if (rows.length > 0) this.replace(t, { params: p, internalParams: ip, distributions: ds });
   }
 
   async setTrialState(trialId: number, state: TrialState, values?: readonly number[] | null): Promise<void> {

@@ -301,6 +301,17 @@ ${writeFunction(s, 'tunable_set_trial_param', 'p_trial bigint, p_name text, p_in
     WHERE ${s}.trial_params.distribution = EXCLUDED.distribution;
   IF NOT FOUND THEN ${raise(PG_ERRORS.paramConflict, `json_build_object('trial', p_trial, 'name', p_name)`)}; END IF;`, true)}
 
+-- Several parameters at once (setTrialParams): all stored or none, in order.
+${writeFunction(s, 'tunable_set_trial_params', 'p_trial bigint, p_names text[], p_internals float8[], p_distributions text[]', `
+  i integer;`, `
+  PERFORM ${s}.tunable_touch(p_trial, NULL);
+  FOR i IN 1 .. coalesce(cardinality(p_names), 0) LOOP
+    INSERT INTO ${s}.trial_params (trial_id, name, internal, distribution) VALUES (p_trial, p_names[i], p_internals[i], p_distributions[i])
+      ON CONFLICT (trial_id, name) DO UPDATE SET internal = EXCLUDED.internal
+      WHERE ${s}.trial_params.distribution = EXCLUDED.distribution;
+    IF NOT FOUND THEN ${raise(PG_ERRORS.paramConflict, `json_build_object('trial', p_trial, 'name', p_names[i])`)}; END IF;
+  END LOOP;`, true)}
+
 ${writeFunction(s, 'tunable_set_trial_state', 'p_trial bigint, p_state text, p_values float8[]', `
   v_number integer;
   v_objectives integer;`, `
@@ -539,6 +550,7 @@ export function statements(s: string) {
     createTrial: fn('create_trial', 10),
     claimWaiting: fn('claim_waiting', 2),
     setTrialParam: fn('set_trial_param', 5, true),
+    setTrialParams: fn('set_trial_params', 5, true),
     setTrialState: fn('set_trial_state', 4),
     setIntermediate: fn('set_intermediate', 4, true),
     setTrialAttr: fn('set_trial_attr', 5, true),

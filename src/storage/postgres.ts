@@ -24,7 +24,7 @@ import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError, Sto
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import { describe, invalid, positiveNumber } from '../validate.js';
-import type { Heartbeats, StaleRetry, Storage, TrialTemplate } from './base.js';
+import type { Heartbeats, StaleRetry, Storage, TrialParamWrite, TrialTemplate } from './base.js';
 import {
   EMPTY_MAP,
   canonicalDistribution,
@@ -34,6 +34,7 @@ import {
   checkId,
   checkInternal,
   checkName,
+  checkParamWrites,
   checkStaleMs,
   checkStaleRetry,
   checkStates,
@@ -361,6 +362,20 @@ export class PostgresStorage implements Storage {
       const d = canonicalDistribution('distribution', distribution);
       checkInternal(n, internal, d);
       await this.#write(this.#sql.setTrialParam, [tid, n, float8(internal), JSON.stringify(d)]);
+    });
+  }
+
+  async setTrialParams(trialId: number, params: readonly TrialParamWrite[]): Promise<void> {
+    return this.#call(async () => {
+      const tid = checkId('trialId', trialId);
+      const rows = checkParamWrites(params, pgName);
+      if (rows.length === 0) return;
+      await this.#write(this.#sql.setTrialParams, [
+        tid,
+        rows.map((r) => r.name),
+        rows.map((r) => float8(r.internal)),
+        rows.map((r) => JSON.stringify(r.distribution)),
+      ]);
     });
   }
 

@@ -23,7 +23,7 @@ import {
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
 import { describe, invalid, nonNegativeNumber } from '../validate.js';
-import type { Heartbeats, StaleRetry, Storage, TrialTemplate } from './base.js';
+import type { Heartbeats, StaleRetry, Storage, TrialParamWrite, TrialTemplate } from './base.js';
 import { HeartbeatThread } from './sqlite-heartbeat.js';
 import { timerHeartbeats } from './timer-heartbeat.js';
 import {
@@ -35,6 +35,7 @@ import {
   checkId,
   checkInternal,
   checkName,
+  checkParamWrites,
   checkStaleMs,
   checkStaleRetry,
   checkStates,
@@ -529,6 +530,26 @@ export class SqliteStorage implements Storage {
            ON CONFLICT (trial_id, name) DO UPDATE SET internal = excluded.internal WHERE distribution = excluded.distribution`,
         ).run(tid, n, internal, json);
         if (r.changes === 0) throw new ParameterConflictError(`Parameter ${JSON.stringify(n)} of trial id ${tid} already has a different distribution`);
+      });
+    });
+  }
+
+  async setTrialParams(trialId: number, params: readonly TrialParamWrite[]): Promise<void> {
+    return this.call(() => {
+      const tid = checkId('trialId', trialId);
+      const rows = checkParamWrites(params);
+      if (rows.length === 0) return;
+      this.write(() => {
+        this.touch(tid);
+        const insert = this.st(
+          `INSERT INTO trial_params (trial_id, name, internal, distribution) VALUES (?, ?, ?, ?)
+           ON CONFLICT (trial_id, name) DO UPDATE SET internal = excluded.internal WHERE distribution = excluded.distribution`,
+        );
+        for (const r of rows) {
+          if (insert.run(tid, r.name, r.internal, JSON.stringify(r.distribution)).changes === 0) {
+            throw new ParameterConflictError(`Parameter ${JSON.stringify(r.name)} of trial id ${tid} already has a different distribution`);
+          }
+        }
       });
     });
   }

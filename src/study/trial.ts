@@ -63,7 +63,7 @@ export class Trial {
    * leaves the queue only once it succeeded, so one that failed (a full disk, a busy database) is
    * retried by the next flush instead of being lost or poisoning the trial.
    */
-  private readonly pending: (() => Promise<void>)[] = [];
+  private readonly pending: Write[] = [];
   private writes: Promise<void> = Promise.resolve();
   private writeError: unknown = undefined;
   private finished = false;
@@ -233,7 +233,8 @@ export class Trial {
     const value = toExternal(dist, internal);
     this.paramsMap[name] = value;
     this.distributionsMap[name] = dist;
-    this.enqueueWrite(() => this.ctx.storage.setTrialParam(this.trialId, name, internal, dist));
+    this.pending.push({ param: { name, internal, distribution: dist } });
+    this.writes = this.writes.then(() => this.drain());
     return value;
   }
 
@@ -266,23 +267,41 @@ export class Trial {
     if (this.finished) throw new InvalidStateError(`Cannot ${what}: trial ${this.number} is already finished`);
   }
 
-  private enqueueWrite(write: () => Promise<void>): void {
-    this.pending.push(write);
+  private enqueueWrite(run: () => Promise<void>): void {
+    this.pending.push({ run });
     this.writes = this.writes.then(() => this.drain());
   }
 
-  /** Stores queued writes in order, stopping at the first failure (kept in `writeError`, never rejected). */
+  /**
+   * Stores queued writes in order, stopping at the first failure (kept in `writeError`, never rejected).
+   * Parameters queued one after another go in one `setTrialParams` call where the storage has it (one
+   * round trip to a server instead of one per parameter); all of them are stored, or none.
+   */
   private async drain(): Promise<void> {
+    const storage = this.ctx.storage;
     while (this.pending.length > 0 && this.writeError === undefined) {
+      let params = 0;
+      if (storage.setTrialParams !== undefined) while (params < this.pending.length && 'param' in this.pending[params]!) params++;
       try {
-        await this.pending[0]!();
-        this.pending.shift();
+        if (params > 1) {
+          const batch = this.pending.slice(0, params).map((w) => (w as ParamWrite).param);
+          await storage.setTrialParams!(this.trialId, batch);
+          this.pending.splice(0, params);
+        } else {
+          const w = this.pending[0]!;
+          await ('param' in w ? storage.setTrialParam(this.trialId, w.param.name, w.param.internal, w.param.distribution) : w.run());
+          this.pending.shift();
+        }
       } catch (err) {
         this.writeError = err;
       }
     }
   }
 }
+
+/** A queued storage write: a parameter (batched with its neighbours), or any other write. */
+type ParamWrite = { readonly param: { readonly name: string; readonly internal: number; readonly distribution: Distribution } };
+type Write = ParamWrite | { readonly run: () => Promise<void> };
 
 export { TrialState };
 

@@ -19,7 +19,7 @@ async function run(addon: NativeAddon) {
   const fit = await gp.fit({ restarts: 2, seed: 5, warm: none, fixedMask: none, fixedAll: false, maxIterations: 0, keep: 0, noiseFloor: 1e-6 });
   const pred = await gp.predict(Float64Array.from(randomData(20, 4, 3).X.flat()), { gradient: false, covariance: false, float32: false });
   const acq = await gp.maximize({
-    acquisition: 'logei', best: NaN, beta: 2, pending: none, rawSamples: 256, restarts: 5, seed: 1, integer: [null, null, null, null],
+    acquisition: 'logei', best: NaN, beta: 2, pending: none, fantasy: 'mean', rawSamples: 256, restarts: 5, seed: 1, integer: [null, null, null, null],
     maxIterations: 200, float32: false,
   });
   gp.dispose();

@@ -293,6 +293,42 @@ describe.each([
       }
     });
 
+    it('setTrialParams stores several params in one call, in order, all or none', async () => {
+      expect(s.setTrialParams).toBeTypeOf('function');
+      const t = await s.createTrial(study);
+      await s.setTrialParams!(t.trialId, [
+        { name: 'x', internal: 0.1 + 0.2, distribution: F },
+        { name: 'n', internal: 37, distribution: I },
+        { name: 'opt', internal: 1, distribution: C },
+        { name: 'x', internal: -2.5, distribution: F },  // the same name again: the later value wins
+      ]);
+      await s.setTrialParams!(t.trialId, []);
+      let r = await s.getTrial(t.trialId);
+      expect(r.params).toEqual({ x: -2.5, n: 37, opt: 'adam' });
+      expect(Object.keys(r.params)).toEqual(['x', 'n', 'opt']);
+      // A conflict or a bad entry anywhere stores nothing of the call.
+      await expect(s.setTrialParams!(t.trialId, [
+        { name: 'y', internal: 1, distribution: F },
+        { name: 'n', internal: 1, distribution: F },
+      ])).rejects.toBeInstanceOf(ParameterConflictError);
+      await expect(s.setTrialParams!(t.trialId, [
+        { name: 'y', internal: 1, distribution: F },
+        { name: 'z', internal: 11, distribution: F },
+      ])).rejects.toThrow(/params\[1\]|"z"/);
+      await expect(s.setTrialParams!(t.trialId, [{ name: '', internal: 1, distribution: F }])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(s.setTrialParams!(t.trialId, 'x' as never)).rejects.toThrow(/params/);
+      r = await s.getTrial(t.trialId);
+      expect(r.params).toEqual({ x: -2.5, n: 37, opt: 'adam' });
+      await s.setTrialState(t.trialId, TrialState.COMPLETE, [1]);
+      await expect(s.setTrialParams!(t.trialId, [{ name: 'y', internal: 1, distribution: F }])).rejects.toBeInstanceOf(TrialFinishedError);
+      await expect(s.setTrialParams!(999_999, [{ name: 'y', internal: 1, distribution: F }])).rejects.toBeInstanceOf(NotFoundError);
+      if (h.another) {
+        const s2 = h.another();
+        extra.push(s2);
+        expect((await s2.getTrial(t.trialId)).params).toEqual({ x: -2.5, n: 37, opt: 'adam' });
+      }
+    });
+
     it('creates trials from a template (params, attrs, WAITING)', async () => {
       const t = await s.createTrial(study, {
         params: { x: { internal: 2.5, distribution: F }, c: { internal: 4, distribution: C } },

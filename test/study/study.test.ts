@@ -364,7 +364,7 @@ describe('bad input', () => {
     await expect(createStudy({ direction: 'down' as never })).rejects.toThrow('Expected one of "minimize", "maximize" for `direction` but received "down"');
     await expect(createStudy({ storage: 'mysql://x' })).rejects.toThrow(InvalidArgumentError);
     const study = await createStudy();
-    await expect(study.optimize(() => 1)).rejects.toThrow('Pass `nTrials` or `timeout`');
+    await expect(study.optimize(() => 1)).rejects.toThrow('Pass `nTrials`, `timeout` or `signal`');
     await expect(study.optimize(() => 1, { nTrials: -1 })).rejects.toThrow('Expected an integer >= 0 for `nTrials` but received -1');
     await expect(study.optimize(() => 1, { nTrials: 1, concurrency: 0 })).rejects.toThrow('`concurrency`');
     await expect(study.optimize('f' as never, { nTrials: 1 })).rejects.toThrow('Expected a function for `objective` but received "f"');
