@@ -18,6 +18,6 @@ export {
 } from './distributions/index.js';
 export * from './samplers/index.js';
 export * from './pruners/index.js';
-export { createStorage, MemoryStorage, SqliteStorage, PostgresStorage, type Storage, type TrialTemplate } from './storage/index.js';
+export { createStorage, MemoryStorage, SqliteStorage, PostgresStorage, type StaleRetry, type Storage, type TrialTemplate } from './storage/index.js';
 export { engine, GP } from './engine/index.js';
 export type * from './engine/types.js';

@@ -15,8 +15,7 @@
  * `pg` the storage uses, by absolute path. It never keeps the process alive on its own.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import type { Heartbeats } from './base.js';
+import { BeatThread } from './beat-thread.js';
 
 /** What the worker connects with: pg client settings (plain data, so the password is in it). */
 export interface HeartbeatConnection {
@@ -136,57 +135,10 @@ connect();
 
 const driver = createRequire(import.meta.url).resolve('pg');
 
-/** The heartbeat worker of one storage. */
-export class PgHeartbeatThread {
-  private readonly worker: Worker;
-  private readonly exited: Promise<void>;
-  private closed = false;
-
-  /**
-   * Starts the thread, which connects at once. `sql` updates the heartbeat of the trials whose ids are in
-   * `$1` (text[]), with the server's clock.
-   */
-  constructor(connection: HeartbeatConnection, sql: string) {
-    this.worker = new Worker(SCRIPT, { eval: true, workerData: { driver, connection, sql } });
-    this.worker.unref();  // never keeps the process alive on its own
-    this.exited = new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
-      this.worker.once('error', () => resolve());
-    });
-  }
-
-  /** A handle for one optimize loop's trials: close() stops those beats, not the thread. */
-  handle(intervalMs: number): Heartbeats {
-    const mine = new Set<number>();
-    let open = true;
-    const post = (m: object): void => {
-      if (open && !this.closed) this.worker.postMessage(m);
-    };
-    return {
-      add: (id) => {
-        post({ add: id, intervalMs });
-        if (open) mine.add(id);
-      },
-      remove: (id) => {
-        post({ remove: id });
-        mine.delete(id);
-      },
-      close: async () => {
-        for (const id of mine) post({ remove: id });
-        mine.clear();
-        open = false;
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      // Referenced again while it shuts down, so that a script ending with `await storage.close()`
-      // does not exit before the thread has closed its connection.
-      this.worker.ref();
-      this.worker.postMessage({ close: true });
-    }
-    return this.exited;
-  }
+/**
+ * The heartbeat thread of one PostgreSQL storage, which connects at once. `sql` updates the heartbeat of
+ * the trials whose ids are in `$1` (text[]), with the server's clock.
+ */
+export function postgresBeatThread(connection: HeartbeatConnection, sql: string): BeatThread {
+  return new BeatThread(SCRIPT, { driver, connection, sql });
 }

@@ -23,6 +23,7 @@ import type { Distribution } from '../distributions/index.js';
 import { DuplicatedStudyError, InvalidArgumentError, ParameterConflictError, StorageError, TunableError } from '../errors.js';
 import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type StudySummary } from '../trial/index.js';
 import { dict } from '../util/dict.js';
+import { withKeyedLock } from '../util/keyed-lock.js';
 import { describe, invalid, positiveNumber } from '../validate.js';
 import type { Heartbeats, StaleRetry, Storage, TrialParamWrite, TrialTemplate } from './base.js';
 import {
@@ -52,7 +53,8 @@ import {
   trialNotFound,
   TrialIndex,
 } from './common.js';
-import { PgHeartbeatThread, type HeartbeatConnection } from './postgres-heartbeat.js';
+import type { BeatThread } from './beat-thread.js';
+import { postgresBeatThread, type HeartbeatConnection } from './postgres-heartbeat.js';
 import { backoffMs, classify, describeCause, isRequestRace, sleep, type Failure } from './postgres-retry.js';
 import { LOCK_NAMESPACE, PG_ERRORS, lockKeys, migrate, statements, type Statement, type Statements } from './postgres-schema.js';
 import { parsePostgresUrl, quoteIdent, type PostgresConfig, type PostgresStorageOptions } from './postgres-url.js';
@@ -146,13 +148,12 @@ export class PostgresStorage implements Storage {
   #opening: Promise<void> | null = null;
   /** A connection has succeeded once: from then on failures are retried for retryTimeoutMs. */
   #established = false;
-  #heartbeats: PgHeartbeatThread | null = null;
+  #heartbeats: BeatThread | null = null;
   readonly #caches = new Map<number, StudyCache>();
   /** Every snapshot this storage has read or written, by trial id, with the `seq` it was read at. */
   readonly #known = new Map<number, Known>();
   readonly #directions = new Map<number, readonly StudyDirection[]>();
   /** The tail of each in-process queue for a study lock (withStudyLock). */
-  readonly #lockTails = new Map<string, Promise<void>>();
   /** Lazy writes not yet known to be flushed, in acknowledgement order. */
   readonly #unsynced: Unsynced[] = [];
   /** A connection was lost since the last replay: the server may have crashed and lost lazy writes. */
@@ -465,7 +466,7 @@ export class PostgresStorage implements Storage {
     if (this.#pool === null) throw closedError(this.url);
     const ms = positiveNumber('intervalMs', intervalMs);
     const connection = this.#connection();
-    this.#heartbeats ??= new PgHeartbeatThread(
+    this.#heartbeats ??= postgresBeatThread(
       {
         ...connection,
         options: `${connection.options} -c synchronous_commit=off`,
@@ -510,22 +511,20 @@ export class PostgresStorage implements Storage {
     } catch (e) {
       throw this.#wrap(e);
     }
-    const before = this.#lockTails.get(key) ?? Promise.resolve();
-    let done!: () => void;
-    const tail = before.then(() => new Promise<void>((resolve) => (done = resolve)));
-    this.#lockTails.set(key, tail);
-    await before;
-    try {
-      const client = await this.#lockClient(keys);
+    // One pool connection per lock and process: this process's holders queue here, not at the server.
+    return withKeyedLock(this, key, async () => {
+      const client = await this.#attempt(async (c) => {
+        await c.query({ name: 'tunable_lock', text: 'SELECT pg_advisory_lock($1, $2)', values: keys });
+        return c;
+      }, true).catch((e: unknown) => {
+        throw this.#wrap(e);
+      });
       try {
         return await fn();
       } finally {
         await this.#unlock(client, keys);
       }
-    } finally {
-      done();
-      if (this.#lockTails.get(key) === tail) this.#lockTails.delete(key);
-    }
+    });
   }
 
   async close(): Promise<void> {
@@ -690,9 +689,10 @@ export class PostgresStorage implements Storage {
   /**
    * Runs `body` on a pooled connection, retrying transient failures with backoff: for connectTimeoutMs
    * until a connection has succeeded once, then for retryTimeoutMs. A connection that failed is
-   * discarded, never returned to the pool.
+   * discarded, never returned to the pool. With `hold`, the connection of the successful attempt stays
+   * checked out (the caller releases it: a session lock lives on it).
    */
-  async #attempt<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #attempt<T>(body: (client: pg.PoolClient) => Promise<T>, hold = false): Promise<T> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       const pool = this.#pool;
@@ -701,7 +701,7 @@ export class PostgresStorage implements Storage {
       try {
         client = await pool.connect();
         const result = await body(client);
-        client.release();
+        if (!hold) client.release();
         this.#established = true;
         return result;
       } catch (e) {
@@ -711,30 +711,6 @@ export class PostgresStorage implements Storage {
         const wait = backoffMs(attempt);
         const limit = this.#established ? this.#config.retryTimeoutMs : this.#config.connectTimeoutMs;
         if (!failure.transient || this.#pool === null || performance.now() - started + wait > limit) throw this.#failure(e, failure, attempt + 1, started);
-        await sleep(wait);
-      }
-    }
-  }
-
-  /** A connection of the pool holding the advisory lock `keys` (waits for it; retries dropped connections). */
-  async #lockClient(keys: [number, number]): Promise<pg.PoolClient> {
-    const started = performance.now();
-    for (let attempt = 0; ; attempt++) {
-      const pool = this.#pool;
-      if (pool === null) throw closedError(this.url);
-      let client: pg.PoolClient | undefined;
-      try {
-        client = await pool.connect();
-        await client.query({ name: 'tunable_lock', text: 'SELECT pg_advisory_lock($1, $2)', values: keys });
-        return client;
-      } catch (e) {
-        const failure = classify(e);
-        client?.release(failure.connectionLost ? (e as Error) : undefined);
-        if (failure.connectionLost) this.#suspect = true;
-        const wait = backoffMs(attempt);
-        if (!failure.transient || this.#pool === null || performance.now() - started + wait > this.#config.retryTimeoutMs) {
-          throw this.#wrap(this.#failure(e, failure, attempt + 1, started));
-        }
         await sleep(wait);
       }
     }

@@ -9,8 +9,7 @@
  * the same better-sqlite3 the storage uses, by absolute path.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import type { Heartbeats } from './base.js';
+import { BeatThread } from './beat-thread.js';
 
 // Runs in the worker. Messages: { add: id, intervalMs } | { remove: id } | { close: true }. The UPDATE
 // is the one of SqliteStorage.recordHeartbeat: only unfinished trials beat. A trial's start counts as its
@@ -48,53 +47,7 @@ parentPort.on('message', (m) => {
 
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
-/** The worker of one SQLite file. */
-export class HeartbeatThread {
-  private readonly worker: Worker;
-  private readonly exited: Promise<void>;
-  private closed = false;
-
-  constructor(path: string, busyTimeoutMs: number) {
-    this.worker = new Worker(SCRIPT, { eval: true, workerData: { driver, path, busyTimeoutMs } });
-    this.worker.unref();  // never keeps the process alive on its own
-    this.exited = new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
-      this.worker.once('error', () => resolve());  // e.g. the file was deleted: beats stop, nothing else breaks
-    });
-  }
-
-  /** A handle for one optimize loop's trials: close() stops those beats, not the thread. */
-  handle(intervalMs: number): Heartbeats {
-    const mine = new Set<number>();
-    let open = true;
-    const post = (m: object): void => {
-      if (open && !this.closed) this.worker.postMessage(m);
-    };
-    return {
-      add: (id) => {
-        post({ add: id, intervalMs });
-        if (open) mine.add(id);
-      },
-      remove: (id) => {
-        post({ remove: id });
-        mine.delete(id);
-      },
-      close: async () => {
-        for (const id of mine) post({ remove: id });
-        mine.clear();
-        open = false;
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      // Referenced again while it shuts down: an unreferenced worker would let a script whose last
-      // step is `await storage.close()` exit before the thread did, with that await never resolved.
-      this.worker.ref();
-      this.worker.postMessage({ close: true });
-    }
-    return this.exited;
-  }
+/** The heartbeat thread of one SQLite file. */
+export function sqliteBeatThread(path: string, busyTimeoutMs: number): BeatThread {
+  return new BeatThread(SCRIPT, { driver, path, busyTimeoutMs });
 }

@@ -24,7 +24,8 @@ import { TrialState, isFinished, type FrozenTrial, type StudyDirection, type Stu
 import { dict } from '../util/dict.js';
 import { describe, invalid, nonNegativeNumber } from '../validate.js';
 import type { Heartbeats, StaleRetry, Storage, TrialParamWrite, TrialTemplate } from './base.js';
-import { HeartbeatThread } from './sqlite-heartbeat.js';
+import type { BeatThread } from './beat-thread.js';
+import { sqliteBeatThread } from './sqlite-heartbeat.js';
 import { timerHeartbeats } from './timer-heartbeat.js';
 import {
   EMPTY_MAP,
@@ -267,7 +268,7 @@ export class SqliteStorage implements Storage {
   private readonly directionsCache = new Map<number, readonly StudyDirection[]>();
 
   private readonly busyTimeoutMs: number;
-  private heartbeatThread: HeartbeatThread | null = null;
+  private heartbeatThread: BeatThread | null = null;
 
   constructor(path: string, options: SqliteStorageOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'a non-empty file path (or ":memory:")', path);
@@ -640,7 +641,7 @@ export class SqliteStorage implements Storage {
   startHeartbeats(intervalMs: number): Heartbeats {
     if (this.db === null) throw closedError(this.url);
     if (this.path === ':memory:') return timerHeartbeats(this, intervalMs);
-    this.heartbeatThread ??= new HeartbeatThread(resolvePath(this.path), this.busyTimeoutMs);
+    this.heartbeatThread ??= sqliteBeatThread(resolvePath(this.path), this.busyTimeoutMs);
     return this.heartbeatThread.handle(intervalMs);
   }
 

@@ -9,6 +9,7 @@ import type { Sampler, StudyView } from '../samplers/base.js';
 import { defaultSampler } from '../samplers/default.js';
 import type { Heartbeats, Storage } from '../storage/base.js';
 import { createStorage } from '../storage/index.js';
+import { checkStaleRetry } from '../storage/common.js';
 import { timerHeartbeats } from '../storage/timer-heartbeat.js';
 import { log } from '../util/log.js';
 import { describe, invalid, oneOf, options, positiveNumber, string, integer, boolean } from '../validate.js';
@@ -96,6 +97,7 @@ function checkFailedTrialCallback(value: unknown): FailedTrialCallback | undefin
   if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)['onStaleTrial'] !== 'function') {
     throw invalid('failedTrialCallback', 'an object with an `onStaleTrial(study, trial)` method (new RetryFailedTrial(...))', value);
   }
+  checkStaleRetry((value as FailedTrialCallback).retry);  // a bad policy is refused now, not at every sweep
   return value as FailedTrialCallback;
 }
 

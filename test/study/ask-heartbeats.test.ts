@@ -189,6 +189,8 @@ describe('heartbeats of asked trials', () => {
     expect(() => new RetryFailedTrial({ maxRetry: 1.5 })).toThrow(/maxRetry/);
     expect(() => new RetryFailedTrial({ maxRtry: 1 } as never)).toThrow(/maxRtry/);
     await expect(loadStudy({ studyName: 'x', failedTrialCallback: { onStaleTrial: 3 } as never })).rejects.toThrow(/failedTrialCallback/);
+    const badPolicy = { onStaleTrial: async () => undefined, retry: { maxRetry: -2, inheritUserAttrs: true } };
+    await expect(createStudy({ failedTrialCallback: badPolicy })).rejects.toThrow(/maxRetry/);
   });
 });
 
