@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { describe } from 'vitest';
+import { classify } from '../src/storage/postgres-retry.js';
 
 export const PG_URL = process.env['TUNABLE_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -55,15 +56,25 @@ export function schemaUrl(schema: string = freshSchema(), base: string = PG_URL)
   return u.toString();
 }
 
-/** Runs `fn` with a connection of its own to PG_URL's database (test setup and inspection). */
+/**
+ * Runs `fn` with a connection of its own to PG_URL's database (test setup and inspection). Some suites
+ * restart the shared server: a connection refused or lost meanwhile is retried for up to 30 s (`fn` runs
+ * again, so it must be safe to repeat: reads, DROP … IF EXISTS).
+ */
 export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
+  const started = Date.now();
+  for (;;) {
+    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return await fn(c);
+    } catch (e) {
+      if (!classify(e).connectionLost || Date.now() - started > 30_000) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 }
 

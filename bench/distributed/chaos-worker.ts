@@ -10,7 +10,7 @@
  *   done <number> <STATE> <value>  the trial was stored (value "-" when none); STATE FAIL with a value
  *                                  never happens: a trial failed under its worker reports "-"
  *   stale <number>                 this worker's sweep failed another worker's trial as stale …
- *   retried <number>               … and RetryFailedTrial's callback for it returned
+ *   retried <number>               … and the callback for it returned (its retry was enqueued with the failure)
  *   finished <count>               optimize() returned after <count> trials
  * SIGTERM stops starting trials; the running objective finishes within the grace period, then exit 0.
  * Any error: its message on stderr, exit 1.
@@ -37,9 +37,13 @@ if (a.storage === undefined || a['study-name'] === undefined || a['n-trials'] ==
   process.exit(2);
 }
 
-/** RetryFailedTrial, saying when its callback starts and ends (a kill between the two is visible). */
+/**
+ * RetryFailedTrial's policy (the storage enqueues the retry in the transaction that fails the trial),
+ * saying when the callback for a trial this worker failed starts and ends.
+ */
 const retry = new RetryFailedTrial({ maxRetry: Number(a['max-retry']) });
 const loggedRetry: FailedTrialCallback = {
+  retry: retry.retry,
   async onStaleTrial(study, trial) {
     process.stdout.write(`stale ${trial.number}\n`);
     await retry.onStaleTrial(study, trial);
