@@ -28,6 +28,7 @@ export const FLAGS = {
   timeout: 'string',
   'grace-period': 'string',
   'max-retry': 'string',
+  'heartbeat-interval': 'string',
   objective: 'operand',
   help: 'boolean',
 } as const;

@@ -10,7 +10,7 @@ import type { Storage } from '../storage/base.js';
 import { createStorage } from '../storage/index.js';
 import type { Objective } from '../study/optimize.js';
 import { RetryFailedTrial } from '../study/retry.js';
-import { loadStudy, type Study } from '../study/study.js';
+import { DEFAULT_HEARTBEAT_MS, loadStudy, type Study } from '../study/study.js';
 import { log } from '../util/log.js';
 import { optionalInteger, optionalSeconds, required, text, type Flags } from './args.js';
 import type { Command, Context } from './command.js';
@@ -35,7 +35,7 @@ const FORCED_STOP_MS = 5_000;
 const LINGER_MS = 1_000;
 
 export const WORKER_HELP = `Usage: tunable worker --study-name NAME [--storage URL] [--n-trials N] [--timeout S]
-                      [--grace-period S] [--max-retry N] MODULE
+                      [--grace-period S] [--max-retry N] [--heartbeat-interval S] MODULE
 
 Runs the objective that MODULE (a .mjs or .js file, relative to the current directory) exports on the
 existing study NAME, one trial at a time, until stopped. Start as many workers as you like, on one
@@ -54,6 +54,9 @@ Options:
   --grace-period S   seconds a running objective may take to finish after --timeout or the first
                      SIGINT/SIGTERM; past it its trial is failed with the reason (default ${DEFAULT_GRACE_PERIOD_S})
   --max-retry N      times the parameters of a trial whose worker died are run again (default ${DEFAULT_MAX_RETRY}; 0: never)
+  --heartbeat-interval S
+                     seconds between a running trial's heartbeats (default ${DEFAULT_HEARTBEAT_MS / 1000}); a trial silent for
+                     twice as long is failed as stale by the next worker that asks for one
 
 An objective that throws fails its trial (the reason is recorded) and the worker goes on.
 Signals: the first SIGINT or SIGTERM starts no new trial and lets the running one finish within the
@@ -75,6 +78,8 @@ interface WorkerOptions {
   readonly timeout: number | undefined;
   readonly gracePeriod: number;
   readonly maxRetry: number;
+  /** ms */
+  readonly heartbeatIntervalMs: number;
 }
 
 function workerOptions(flags: Flags): WorkerOptions {
@@ -88,6 +93,7 @@ function workerOptions(flags: Flags): WorkerOptions {
     timeout: optionalSeconds(flags, 'timeout', { zero: false, max: MAX_SECONDS }),
     gracePeriod: optionalSeconds(flags, 'grace-period', { zero: true, max: MAX_SECONDS }) ?? DEFAULT_GRACE_PERIOD_S,
     maxRetry: optionalInteger(flags, 'max-retry', 0) ?? DEFAULT_MAX_RETRY,
+    heartbeatIntervalMs: (optionalSeconds(flags, 'heartbeat-interval', { zero: false, max: MAX_SECONDS }) ?? DEFAULT_HEARTBEAT_MS / 1000) * 1000,
   };
 }
 
@@ -96,6 +102,7 @@ async function openStudy(storage: Storage, o: WorkerOptions, mod: ObjectiveModul
     return await loadStudy({
       studyName: o.studyName,
       storage,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
       ...(mod.sampler === undefined ? {} : { sampler: mod.sampler }),
       ...(o.maxRetry === 0 ? {} : { failedTrialCallback: new RetryFailedTrial({ maxRetry: o.maxRetry }) }),
     });
@@ -209,7 +216,7 @@ async function runWorker(o: WorkerOptions, ctx: Context): Promise<number> {
 }
 
 export const worker: Command = {
-  flags: ['study-name', 'n-trials', 'timeout', 'grace-period', 'max-retry', 'objective'],
+  flags: ['study-name', 'n-trials', 'timeout', 'grace-period', 'max-retry', 'heartbeat-interval', 'objective'],
   help: WORKER_HELP,
   async run(flags, ctx) {
     const o = workerOptions(flags);

@@ -57,7 +57,8 @@ export interface LoadStudyOptions {
 export type TellResult = number | readonly number[] | TrialState | 'COMPLETE' | 'PRUNED' | 'FAIL';
 
 const DIRECTIONS: readonly StudyDirection[] = ['minimize', 'maximize'];
-const DEFAULT_HEARTBEAT_MS = 10_000;
+/** Heartbeat interval of running trials (ms) when `heartbeatIntervalMs` is not given. */
+export const DEFAULT_HEARTBEAT_MS = 10_000;
 
 function resolveDirections(direction: unknown, directions: unknown): StudyDirection[] {
   if (direction !== undefined && directions !== undefined) {

@@ -211,15 +211,16 @@ describe('tunable worker and what outlives a trial', () => {
 
   it('the trial of a killed worker is failed as stale and, with the default --max-retry 1, run again by the next worker; 0 never', async () => {
     const [retried, notRetried] = [sqliteStudy(), sqliteStudy()];
-    const killed = [retried, notRetried].map((storage) => start(worker(storage, 'slow.mjs'), { WORKER_TEST_MS: 'never' }));
+    const hb = ['--heartbeat-interval', '0.5'];
+    const killed = [retried, notRetried].map((storage) => start(worker(storage, 'slow.mjs', ...hb), { WORKER_TEST_MS: 'never' }));
     await Promise.all(killed.map((w) => w.waitFor(/started 0/)));
     for (const w of killed) w.child.kill('SIGKILL');
     await Promise.all(killed.map((w) => w.exited));
-    // Stale after two heartbeat intervals (2 × 10 s) without a beat.
-    await new Promise((resolve) => setTimeout(resolve, 21_000));
+    // Stale after two heartbeat intervals (2 × 0.5 s) without a beat; beats came until the kill.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const next = await Promise.all([
-      start(worker(retried, 'slow.mjs', '--n-trials', '1'), { WORKER_TEST_MS: '0' }).exited,
-      start(worker(notRetried, 'slow.mjs', '--n-trials', '1', '--max-retry', '0'), { WORKER_TEST_MS: '0' }).exited,
+      start(worker(retried, 'slow.mjs', '--n-trials', '1', ...hb), { WORKER_TEST_MS: '0' }).exited,
+      start(worker(notRetried, 'slow.mjs', '--n-trials', '1', '--max-retry', '0', ...hb), { WORKER_TEST_MS: '0' }).exited,
     ]);
     for (const r of next) expect(r.code, r.stderr).toBe(0);
     const [a, b] = [await trialsOf(retried), await trialsOf(notRetried)];
@@ -306,6 +307,8 @@ describe('tunable worker failures: one line, the documented exit code, nothing s
     ['--timeout 0', ['--study-name', 's', '--timeout', '0', fixture('quadratic.mjs')], 2, 'Expected a number of seconds in (0, 1000000] for `--timeout` but received "0"'],
     ['--grace-period -1', ['--study-name', 's', '--grace-period', '-1', fixture('quadratic.mjs')], 2, 'Expected a number of seconds in [0, 1000000] for `--grace-period` but received "-1"'],
     ['--max-retry two', ['--study-name', 's', '--max-retry', 'two', fixture('quadratic.mjs')], 2, 'for `--max-retry` but received "two"'],
+    ['--heartbeat-interval 0', ['--study-name', 's', '--heartbeat-interval', '0', fixture('quadratic.mjs')], 2,
+      'Expected a number of seconds in (0, 1000000] for `--heartbeat-interval` but received "0"'],
     ['a misspelled flag', ['--study-name', 's', '--ntrials', '3', fixture('quadratic.mjs')], 2, 'Unknown option `--ntrials` in `tunable worker` (did you mean `--n-trials`?)'],
     ['the operand written as a flag', ['--study-name', 's', '--objective', fixture('quadratic.mjs')], 2, 'Unknown option `--objective`'],
   ])('%s', async (_, args, code, text) => {
