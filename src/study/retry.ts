@@ -12,7 +12,7 @@
  *   retriedFrom: number      the trial it retries
  *   retryHistory: number[]   every ancestor, oldest first (its last element is `retriedFrom`)
  */
-import { invalid, integer, options } from '../validate.js';
+import { boolean, integer, options } from '../validate.js';
 import type { StaleRetry } from '../storage/base.js';
 import { lineageOf } from '../storage/common.js';
 import type { FrozenTrial, StudyView } from '../trial/index.js';
@@ -46,10 +46,7 @@ export class RetryFailedTrial implements FailedTrialCallback {
   constructor(opts: RetryFailedTrialOptions = {}) {
     const o = options<RetryFailedTrialOptions>('RetryFailedTrial options', opts, ['maxRetry', 'inheritUserAttrs']);
     this.maxRetry = o.maxRetry === undefined ? null : integer('maxRetry', o.maxRetry, 0);
-    if (o.inheritUserAttrs !== undefined && typeof o.inheritUserAttrs !== 'boolean') {
-      throw invalid('inheritUserAttrs', 'a boolean', o.inheritUserAttrs);
-    }
-    this.inheritUserAttrs = o.inheritUserAttrs ?? true;
+    this.inheritUserAttrs = o.inheritUserAttrs === undefined ? true : boolean('inheritUserAttrs', o.inheritUserAttrs);
     this.retry = Object.freeze({ maxRetry: this.maxRetry, inheritUserAttrs: this.inheritUserAttrs });
   }
 
