@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * After tsc (npm run build:ts): makes the CLI executable and writes the CommonJS entry points of the
- * package's `require` export condition, dist/index.cjs and dist/tfjs/index.cjs.
+ * package's `require` export condition, dist/index.cjs, dist/tfjs/index.cjs,
+ * dist/plot/index.cjs and dist/dashboard/index.cjs.
  *
  * tunable is ES modules only. Node ≥ 20.19 and ≥ 22.12 can require() an ES module (it has no top-level
  * await), and then `require('tunable')` returns the same module instance `import` does, so there is no
@@ -32,3 +33,5 @@ if (process.features && process.features.require_module) {
 `;
 writeFileSync(join(dist, 'index.cjs'), stub('tunable', 'createStudy'));
 writeFileSync(join(dist, 'tfjs', 'index.cjs'), stub('tunable/tfjs', 'loadTf'));
+writeFileSync(join(dist, 'plot', 'index.cjs'), stub('tunable/plot', 'plot'));
+writeFileSync(join(dist, 'dashboard', 'index.cjs'), stub('tunable/dashboard', 'startDashboard'));

@@ -116,6 +116,13 @@ check "tsc --noEmit, strict, skipLibCheck: false, over a consumer of the README'
   nobuild sh -c "cd '$app' && node node_modules/typescript/bin/tsc -p tsconfig.consumer.json"
 check "the type-checked consumer runs (fitGP on the prebuilt engine)" \
   nobuild sh -c "cd '$app' && node node_modules/typescript/bin/tsc -p tsconfig.consumer.json --noEmit false --outDir out && node out/consumer.js | tee /dev/stderr | grep -q '\"backends\":\\[.*\"cpu\".*\"fitted\":2'"
+check "tunable plot → SVG and PNG from the package (ECharts server-side rendering, resvg; no browser)" \
+  nobuild sh -c "cd '$app' && npx tunable plot history --study-name demo --storage 'sqlite:$work/demo.db' --out h.svg &&
+    npx tunable plot importance --study-name demo --storage 'sqlite:$work/demo.db' --out i.png &&
+    grep -q '<svg' h.svg && node -e 'const b = require(\"fs\").readFileSync(\"i.png\"); if (b.readUInt32BE(0) !== 0x89504e47) process.exit(1)'"
+cp "$repo/test/package/dashboard.mjs" "$app/"
+check "tunable dashboard from the package serves its page, bundle and API" \
+  nobuild sh -c "cd '$app' && node dashboard.mjs 'sqlite:$work/demo.db' | tee /dev/stderr | grep -q '\"studies\":\[\"demo\"\]'"
 check "every source map's sources are in the package" \
   node -e '
     const fs = require("fs"), path = require("path");
@@ -132,7 +139,7 @@ check "every source map's sources are in the package" \
     console.log(maps + " maps");' "$pkg"
 check "LICENSE (MIT), the README's docs and the demo's data are in the package" \
   sh -c "cd '$pkg' && grep -q 'MIT License' LICENSE && grep -q 'Copyright (c) 2026 the tunable authors' LICENSE &&
-    for f in docs/reliability.md docs/workers.md native/README.md src/pruners/README.md src/storage/README.md src/tfjs/README.md bench/RESULTS.md bench/gpu/README.md examples/data/breast_cancer.csv; do test -s \"\$f\" || { echo \"missing \$f\"; exit 1; }; done"
+    for f in docs/reliability.md docs/workers.md docs/dashboard.md docs/plots.md native/README.md src/pruners/README.md src/storage/README.md src/tfjs/README.md bench/RESULTS.md bench/gpu/README.md examples/data/breast_cancer.csv; do test -s \"\$f\" || { echo \"missing \$f\"; exit 1; }; done"
 check "package.json: repository, homepage, bugs; the PostgreSQL the description names comes with it (pg)" \
   node -e '
     const p = require(process.argv[1] + "/package.json");

@@ -38,6 +38,10 @@ Commands:
   tell          --study-name NAME --trial-number N (--values V [V ...] | --state PRUNED|FAIL)
   worker        --study-name NAME [--n-trials N] [--timeout S] [--grace-period S] [--max-retry N] MODULE
                 run the objective exported by MODULE on an existing study until stopped (tunable worker --help)
+  plot          KIND --study-name NAME --out FILE.html|.svg|.png [--objective I] [--params a,b] [--param P] [--log]
+                one chart: history, importance, parallel, contour, slice, intermediate, pareto (tunable plot --help)
+  dashboard     [--host 127.0.0.1] [--port 8080] [--open]
+                serve a read-only web dashboard of the studies until stopped (tunable dashboard --help)
 
 Numbers are decimal (-1.5, 2e-3); a value that starts with "-" may also be written --flag=-value.
 Samplers: ${SAMPLER_NAMES.join(', ')}

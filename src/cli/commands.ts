@@ -7,6 +7,7 @@ import { distributionFrom, type Distribution } from '../distributions/index.js';
 import { InvalidArgumentError, IOError } from '../errors.js';
 import { createStudy, deleteStudy, getAllStudySummaries, loadStudy } from '../study/study.js';
 import { TrialState, type FrozenTrial } from '../trial/index.js';
+import { ioReason } from '../util/io-reason.js';
 import { invalid } from '../validate.js';
 import { bool, choice, decimal, integer, list, optionalInteger, required, text, type Flags } from './args.js';
 import type { Command } from './command.js';
@@ -14,6 +15,8 @@ import { makeDemoObjective } from './demo.js';
 import { createSampler, SAMPLER_NAMES } from './samplers.js';
 import { existing, sqliteFile } from './storage-url.js';
 import { worker } from './worker.js';
+import { plotCommand } from './plot.js';
+import { dashboard } from './dashboard.js';
 
 const DIRECTIONS = ['minimize', 'maximize'] as const;
 const SEED_MIN = 0;
@@ -75,22 +78,11 @@ function checkValueCount(result: ReturnType<typeof tellResult>, objectives: numb
   throw new InvalidArgumentError(`Expected ${objectives} value${s} for \`--values\` (the study has ${objectives} objective${s}) but received ${given}`);
 }
 
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-};
-
 function writeOut(path: string, data: string): void {
   try {
     writeFileSync(path, data);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new IOError(`Cannot write \`--out\` file ${JSON.stringify(path)}: ${REASONS[code] ?? (err as Error).message}`);
+    throw new IOError(`Cannot write \`--out\` file ${JSON.stringify(path)}: ${ioReason(err)}`);
   }
 }
 
@@ -223,4 +215,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ask,
   tell,
   worker,
+  plot: plotCommand,
+  dashboard,
 };

@@ -84,7 +84,7 @@ interface WorkerOptions {
 
 function workerOptions(flags: Flags): WorkerOptions {
   const studyName = required(flags, 'study-name');
-  const module = text(flags, 'objective');
+  const module = text(flags, 'module');
   if (module === undefined) throw new InvalidArgumentError('Missing the objective module: tunable worker --study-name NAME [options] MODULE');
   return {
     studyName,
@@ -216,7 +216,7 @@ async function runWorker(o: WorkerOptions, ctx: Context): Promise<number> {
 }
 
 export const worker: Command = {
-  flags: ['study-name', 'n-trials', 'timeout', 'grace-period', 'max-retry', 'heartbeat-interval', 'objective'],
+  flags: ['study-name', 'n-trials', 'timeout', 'grace-period', 'max-retry', 'heartbeat-interval', 'module'],
   help: WORKER_HELP,
   async run(flags, ctx) {
     const o = workerOptions(flags);

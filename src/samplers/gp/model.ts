@@ -31,17 +31,44 @@ const HUGE_VALUE = 1e100;
  * first divided by the largest |v| (monotone too).
  */
 export function transformValues(values: readonly number[], warping: ResolvedOptions['outputWarping']): Float64Array {
+  return fitValueTransform(values, warping).y;
+}
+
+/** The constants of one transformValues call: what maps the GP's scale back to values (the dashboard's surrogate). */
+export interface ValueTransform {
+  /** Values were divided by this first (their largest |value| above HUGE_VALUE; otherwise 1). */
+  readonly divisor: number;
+  /** 'log' where the gaps to the best were compressed (g → log(1 + g / gapScale)); 'none' otherwise. */
+  readonly warping: 'log' | 'none';
+  /** The largest divided value; with 'log' warping, the warped scale's 0. */
+  readonly best: number;
+  /** The median positive gap to the best with 'log' warping; 1 otherwise. */
+  readonly gapScale: number;
+  /** Standardisation: y = (warped − mean) / sd. */
+  readonly mean: number;
+  readonly sd: number;
+}
+
+/** transformValues, with the constants it used. */
+export function fitValueTransform(values: readonly number[], warping: ResolvedOptions['outputWarping']): { y: Float64Array; transform: ValueTransform } {
   const n = values.length;
   const y = Float64Array.from(values);
   let largest = 0;
   for (const v of y) largest = Math.max(largest, Math.abs(v));
-  if (largest > HUGE_VALUE) for (let i = 0; i < n; i++) y[i] = y[i]! / largest;
+  const divisor = largest > HUGE_VALUE ? largest : 1;
+  if (divisor !== 1) for (let i = 0; i < n; i++) y[i] = y[i]! / divisor;
+  let max = -Infinity;
+  for (const v of y) max = Math.max(max, v);
+  let gapScale = 1;
+  let warped = false;
   if (warping === 'log' && n >= 3) {
-    let max = -Infinity;
-    for (const v of y) max = Math.max(max, v);
     const gaps = Array.from(y, (v) => max - v).filter((g) => g > 0).sort((a, b) => a - b);
     const s = gaps.length > 0 ? gaps[(gaps.length - 1) >> 1]! : 0;
-    if (s > 0 && Number.isFinite(s)) for (let i = 0; i < n; i++) y[i] = -Math.log1p((max - y[i]!) / s);
+    if (s > 0 && Number.isFinite(s)) {
+      for (let i = 0; i < n; i++) y[i] = -Math.log1p((max - y[i]!) / s);
+      gapScale = s;
+      warped = true;
+    }
   }
   let mean = 0;
   for (const v of y) mean += v;
@@ -52,7 +79,7 @@ export function transformValues(values: readonly number[], warping: ResolvedOpti
   // Constant values (or a single one): centred only; the engine copes with a zero-variance target.
   const scale = sd > 0 && Number.isFinite(sd) ? sd : 1;
   for (let i = 0; i < n; i++) y[i] = (y[i]! - mean) / scale;
-  return y;
+  return { y, transform: { divisor, warping: warped ? 'log' : 'none', best: max, gapScale, mean, sd: scale } };
 }
 
 export interface StepInput {
