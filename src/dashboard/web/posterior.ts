@@ -116,29 +116,33 @@ export function parseModeChoice(v: string | null): ModeChoice | null {
 // Kernel sources are strings so the bundler's minifier leaves them alone: gpu.js parses the source and
 // translates it to GLSL, and minified JavaScript (comma expressions, `var` hoisting) is outside the
 // subset it translates.
+// The unit kernel value k(r²(P_p, X_i)) into the variable k: the part the cross-kernel and the mean
+// kernel share, spliced into both sources (gpu.js translates each kernel's source on its own).
+const KERNEL_VALUE = `
+    let r2 = 0.0;
+    for (let j = 0; j < this.constants.d; j++) {
+      const a = P[p * this.constants.d + j];
+      const b = X[i * this.constants.d + j];
+      let s = (a - b) * (a - b);
+      if (cat[j] > 0.5) {
+        s = 0.0;
+        if (Math.abs(a - b) > 0.000001) {
+          s = 1.0;
+        }
+      }
+      r2 += w[j] * s;
+    }
+    let k = 0.0;
+    if (this.constants.rbf > 0.5) {
+      k = Math.exp(-0.5 * r2);
+    } else {
+      const u = Math.sqrt(5.0 * r2);
+      k = (1.0 + u + u * u / 3.0) * Math.exp(-u);
+    }`;
+
 const CROSS = `function (P, X, w, cat) {
   const i = this.thread.x;
-  const p = this.thread.y;
-  let r2 = 0.0;
-  for (let j = 0; j < this.constants.d; j++) {
-    const a = P[p * this.constants.d + j];
-    const b = X[i * this.constants.d + j];
-    let s = (a - b) * (a - b);
-    if (cat[j] > 0.5) {
-      s = 0.0;
-      if (Math.abs(a - b) > 0.000001) {
-        s = 1.0;
-      }
-    }
-    r2 += w[j] * s;
-  }
-  let k = 0.0;
-  if (this.constants.rbf > 0.5) {
-    k = Math.exp(-0.5 * r2);
-  } else {
-    const u = Math.sqrt(5.0 * r2);
-    k = (1.0 + u + u * u / 3.0) * Math.exp(-u);
-  }
+  const p = this.thread.y;${KERNEL_VALUE}
   return this.constants.sf2 * k;
 }`;
 
@@ -168,27 +172,7 @@ const MEAN = `function (P, X, w, cat, alpha) {
   let total = 0.0;
   let part = 0.0;
   let c = 0;
-  for (let i = 0; i < this.constants.n; i++) {
-    let r2 = 0.0;
-    for (let j = 0; j < this.constants.d; j++) {
-      const a = P[p * this.constants.d + j];
-      const b = X[i * this.constants.d + j];
-      let s = (a - b) * (a - b);
-      if (cat[j] > 0.5) {
-        s = 0.0;
-        if (Math.abs(a - b) > 0.000001) {
-          s = 1.0;
-        }
-      }
-      r2 += w[j] * s;
-    }
-    let k = 0.0;
-    if (this.constants.rbf > 0.5) {
-      k = Math.exp(-0.5 * r2);
-    } else {
-      const u = Math.sqrt(5.0 * r2);
-      k = (1.0 + u + u * u / 3.0) * Math.exp(-u);
-    }
+  for (let i = 0; i < this.constants.n; i++) {${KERNEL_VALUE}
     part += this.constants.sf2 * k * alpha[i];
     c++;
     if (c >= this.constants.block) {
