@@ -1,14 +1,9 @@
 /** What the commands need to know about a `--storage` URL before opening it. */
 import { existsSync } from 'node:fs';
 import { NotFoundError } from '../errors.js';
+import { sqliteFile } from '../storage/index.js';
 
-/** The file of a `sqlite:` URL, or null for any other storage (and a private `sqlite::memory:`). */
-export function sqliteFile(storage: string): string | null {
-  const url = storage.trim();
-  if (!url.startsWith('sqlite:')) return null;
-  const path = url.slice('sqlite:'.length);
-  return path === ':memory:' || path === '' ? null : path;
-}
+export { sqliteFile };
 
 /**
  * For commands that only read or change what exists: a SQLite file that is not there is reported, not

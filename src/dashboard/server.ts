@@ -15,12 +15,12 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { existing } from '../cli/storage-url.js';
-import { IOError, InvalidArgumentError, TunableError } from '../errors.js';
+import { IOError, InvalidArgumentError, NotFoundError, TunableError } from '../errors.js';
 import type { Storage } from '../storage/base.js';
-import { createStorage, isStorage } from '../storage/index.js';
+import { createStorage, isStorage, sqliteFile } from '../storage/index.js';
 import { boolean, describe, integer, invalid, options, string } from '../validate.js';
 import { DashboardData, studyIdParam } from './api.js';
 import { Assets, defaultAssetsDir } from './assets.js';
@@ -170,11 +170,23 @@ function loopbackHostHeader(value: string | undefined): boolean {
   return m !== null && isLoopback(m[1]!);
 }
 
+/**
+ * A read-only view opens only what exists: a SQLite file that is not there is reported, not created
+ * (an empty database would be left behind, under a mistyped name too).
+ */
+function existingStorage(url: string): string {
+  const file = sqliteFile(url);
+  if (file !== null && !existsSync(file)) {
+    throw new NotFoundError(`Expected an existing SQLite database for \`storage\` but there is none at ${JSON.stringify(file)}: the dashboard creates nothing`);
+  }
+  return url;
+}
+
 /** Starts the dashboard; resolves once it listens. */
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const o = resolve(opts);
   const owned = typeof opts.storage === 'string';
-  const storage = typeof opts.storage === 'string' ? createStorage(existing(opts.storage)) : opts.storage;
+  const storage = typeof opts.storage === 'string' ? createStorage(existingStorage(opts.storage)) : opts.storage;
   try {
     // A storage that cannot be read fails here, not at the first request.
     await storage.getAllStudies();

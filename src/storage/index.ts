@@ -18,6 +18,14 @@ export { MemoryStorage } from './memory.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite.js';
 export { PostgresStorage, POSTGRES_DEFAULTS, type PostgresStorageOptions } from './postgres.js';
 
+/** The file of a `sqlite:` URL, or null for any other storage (and a private `sqlite::memory:`). */
+export function sqliteFile(storage: string): string | null {
+  const url = storage.trim();
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length);
+  return path === ':memory:' || path === '' ? null : path;
+}
+
 export function isStorage(value: unknown): value is Storage {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * PostgreSQL), read with fetch and, where fetch would normalise the path, with raw node:http requests.
  */
 import { request } from 'node:http';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.js';
@@ -474,7 +474,11 @@ describe('where it listens', () => {
   it('refuses bad options with the argument named', async () => {
     await expect(startDashboard({ storage: sqliteUrl, port: 70000 })).rejects.toThrow('Expected an integer in [0, 65535] for `port` but received 70000');
     await expect(startDashboard({ storage: sqliteUrl, pollMs: 0 })).rejects.toThrow('Expected an integer in [10, 3600000] for `pollMs` but received 0');
-    await expect(startDashboard({ storage: `sqlite:${join(dir, 'missing.db')}`, port: 0 })).rejects.toThrow(/No tunable database/);
+    const missing = join(dir, 'missing.db');
+    await expect(startDashboard({ storage: `sqlite:${missing}`, port: 0 })).rejects.toThrow(
+      `Expected an existing SQLite database for \`storage\` but there is none at ${JSON.stringify(missing)}: the dashboard creates nothing`,
+    );
+    expect(existsSync(missing)).toBe(false);
   });
 });
 
