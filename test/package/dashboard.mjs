@@ -2,7 +2,10 @@
 // answer. Usage: node dashboard.mjs STORAGE_URL; prints {"scripts", "studies"} as JSON.
 import { spawn } from 'node:child_process';
 
-const child = spawn('npx', ['tunable', 'dashboard', '--port', '0', '--storage', process.argv[2]], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The package's own bin, run by this node: `npx` would not pass SIGTERM on, and the server it started
+// would outlive the check, holding the pipe open.
+const bin = 'node_modules/.bin/tunable';
+const child = spawn(process.execPath, [bin, 'dashboard', '--port', '0', '--storage', process.argv[2]], { stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   let out = '';
   const url = await new Promise((resolve, reject) => {
@@ -26,4 +29,5 @@ try {
   console.log(JSON.stringify({ assets, studies: studies.map((s) => s.name) }));
 } finally {
   child.kill('SIGTERM');
+  child.stdout.destroy();
 }
