@@ -35,6 +35,11 @@ export const SCATTER_LARGE_THRESHOLD = 5000;
 /** Series of more points than this render progressively (in chunks of this size) in the browser. */
 export const PROGRESSIVE_CHUNK = 5000;
 
+/** A scatter series' large-data settings: ECharts' `large` mode when asked, progressive rendering above PROGRESSIVE_CHUNK. */
+export function scatterScale(large: boolean): { large: boolean; largeThreshold: number; progressive: number } {
+  return { large, largeThreshold: SCATTER_LARGE_THRESHOLD, progressive: PROGRESSIVE_CHUNK };
+}
+
 export function checkOptions<T extends object>(name: string, value: unknown, allowed: readonly string[]): Partial<T> {
   return options<T>(name, value, allowed);
 }

@@ -17,7 +17,7 @@ import type { StudyJSON } from '../../trial/json.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { invalid } from '../../validate.js';
 import {
-  BASE, COLORS, PROGRESSIVE_CHUNK, SCATTER_LARGE_THRESHOLD, checkOptions, completeTrials, emptyOption, extent, isMinimize, logAxisLabel,
+  BASE, COLORS, SCATTER_LARGE_THRESHOLD, checkOptions, completeTrials, scatterScale, emptyOption, extent, isMinimize, logAxisLabel,
   objectiveIndex, objectiveName, paramAxis, paramName, paramNames, paramValue, title, type ParamAxis,
 } from './common.js';
 
@@ -131,9 +131,7 @@ export function contourOption(study: StudyJSON, opts: ContourOptions): EChartsOp
         symbolSize: large ? 2 : 6,
         // `large` mode fills each point and draws no border: dark and translucent there, to show density.
         itemStyle: large ? { color: 'rgba(40, 40, 40, 0.4)' } : { color: '#ffffff', borderColor: '#333333', borderWidth: 1 },
-        large,
-        largeThreshold: SCATTER_LARGE_THRESHOLD,
-        progressive: PROGRESSIVE_CHUNK,
+        ...scatterScale(large),
         z: 3,
       },
     ],

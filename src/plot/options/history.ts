@@ -11,7 +11,7 @@ import { boolean, describe } from '../../validate.js';
 import type { StudyJSON } from '../../trial/json.js';
 import { InvalidArgumentError } from '../../errors.js';
 import {
-  BASE, COLORS, PROGRESSIVE_CHUNK, SCATTER_LARGE_THRESHOLD, checkOptions, completeTrials, emptyOption, isMinimize, logAxisLabel, objectiveIndex,
+  BASE, COLORS, SCATTER_LARGE_THRESHOLD, checkOptions, completeTrials, scatterScale, emptyOption, isMinimize, logAxisLabel, objectiveIndex,
   objectiveName, title,
 } from './common.js';
 
@@ -69,9 +69,7 @@ export function historyOption(study: StudyJSON, opts: HistoryOptions = {}): ECha
         data: values,
         symbolSize: large ? 3 : 6,
         itemStyle: { color: COLORS.points },
-        large,
-        largeThreshold: SCATTER_LARGE_THRESHOLD,
-        progressive: PROGRESSIVE_CHUNK,
+        ...scatterScale(large),
       },
       {
         id: 'best',

@@ -10,7 +10,7 @@ import type { EChartsOption } from 'echarts';
 import type { StudyJSON, TrialJSON } from '../../trial/json.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { invalid } from '../../validate.js';
-import { BASE, COLORS, PROGRESSIVE_CHUNK, SCATTER_LARGE_THRESHOLD, checkOptions, completeTrials, emptyOption, objectiveIndex, objectiveName, title } from './common.js';
+import { BASE, COLORS, SCATTER_LARGE_THRESHOLD, checkOptions, completeTrials, scatterScale, emptyOption, objectiveIndex, objectiveName, title } from './common.js';
 
 export interface ParetoOptions {
   /** The objectives on the x and y axes (indices into the directions); [0, 1] by default. */
@@ -61,9 +61,7 @@ export function paretoOption(study: StudyJSON, opts: ParetoOptions = {}): EChart
         data: rest,
         symbolSize: large ? 3 : 6,
         itemStyle: { color: COLORS.points, opacity: 0.6 },
-        large,
-        largeThreshold: SCATTER_LARGE_THRESHOLD,
-        progressive: PROGRESSIVE_CHUNK,
+        ...scatterScale(large),
       },
       {
         id: 'front',

@@ -11,7 +11,7 @@ import type { EChartsOption } from 'echarts';
 import type { StudyJSON } from '../../trial/json.js';
 import { InvalidArgumentError } from '../../errors.js';
 import {
-  BASE, COLORS, PROGRESSIVE_CHUNK, SCATTER_LARGE_THRESHOLD, axisFor, checkOptions, completeTrials, emptyOption, objectiveIndex,
+  BASE, COLORS, SCATTER_LARGE_THRESHOLD, axisFor, checkOptions, completeTrials, scatterScale, emptyOption, objectiveIndex,
   objectiveName, paramAxis, paramName, paramValue, title,
 } from './common.js';
 
@@ -71,9 +71,7 @@ export function sliceOption(study: StudyJSON, opts: SliceOptions): EChartsOption
         data: points,
         symbolSize: large ? 3 : 7,
         itemStyle: { color: COLORS.points, opacity: 0.8 },
-        large,
-        largeThreshold: SCATTER_LARGE_THRESHOLD,
-        progressive: PROGRESSIVE_CHUNK,
+        ...scatterScale(large),
       },
     ],
   };
