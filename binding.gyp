@@ -3,6 +3,7 @@
     {
       "target_name": "tunable",
       "sources": [
+        "native/core/ensemble.cpp",
         "native/core/gp.cpp",
         "native/core/lbfgsb.cpp",
         "native/core/maximize.cpp",
@@ -11,6 +12,7 @@
         "native/cpu/cpu_backend.cpp",
         "native/cpu/linalg.cpp",
         "native/addon/addon.cpp",
+        "native/addon/ensemble_wrap.cpp",
         "native/addon/gp_wrap.cpp"
       ],
       "include_dirs": [

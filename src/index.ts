@@ -21,3 +21,16 @@ export * from './pruners/index.js';
 export { createStorage, MemoryStorage, SqliteStorage, PostgresStorage, type StaleRetry, type Storage, type TrialTemplate } from './storage/index.js';
 export { engine, GP } from './engine/index.js';
 export type * from './engine/types.js';
+export { enqueueFromSources, type EnqueueFromSourcesOptions, type TransferSource, type TransferStorageRef, type TransferStudy } from './transfer/index.js';
+export {
+  exportOptunaJournal,
+  importOptunaJournal,
+  importOptunaRdb,
+  JournalStudyExistsError,
+  NotRepresentableError,
+  OptunaFormatError,
+  type ExportSource,
+  type ExportedStudy,
+  type ImportedStudy,
+  type ImportOptions,
+} from './interop/optuna/index.js';

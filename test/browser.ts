@@ -29,6 +29,7 @@ export function launchBrowser(): Promise<Browser> {
 const SOURCES = [
   'src/dashboard/web',
   'src/dashboard/posterior-reference.ts',
+  'src/util/cholesky.ts',
   'src/plot/options',
   'src/importance',
   'src/trial/json.ts',

@@ -9,6 +9,7 @@
 //   tuneHostAllocator(): boolean               raises glibc malloc's mmap/trim thresholds, process-wide
 //                                              (engine.tuneHostAllocator, an explicit call); false elsewhere
 //   GP: class (native/addon/gp_wrap.hpp)
+//   maximizeEnsemble, predictEnsemble: a weighted ensemble of GPs (native/addon/ensemble_wrap.hpp)
 // Every function runs under guarded() and every worker rejects with a coded error (errors.hpp).
 #include <napi.h>
 
@@ -27,6 +28,7 @@
 #include "../cuda/status.hpp"
 #endif
 #include "convert.hpp"
+#include "ensemble_wrap.hpp"
 #include "errors.hpp"
 #include "gp_wrap.hpp"
 #include "worker.hpp"
@@ -42,7 +44,7 @@ namespace addon {
 // fields, the enum strings, the results, the methods. Bump it with any change to them, together with
 // ADDON_ABI_VERSION in binding.ts, whose loader refuses a build of another version (a stale build: the
 // hint is to rebuild).
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 namespace {
 Napi::Value Backends(const Napi::CallbackInfo& info) {
@@ -169,6 +171,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("firstInvalid", Napi::Function::New(env, FirstInvalid, "firstInvalid"));
   exports.Set("tuneHostAllocator", Napi::Function::New(env, TuneHostAllocator, "tuneHostAllocator"));
   exports.Set("GP", GPWrap::Init(env));
+  exports.Set("maximizeEnsemble", Napi::Function::New(env, MaximizeEnsemble, "maximizeEnsemble"));
+  exports.Set("predictEnsemble", Napi::Function::New(env, PredictEnsemble, "predictEnsemble"));
   return exports;
 }
 

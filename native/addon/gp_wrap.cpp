@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "convert.hpp"
+#include "enums.hpp"
 #include "errors.hpp"
 #ifdef TUNABLE_WITH_CUDA
 #include "../cuda/cuda_backend.hpp"
@@ -30,15 +31,6 @@ Napi::Value run_on_model(Napi::Env env, std::shared_ptr<GPModel> m, bool memory_
       },
       std::move(done), label, entry);
 }
-// Enums that cross the seam as strings (the spelling of src/engine/types.ts).
-constexpr const char* kKernelNames[] = {"matern52", "rbf"};
-constexpr KernelType kKernels[] = {KernelType::Matern52, KernelType::RBF};
-constexpr const char* kAcqNames[] = {"logei", "ei", "pi", "ucb"};
-constexpr AcqType kAcqs[] = {AcqType::LogEI, AcqType::EI, AcqType::PI, AcqType::UCB};
-constexpr const char* kFantasyNames[] = {"mean", "min", "max"};
-constexpr FantasyType kFantasies[] = {FantasyType::Mean, FantasyType::Min, FantasyType::Max};
-constexpr const char* kSolveNames[] = {"blocked", "cublas"};
-constexpr bool kSolveCublas[] = {false, true};
 
 // { acquisition, best, beta, pending, fantasy, rawSamples, restarts, seed, integer, maxIterations, float32 }
 AcqOptions parse_acq(const Napi::Object& o, int d) {
@@ -112,16 +104,25 @@ Debug parse_debug(const Napi::Object& init) {
 }  // namespace
 
 Napi::Function GPWrap::Init(Napi::Env env) {
-  return DefineClass(env, "GP",
-                     {InstanceMethod("fit", &GPWrap::Fit), InstanceMethod("predict", &GPWrap::Predict),
-                      InstanceMethod("acquisition", &GPWrap::Acquisition),
-                      InstanceMethod("maximize", &GPWrap::Maximize),
-                      InstanceMethod("thompson", &GPWrap::Thompson),
-                      InstanceMethod("addObservation", &GPWrap::AddObservation),
-                      InstanceMethod("evaluate", &GPWrap::Evaluate),
-                      InstanceMethod("evaluateMany", &GPWrap::EvaluateMany),
-                      InstanceMethod("setThreads", &GPWrap::SetThreads),
-                      InstanceMethod("dispose", &GPWrap::Dispose)});
+  Napi::Function cls = DefineClass(env, "GP",
+                                  {InstanceMethod("fit", &GPWrap::Fit), InstanceMethod("predict", &GPWrap::Predict),
+                                   InstanceMethod("acquisition", &GPWrap::Acquisition),
+                                   InstanceMethod("maximize", &GPWrap::Maximize),
+                                   InstanceMethod("thompson", &GPWrap::Thompson),
+                                   InstanceMethod("addObservation", &GPWrap::AddObservation),
+                                   InstanceMethod("evaluate", &GPWrap::Evaluate),
+                                   InstanceMethod("evaluateMany", &GPWrap::EvaluateMany),
+                                   InstanceMethod("setThreads", &GPWrap::SetThreads),
+                                   InstanceMethod("dispose", &GPWrap::Dispose)});
+  // The class, per environment (worker threads load the addon again), for instance() checks.
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(cls)));
+  return cls;
+}
+
+GPWrap* GPWrap::instance(const Napi::Value& v) {
+  Napi::FunctionReference* cls = v.Env().GetInstanceData<Napi::FunctionReference>();
+  if (!cls || !v.IsObject() || !v.As<Napi::Object>().InstanceOf(cls->Value())) return nullptr;
+  return GPWrap::Unwrap(v.As<Napi::Object>());
 }
 
 GPWrap::GPWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPWrap>(info) {

@@ -19,9 +19,15 @@ class GPWrap : public Napi::ObjectWrap<GPWrap> {
   // every field required (convert.hpp); the options objects of the methods likewise.
   explicit GPWrap(const Napi::CallbackInfo& info);
 
+  // For calls on several models (ensemble_wrap.cpp): the GPWrap behind `v` when it is an instance of this
+  // class, else nullptr; the model (throws when disposed); the model's debug switches.
+  static GPWrap* instance(const Napi::Value& v);
+  std::shared_ptr<GPModel> model(const Napi::Env& env) const;
+  bool profile() const { return profile_; }
+  bool memory_check() const { return memory_check_; }
+
  private:
   void init(const Napi::CallbackInfo& info);  // the constructor's body (under guarded())
-  std::shared_ptr<GPModel> model(const Napi::Env& env) const;
   Napi::Value Fit(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value Acquisition(const Napi::CallbackInfo& info);

@@ -107,7 +107,13 @@ class GPModel {
   // The same at s vectors theta (s, p), in one batched backend call: values (s), grads (s, p) or nullptr.
   void evaluate_many(int s, const double* theta, bool with_prior, double* values, double* grads);
 
+  // Fantasies of pending (q, d) at `fantasy` values on a clone of the backend (gp.cpp); *best, when
+  // non-null, is raised to the largest fantasy kept; *skipped counts the points the factor rejected.
+  // Public for the ensemble's pending member (core/ensemble.cpp), which reads the clone's posterior.
+  std::unique_ptr<Backend> fantasize(const std::vector<double>& pending, FantasyType fantasy, double* best, int* skipped) const;
+
   const char* backend_name() const { return backend_->name(); }
+  bool fitted() const { return conditioned_; }
   int n() const { return n_; }
   int d() const { return d_; }
   const std::vector<double>& theta() const { return theta_; }
@@ -131,9 +137,6 @@ class GPModel {
   std::vector<double> fit_on_subset(FitRun& run, const std::vector<double>& starts);  // → candidates for the full data
   std::vector<double> screen(FitRun& run, std::vector<double> cand, int keep);  // one value-only call → ≤ keep
   void polish(FitRun& run, const std::vector<double>& cand, int max_iterations);  // full data; sets θ, conditions
-  // Fantasies of pending (q, d) at `fantasy` values on a clone of the backend (gp.cpp); *best, when
-  // non-null, is raised to the largest fantasy kept; *skipped counts the points the factor rejected.
-  std::unique_ptr<Backend> fantasize(const std::vector<double>& pending, FantasyType fantasy, double* best, int* skipped) const;
   void acq_batch(Backend& be, const AcqOptions& opt, double best, int m, const double* Xc, double* value,
                  double* grad, bool f32 = false);
 

@@ -1,14 +1,17 @@
-// Acquisition maximisation (GPModel::maximize): scrambled-Sobol' raw samples scored in one batch,
-// the best of them plus the incumbent as starts, batched L-BFGS-B inside [0, 1]^d (categorical
-// dimensions held at their start value, integer dimensions relaxed), then rounding and a greedy
-// local enumeration over the integer neighbours / categorical choices.
+// Acquisition maximisation: the shared search (maximize_acquisition: scrambled-Sobol' raw samples scored
+// in one batch, the best of them plus an incumbent as starts, batched L-BFGS-B inside [0, 1]^d with
+// categorical dimensions held at their start value and integer dimensions relaxed, then rounding and a
+// greedy local enumeration over the integer neighbours / categorical choices), and its single-model
+// user GPModel::maximize. The ensemble's user is core/ensemble.cpp.
+#include "maximize.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "errors.hpp"
-#include "gp.hpp"
 #include "lbfgsb.hpp"
 #include "sobol.hpp"
 
@@ -33,44 +36,40 @@ int index_of(const std::vector<double>& grid, double v) {
 }
 
 inline double finite_or_neg_inf(double v) { return std::isfinite(v) ? v : kNegInf; }
+
+bool has_grid(const std::vector<std::vector<double>>& grids, int j) {
+  return j < static_cast<int>(grids.size()) && !grids[j].empty();
+}
 }  // namespace
 
-AcqResult GPModel::maximize(const AcqOptions& opt) {
-  if (!conditioned_) throw std::logic_error("model is not fitted");
-  AcqResult res;
-  const int d = d_;
-  double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
-
-  // Pending points: fantasies (y = opt.fantasy's value) added to a copy of the model.
-  std::unique_ptr<Backend> fant;
-  Backend* be = backend_.get();
-  if (!opt.pending.empty()) {
-    int skipped = 0;
-    fant = fantasize(opt.pending, opt.fantasy, &best, &skipped);
-    for (int i = 0; i < skipped; ++i) res.warnings.push_back("a pending point duplicates the data; ignored");
-    be = fant.get();
-  }
-
-  // Discrete structure: kind 0 continuous, 1 integer (grid from opt), 2 categorical (grid from fit).
-  std::vector<const std::vector<double>*> grid(d, nullptr);
-  std::vector<int> kind(d, 0);
-  bool discrete = false;
+DiscreteDims discrete_dims(int d, const std::vector<std::vector<double>>& categorical,
+                           const std::vector<std::vector<double>>& integer) {
+  DiscreteDims dd;
+  dd.kind.assign(d, DiscreteDims::Continuous);
+  dd.grid.assign(d, nullptr);
   for (int j = 0; j < d; ++j) {
-    if (!cat_grids_[j].empty()) {
-      grid[j] = &cat_grids_[j];
-      kind[j] = 2;
-    } else if (j < static_cast<int>(opt.integer_grids.size()) && !opt.integer_grids[j].empty()) {
-      grid[j] = &opt.integer_grids[j];
-      kind[j] = 1;
+    if (has_grid(categorical, j)) {
+      dd.grid[j] = &categorical[j];
+      dd.kind[j] = DiscreteDims::Categorical;
+    } else if (has_grid(integer, j)) {
+      dd.grid[j] = &integer[j];
+      dd.kind[j] = DiscreteDims::Integer;
     }
-    discrete = discrete || kind[j] != 0;
+    dd.any = dd.any || dd.kind[j] != DiscreteDims::Continuous;
   }
+  return dd;
+}
+
+AcqResult maximize_acquisition(int d, const DiscreteDims& dims, const AcqOptions& opt, const double* incumbent,
+                               const AcqEvaluator& evaluate_raw, const AcqEvaluator* screen) {
+  AcqResult res;
+  const std::vector<int>& kind = dims.kind;
   auto snap = [&](double* x) {
     for (int j = 0; j < d; ++j)
-      if (kind[j] != 0) x[j] = nearest_value(*grid[j], x[j]);
+      if (kind[j] != DiscreteDims::Continuous) x[j] = nearest_value(*dims.grid[j], x[j]);
   };
   auto evaluate = [&](int m, const double* X, double* v, double* g) {
-    acq_batch(*be, opt, best, m, X, v, g);
+    evaluate_raw(m, X, v, g);
     for (int a = 0; a < m; ++a) v[a] = finite_or_neg_inf(v[a]);
   };
 
@@ -81,8 +80,8 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   std::vector<double> raw(static_cast<size_t>(R) * d), rawv(R);
   sobol_points(R, d, opt.seed, true, raw.data());
   for (int r = 0; r < R; ++r) snap(&raw[static_cast<size_t>(r) * d]);
-  if (opt.float32_raw) {
-    acq_batch(*be, opt, best, R, raw.data(), rawv.data(), nullptr, true);
+  if (screen) {
+    (*screen)(R, raw.data(), rawv.data(), nullptr);
     for (int r = 0; r < R; ++r) rawv[r] = finite_or_neg_inf(rawv[r]);
   } else {
     evaluate(R, raw.data(), rawv.data(), nullptr);
@@ -90,16 +89,15 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   std::vector<int> order(R);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return rawv[a] > rawv[b]; });
-  // float32 screening only ranks the raw points; the value that can be returned is float64.
-  if (opt.float32_raw && R > 0) evaluate(1, &raw[static_cast<size_t>(order[0]) * d], &rawv[order[0]], nullptr);
+  // A screen only ranks the raw points; the value that can be returned is the evaluator's.
+  if (screen && R > 0) evaluate(1, &raw[static_cast<size_t>(order[0]) * d], &rawv[order[0]], nullptr);
 
-  // 2. Starts: the incumbent (observed x with the largest y) + the best raw samples.
+  // 2. Starts: the incumbent + the best raw samples.
   const int S = std::max(1, std::min(opt.restarts, R + 1));
   std::vector<double> X0;
   X0.reserve(static_cast<size_t>(S) * d);
-  const int inc = static_cast<int>(std::max_element(y_.begin(), y_.end()) - y_.begin());
-  if (S > 1 || R == 0) {
-    X0.insert(X0.end(), X_.begin() + static_cast<size_t>(inc) * d, X_.begin() + static_cast<size_t>(inc + 1) * d);
+  if (incumbent && (S > 1 || R == 0)) {
+    X0.insert(X0.end(), incumbent, incumbent + d);
     snap(&X0[0]);
   }
   for (int r = 0; static_cast<int>(X0.size()) < S * d && r < R; ++r) {
@@ -110,7 +108,8 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   std::vector<double> LO(static_cast<size_t>(K) * d, 0.0), HI(static_cast<size_t>(K) * d, 1.0);
   for (int k = 0; k < K; ++k)
     for (int j = 0; j < d; ++j)
-      if (kind[j] == 2) LO[static_cast<size_t>(k) * d + j] = HI[static_cast<size_t>(k) * d + j] = X0[static_cast<size_t>(k) * d + j];
+      if (kind[j] == DiscreteDims::Categorical)
+        LO[static_cast<size_t>(k) * d + j] = HI[static_cast<size_t>(k) * d + j] = X0[static_cast<size_t>(k) * d + j];
 
   // 3. Batched L-BFGS-B on -acquisition.
   LbfgsbOptions lopt;
@@ -130,7 +129,7 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
   for (int k = 0; k < K; ++k) std::copy(out[k].x.begin(), out[k].x.end(), XF.begin() + static_cast<size_t>(k) * d);
 
   // 4. Rounding and greedy local enumeration over discrete dimensions.
-  if (discrete) {
+  if (dims.any) {
     for (int k = 0; k < K; ++k) snap(&XF[static_cast<size_t>(k) * d]);
     evaluate(K, XF.data(), VF.data(), nullptr);
     for (int round = 0; round < 8; ++round) {
@@ -139,11 +138,11 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
       for (int k = 0; k < K; ++k) {
         const double* x = &XF[static_cast<size_t>(k) * d];
         for (int j = 0; j < d; ++j) {
-          if (kind[j] == 0) continue;
-          const std::vector<double>& g = *grid[j];
+          if (kind[j] == DiscreteDims::Continuous) continue;
+          const std::vector<double>& g = *dims.grid[j];
           const int cur = index_of(g, x[j]);
           for (int i = 0; i < static_cast<int>(g.size()); ++i) {
-            if (i == cur || (kind[j] == 1 && std::abs(i - cur) != 1)) continue;
+            if (i == cur || (kind[j] == DiscreteDims::Integer && std::abs(i - cur) != 1)) continue;
             C.insert(C.end(), x, x + d);
             C[C.size() - d + j] = g[i];
             owner.push_back(k);
@@ -185,6 +184,28 @@ AcqResult GPModel::maximize(const AcqOptions& opt) {
     res.value = VF[bk];
   }
   if (!std::isfinite(res.value)) res.warnings.push_back("acquisition is not finite anywhere it was evaluated");
+  return res;
+}
+
+AcqResult GPModel::maximize(const AcqOptions& opt) {
+  if (!conditioned_) throw std::logic_error("model is not fitted");
+  double best = std::isnan(opt.best) ? *std::max_element(y_.begin(), y_.end()) : opt.best;
+
+  // Pending points: fantasies (y = opt.fantasy's value) added to a copy of the model.
+  std::unique_ptr<Backend> fant;
+  Backend* be = backend_.get();
+  int skipped = 0;
+  if (!opt.pending.empty()) {
+    fant = fantasize(opt.pending, opt.fantasy, &best, &skipped);
+    be = fant.get();
+  }
+  const DiscreteDims dims = discrete_dims(d_, cat_grids_, opt.integer_grids);
+  const AcqEvaluator evaluate = [&](int m, const double* X, double* v, double* g) { acq_batch(*be, opt, best, m, X, v, g); };
+  const AcqEvaluator screen = [&](int m, const double* X, double* v, double*) { acq_batch(*be, opt, best, m, X, v, nullptr, true); };
+  // The incumbent start: the observed x with the largest y.
+  const size_t inc = static_cast<size_t>(std::max_element(y_.begin(), y_.end()) - y_.begin());
+  AcqResult res = maximize_acquisition(d_, dims, opt, &X_[inc * d_], evaluate, opt.float32_raw ? &screen : nullptr);
+  res.warnings.insert(res.warnings.begin(), static_cast<size_t>(skipped), "a pending point duplicates the data; ignored");
   return res;
 }
 

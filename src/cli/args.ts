@@ -41,6 +41,8 @@ export const FLAGS = {
   height: 'string',
   module: 'operand',
   kind: 'operand',
+  from: 'string',
+  source: 'operand',
   help: 'boolean',
 } as const;
 

@@ -32,7 +32,10 @@ Commands:
   studies       list studies
   trials        --study-name NAME [--format table|json]
   best          --study-name NAME                    best trial as JSON (Pareto front for several objectives)
-  export        --study-name NAME --format csv|json [--out FILE]
+  export        --study-name NAME --format csv|json|optuna-journal [--out FILE]
+                optuna-journal: an Optuna 3.1 journal file (--out required; appended to if it exists)
+  import        --from optuna-journal FILE [--study-name NAME] | --from optuna-rdb URL --study-name NAME
+                studies Optuna wrote, into --storage under their own names (tunable import --help)
   ask           --study-name NAME [--search-space JSON] [--sampler NAME] [--seed N]
                 start a trial; prints {"number", "params"} as JSON
   tell          --study-name NAME --trial-number N (--values V [V ...] | --state PRUNED|FAIL)

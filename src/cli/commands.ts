@@ -17,6 +17,8 @@ import { existing, sqliteFile } from './storage-url.js';
 import { worker } from './worker.js';
 import { plotCommand } from './plot.js';
 import { dashboard } from './dashboard.js';
+import { importCommand } from './interop.js';
+import { exportOptunaJournal } from '../interop/optuna/index.js';
 
 const DIRECTIONS = ['minimize', 'maximize'] as const;
 const SEED_MIN = 0;
@@ -170,8 +172,14 @@ const exportCommand: Command = {
   flags: ['study-name', 'format', 'out'],
   async run(flags, { storage, out }) {
     const studyName = required(flags, 'study-name');
-    const format = choice('format', required(flags, 'format'), ['csv', 'json'] as const);
+    const format = choice('format', required(flags, 'format'), ['csv', 'json', 'optuna-journal'] as const);
     const file = text(flags, 'out');
+    if (format === 'optuna-journal') {
+      // A journal is a file Optuna opens, appended to when it holds other studies: never stdout.
+      if (file === undefined) throw new InvalidArgumentError('Pass `--out FILE` with `--format optuna-journal`');
+      await exportOptunaJournal({ storage: existing(storage), studyName }, file);
+      return;
+    }
     const study = await loadStudy({ studyName, storage: existing(storage) });
     const data = await study.exportTrials(format);
     if (file !== undefined) writeOut(file, data);
@@ -212,6 +220,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   trials,
   best,
   export: exportCommand,
+  import: importCommand,
   ask,
   tell,
   worker,

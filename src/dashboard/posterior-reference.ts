@@ -12,6 +12,7 @@
  * The jitter is the engine's (sent with the model); should float64 rounding here still find K not
  * positive definite, it escalates as the engine does: 1e-8 … 1e-2 × (σ_f² + σ_n²), ×10 each time.
  */
+import { cholesky } from '../util/cholesky.js';
 import type { Distribution } from '../distributions/index.js';
 
 /** How the GP's standardised scale maps back to objective values (see `toObjectiveValue`). */
@@ -133,24 +134,6 @@ function dist2(A: ArrayLike<number>, a: number, B: ArrayLike<number>, b: number,
     r2 += w[j]! * (cat[j] ? (u === v ? 0 : 1) : (u - v) * (u - v));
   }
   return r2;
-}
-
-/** In-place lower Cholesky of K (n, n) row-major; false when not positive definite. */
-function cholesky(K: Float64Array, n: number): boolean {
-  for (let j = 0; j < n; j++) {
-    let s = K[j * n + j]!;
-    for (let k = 0; k < j; k++) s -= K[j * n + k]! * K[j * n + k]!;
-    if (!(s > 0)) return false;
-    const djj = Math.sqrt(s);
-    K[j * n + j] = djj;
-    for (let i = j + 1; i < n; i++) {
-      let v = K[i * n + j]!;
-      for (let k = 0; k < j; k++) v -= K[i * n + k]! * K[j * n + k]!;
-      K[i * n + j] = v / djj;
-    }
-    for (let i = 0; i < j; i++) K[i * n + j] = 0;
-  }
-  return true;
 }
 
 function buildKernel(g: GPData, w: Float64Array, cat: Uint8Array, diagAdd: number): Float64Array {

@@ -34,6 +34,13 @@ export interface GPState {
   categorical: Array<Float64Array | null>;
 }
 
+let handleOf: (gp: GP) => NativeGP | null;
+
+/** The native handle of a GP, or null once disposed: for calls on several models (src/engine/ensemble.ts). */
+export function nativeHandle(gp: GP): NativeGP | null {
+  return handleOf(gp);
+}
+
 export class GP {
   readonly backend: 'cpu' | 'cuda';
   readonly kernel: Kernel;
@@ -66,6 +73,10 @@ export class GP {
     this.warnings = s.warnings;
     this.fitInfo = s.info;
     this.#categorical = s.categorical;
+  }
+
+  static {
+    handleOf = (gp) => gp.#native;
   }
 
   #handle(): NativeGP {

@@ -1,5 +1,6 @@
 /**
- * The native Gaussian-process engine (issue 3): `engine.backends()`, `engine.fitGP(...)`.
+ * The native Gaussian-process engine (issue 3): `engine.backends()`, `engine.fitGP(...)`, and calls on
+ * a weighted ensemble of fitted GPs (`engine.maximizeEnsembleAcquisition`, `engine.predictEnsemble`).
  * Every heavy call runs on libuv's threadpool (a Napi::AsyncWorker) behind a Promise; all
  * arguments are validated here before the addon sees them. Model, priors and fallbacks:
  * native/README.md.
@@ -19,6 +20,7 @@ import {
 } from '../native/binding.js';
 import { warnOnce } from '../util/warn.js';
 import { matrix, outputs } from './checks.js';
+import { maximizeEnsembleAcquisition, predictEnsemble } from './ensemble.js';
 import { GP } from './gp.js';
 import { defaultThreads, ENGINE_DEFAULTS, FIT_KEYS, resolveFitGP } from './options.js';
 import type { BackendName, FitGPOptions } from './types.js';
@@ -173,4 +175,5 @@ function requireBackend(name: BackendName, who: string): 'cpu' | 'cuda' {
 
 export const engine = {
   backends, fitGP, defaultThreads, choleskyBenchmark, buildSystem, cudaStatus, tuneHostAllocator, requireBackend, isDeviceOutOfMemory,
+  maximizeEnsembleAcquisition, predictEnsemble,
 };

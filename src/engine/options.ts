@@ -8,9 +8,9 @@
 import { availableParallelism, loadavg } from 'node:os';
 
 import { InvalidArgumentError } from '../errors.js';
-import type { NativeAcqOptions, NativeDebug, NativeFitOptions, NativeThompsonOptions } from '../native/binding.js';
-import { boolean, integer, oneOf, options, positiveNumber } from '../validate.js';
-import { categoricalGrids, hyperparameters, integerGrids, matrix, output, partialHyperparameters, seed, toTheta, usableAsGiven } from './checks.js';
+import type { NativeAcqOptions, NativeDebug, NativeEnsembleOptions, NativeFitOptions, NativeThompsonOptions } from '../native/binding.js';
+import { boolean, integer, invalid, oneOf, options, positiveNumber } from '../validate.js';
+import { categoricalGrids, hyperparameters, integerGrids, matrix, output, partialHyperparameters, seed, toTheta, usableAsGiven, vector } from './checks.js';
 import type {
   AcquisitionName,
   BackendName,
@@ -18,6 +18,7 @@ import type {
   FantasyName,
   FitGPOptions,
   Kernel,
+  MaximizeEnsembleOptions,
   MaximizeOptions,
   PredictOptions,
   ThompsonOptions,
@@ -216,6 +217,50 @@ export function resolveAcquisition(o: Partial<MaximizeOptions>, c: AcqContext): 
     maxIterations: o.maxIterations === undefined ? A.maxIterations : integer('maxIterations', o.maxIterations, 1, 100000),
     float32: o.float32 === undefined ? A.float32 : boolean('float32', o.float32),
   });
+}
+
+export const ENSEMBLE_KEYS = [
+  'members', 'd', 'acquisition', 'best', 'beta', 'pending', 'rawSamples', 'restarts', 'seed', 'maxIterations', 'integer',
+  'categorical', 'incumbent',
+] as const;
+
+/**
+ * maximizeEnsembleAcquisition's options but `members` (src/engine/ensemble.ts checks those), resolved with
+ * the acquisition defaults; `backend` picks the backend-dependent ones (CUDA only when every member is on it).
+ */
+export function resolveEnsemble(o: Partial<MaximizeEnsembleOptions>, d: number, backend: Backend): Readonly<NativeEnsembleOptions> {
+  const A = ENGINE_DEFAULTS.acquisition;
+  const acquisition = o.acquisition === undefined ? A.acquisition : oneOf('acquisition', o.acquisition, ['logei', 'ei', 'pi', 'ucb'] as const);
+  // The members' scales differ from any one model's y: there is no max(y) to default to.
+  const best = acquisition === 'ucb' && o.best === undefined ? NaN : output('best', o.best);
+  if (o.categorical !== undefined && Array.isArray(o.categorical)) {
+    o.categorical.forEach((c, i) => {
+      if (c === null || typeof c !== 'object') throw invalid(`categorical[${i}]`, 'an object { dim, choices }', c);
+    });
+  }
+  const categorical = categoricalGrids(o.categorical, EMPTY, 0, d);
+  return Object.freeze({
+    d,
+    acquisition,
+    best,
+    beta: o.beta === undefined ? A.beta : positiveNumber('beta', o.beta),
+    pending: pendingPoints(o.pending, d),
+    rawSamples: o.rawSamples === undefined ? A.rawSamples[backend] : integer('rawSamples', o.rawSamples, 1, 1 << 20),
+    restarts: o.restarts === undefined ? A.restarts[backend] : integer('restarts', o.restarts, 1, 10000),
+    seed: o.seed === undefined ? A.seed : seed('seed', o.seed),
+    maxIterations: o.maxIterations === undefined ? A.maxIterations : integer('maxIterations', o.maxIterations, 1, 100000),
+    integer: integerGrids(o.integer, d, categorical),
+    categorical,
+    incumbent: o.incumbent === undefined ? EMPTY : unitVector('incumbent', o.incumbent, d),
+  });
+}
+
+function unitVector(name: string, v: unknown, d: number): Float64Array {
+  const x = vector(name, v, d);
+  x.forEach((e, j) => {
+    if (e < 0 || e > 1) throw invalid(`${name}[${j}]`, 'a number in [0, 1]', e);
+  });
+  return x;
 }
 
 export const THOMPSON_KEYS = ['q', 'candidates', 'seed', 'pending', 'integer'] as const;

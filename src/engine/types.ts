@@ -1,4 +1,5 @@
 /** Public types of the native Gaussian-process engine (`engine` in src/engine/index.ts). */
+import type { GP } from './gp.js';
 
 export type Kernel = 'matern52' | 'rbf';
 /** `auto` picks `cuda` when this build has it, a device answers and cuBLAS/cuSOLVER load; else `cpu`. */
@@ -196,4 +197,61 @@ export interface FitInfo {
    * the optimisation, and, under backend 'auto', a refit on the CPU after the device ran out of memory.
    */
   milliseconds: number;
+}
+
+/**
+ * One model of a weighted GP ensemble (RGPE transfer learning: a GP per source study plus the target's
+ * own). The ensemble's posterior is μ = Σ weight·μ_i, σ² = Σ weight²·σ_i² (native/core/ensemble.hpp).
+ */
+export interface EnsembleMember {
+  /** A fitted GP (any backend); the call does not dispose it. */
+  gp: GP;
+  /** Finite, >= 0; used as given (not normalised). At least one member's is > 0. */
+  weight: number;
+  /**
+   * The ensemble's columns this GP models, in the GP's own column order (gp.d === dims.length): the
+   * GP's column j is the ensemble's column dims[j], and the other columns do not move it. Default:
+   * every column in order (gp.d === d).
+   */
+  dims?: number[];
+  /**
+   * The `pending` points are fantasised in this member (kriging believer: observed at its posterior
+   * mean). At most one member; it must see every column.
+   */
+  pending?: boolean;
+}
+
+export interface MaximizeEnsembleOptions {
+  members: EnsembleMember[];
+  /** The ensemble's number of columns. */
+  d: number;
+  /** Default 'logei'. */
+  acquisition?: AcquisitionName;
+  /** The incumbent (on the members' scale): required for logei, ei and pi. */
+  best?: number;
+  /** UCB exploration: μ + √β σ. Default 2. */
+  beta?: number;
+  /** Points still being evaluated, (q, d) rows or a row-major Float64Array: fantasised in the pending member. */
+  pending?: number[][] | Float64Array;
+  /** Scrambled-Sobol' raw samples. Default 1024 (131072 when every member is on CUDA). */
+  rawSamples?: number;
+  /** L-BFGS-B starts (the incumbent, if given, + the best raw samples). Default 10 (64 on CUDA). */
+  restarts?: number;
+  /** Seed of the Sobol' scramble. Default 0. */
+  seed?: number;
+  /** L-BFGS-B iterations per start. Default 200. */
+  maxIterations?: number;
+  /** Integer columns of the ensemble. */
+  integer?: IntegerSpec[];
+  /** Categorical columns of the ensemble: choice i is encoded i/(choices − 1); every choice is enumerated. */
+  categorical?: Array<{ dim: number; choices: number }>;
+  /** (d) an extra start, e.g. the best target point; snapped to the integer and categorical grids. */
+  incumbent?: number[] | Float64Array;
+}
+
+export interface EnsemblePrediction {
+  /** (m) Σ weight·μ_i. */
+  mean: Float64Array;
+  /** (m) Σ weight²·σ_i² (latent, no noise). */
+  variance: Float64Array;
 }

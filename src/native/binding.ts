@@ -142,6 +142,30 @@ export interface NativeGP {
   dispose(): void;
 }
 
+/** One member of an ensemble call (native/addon/ensemble_wrap.hpp); TypeScript checked every field. */
+export interface NativeEnsembleMember {
+  gp: NativeGP; // fitted, not disposed
+  weight: number; // finite, >= 0, used as given
+  dims: Float64Array; // (gp's d) the ensemble column of each of the member's columns
+  pending: boolean; // the pending points are fantasised in this member (at most one)
+}
+
+/** maximizeEnsemble's options (src/engine/options.ts, resolveEnsemble). */
+export interface NativeEnsembleOptions {
+  d: number; // the ensemble's columns
+  acquisition: 'logei' | 'ei' | 'pi' | 'ucb';
+  best: number; // the incumbent; NaN only with 'ucb' (which does not read it)
+  beta: number;
+  pending: Float64Array; // (q, d) row-major, or empty: none
+  rawSamples: number;
+  restarts: number;
+  seed: number;
+  maxIterations: number;
+  integer: Array<Float64Array | null>; // (d) allowed values of integer columns
+  categorical: Array<Float64Array | null>; // (d) choice values of categorical columns
+  incumbent: Float64Array; // (d) an extra start, or empty: none
+}
+
 export interface NativeAddon {
   /** The seam's version this build implements (native/addon/addon.cpp, kAbiVersion); the loader requires ADDON_ABI_VERSION. */
   abiVersion: number;
@@ -155,6 +179,10 @@ export interface NativeAddon {
   /** Raises glibc malloc's mmap/trim thresholds for the whole process; false where not glibc. */
   tuneHostAllocator(): boolean;
   GP: new (init: NativeGPInit) => NativeGP;
+  /** The weighted ensemble's acquisition maximised over [0, 1]^d; x (d). */
+  maximizeEnsemble(members: NativeEnsembleMember[], options: NativeEnsembleOptions): Promise<{ x: Float64Array; value: number; warnings: string[] }>;
+  /** The weighted ensemble's posterior at Xc (m, d): mean (m), variance (m). */
+  predictEnsemble(members: NativeEnsembleMember[], Xc: Float64Array, d: number): Promise<{ mean: Float64Array; variance: Float64Array }>;
 }
 
 export interface AddonCandidate {
@@ -242,7 +270,7 @@ function installHint(): string {
  * The version of the seam this TypeScript speaks (native/addon/addon.cpp, kAbiVersion): an addon of
  * another version would misread or refuse its options, so the loader refuses it with the rebuild hint.
  */
-export const ADDON_ABI_VERSION = 3;
+export const ADDON_ABI_VERSION = 4;
 
 /** An addon built from other sources than this TypeScript's (an old build left in build/, a stale prebuild). */
 export class StaleAddonError extends Error {

@@ -25,10 +25,30 @@
 import type { Distribution } from '../distributions/index.js';
 import type { FrozenTrial, StudyDirection, StudySummary, TrialState } from '../trial/index.js';
 
-/** What a new trial starts with. Params are internal values with their distributions. */
+/**
+ * What a new trial starts with. Params are internal values with their distributions.
+ *
+ * A template may also describe a trial as it already is elsewhere (an import from another tool): any
+ * state, with its values, intermediate values and times. A finished trial created so is immutable from
+ * the start, like any other finished trial. Every field is checked before anything is written.
+ */
 export interface TrialTemplate {
-  /** RUNNING (default; datetimeStart = now) or WAITING (enqueued; started when claimed). */
-  readonly state?: TrialState.RUNNING | TrialState.WAITING;
+  /**
+   * RUNNING (default; datetimeStart = now), WAITING (enqueued; started when claimed), or a finished state
+   * (COMPLETE, PRUNED, FAIL: created finished).
+   */
+  readonly state?: TrialState;
+  /** One finite number per objective: required for COMPLETE, allowed for PRUNED and FAIL, null otherwise. */
+  readonly values?: readonly number[] | null;
+  /** step (integer >= 0) → finite value, as trial.report() would have stored them. */
+  readonly intermediateValues?: ReadonlyMap<number, number>;
+  /**
+   * undefined: now for RUNNING and finished trials, null for WAITING ones (a WAITING trial takes no
+   * start). null: no start (a trial finished without running). Millisecond precision.
+   */
+  readonly datetimeStart?: Date | null;
+  /** Finished trials only. undefined: now; null: none recorded. Millisecond precision. */
+  readonly datetimeComplete?: Date | null;
   readonly params?: Readonly<Record<string, { readonly internal: number; readonly distribution: Distribution }>>;
   readonly userAttrs?: Readonly<Record<string, unknown>>;
   readonly systemAttrs?: Readonly<Record<string, unknown>>;

@@ -90,10 +90,79 @@ export function checkFinishedState(value: unknown): TrialState {
   return value as TrialState;
 }
 
-export function checkTemplateState(value: unknown): TrialState.RUNNING | TrialState.WAITING {
-  if (value === undefined) return TrialState.RUNNING;
-  if (value !== TrialState.RUNNING && value !== TrialState.WAITING) throw invalid('template.state', '"RUNNING" or "WAITING"', value);
-  return value;
+/** What a template says about a trial's state, results and times, checked (TrialTemplate in base.ts). */
+export interface TemplateRecord {
+  readonly state: TrialState;
+  /** Frozen, one per objective, or null. */
+  readonly values: readonly number[] | null;
+  /** (m, 2) [step, value] pairs, ascending steps. */
+  readonly intermediate: readonly (readonly [number, number])[];
+  /** ms since the epoch, or null. */
+  readonly start: number | null;
+  readonly complete: number | null;
+}
+
+/** Whether a template only starts a trial (RUNNING or WAITING, nothing recorded yet): the common case. */
+export function startsOnly(template: unknown): boolean {
+  if (template === undefined || template === null || typeof template !== 'object') return true;
+  const t = template as Record<string, unknown>;
+  return (
+    (t['state'] === undefined || t['state'] === TrialState.RUNNING || t['state'] === TrialState.WAITING) &&
+    (t['values'] === undefined || t['values'] === null) &&
+    t['intermediateValues'] === undefined &&
+    t['datetimeStart'] === undefined &&
+    t['datetimeComplete'] === undefined
+  );
+}
+
+function templateTime(name: string, value: unknown, fallback: number | null): number | null {
+  if (value === undefined) return fallback;
+  if (value === null) return null;
+  if (!(value instanceof Date) || !Number.isFinite(value.getTime())) throw invalid(name, 'a valid Date or null', value);
+  return value.getTime();
+}
+
+/**
+ * The state, values, intermediate values and times of a template, checked against the study's number of
+ * objectives (needed only when values are given or the state is COMPLETE). `now`: ms since the epoch.
+ */
+export function checkTemplateRecord(template: unknown, nObjectives: number, now: number): TemplateRecord {
+  const t = (template ?? {}) as Record<string, unknown>;
+  const raw = t['state'];
+  const state = raw === undefined ? TrialState.RUNNING : raw;
+  if (!ALL_STATES.includes(state as TrialState)) throw invalid('template.state', 'a TrialState', raw);
+  const st = state as TrialState;
+  const finished = FINISHED_STATES.includes(st);
+  let values: readonly number[] | null = null;
+  if (finished) {
+    try {
+      values = checkValues(st, t['values'], nObjectives);
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`template: ${e.message}`);
+      throw e;
+    }
+  } else if (t['values'] !== undefined && t['values'] !== null) {
+    throw invalid('template.values', `null for a ${st} trial`, t['values']);
+  }
+  const intermediate: [number, number][] = [];
+  const iv = t['intermediateValues'];
+  if (iv !== undefined) {
+    if (!(iv instanceof Map)) throw invalid('template.intermediateValues', 'a Map of step → value', iv);
+    for (const [step, value] of iv as Map<unknown, unknown>) {
+      if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw invalid('template.intermediateValues step', 'a non-negative integer', step);
+      intermediate.push([step, checkFinite(`template.intermediateValues[${step}]`, value)]);
+    }
+    intermediate.sort((a, b) => a[0] - b[0]);
+  }
+  if (st === TrialState.WAITING && t['datetimeStart'] !== undefined && t['datetimeStart'] !== null) {
+    throw invalid('template.datetimeStart', 'null or undefined for a WAITING trial', t['datetimeStart']);
+  }
+  if (!finished && t['datetimeComplete'] !== undefined && t['datetimeComplete'] !== null) {
+    throw invalid('template.datetimeComplete', `null or undefined for a ${st} trial`, t['datetimeComplete']);
+  }
+  const start = templateTime('template.datetimeStart', t['datetimeStart'], st === TrialState.WAITING ? null : now);
+  const complete = finished ? templateTime('template.datetimeComplete', t['datetimeComplete'], now) : null;
+  return { state: st, values, intermediate, start, complete };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   checkStaleRetry,
   checkStates,
   checkStep,
-  checkTemplateState,
+  checkTemplateRecord,
   checkValues,
   closedError,
   decodeAttr,
@@ -64,10 +64,9 @@ interface MemTrial {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** What a new trial is made of; the rest (id, number, times, values) the storage sets. */
-type NewTrial = Pick<FrozenTrial, 'params' | 'internalParams' | 'distributions' | 'userAttrs' | 'systemAttrs'> & {
-  readonly state: TrialState.RUNNING | TrialState.WAITING;
-};
+/** What a new trial is made of; the rest (id, number, and what is not given here) the storage sets. */
+type NewTrial = Pick<FrozenTrial, 'state' | 'params' | 'internalParams' | 'distributions' | 'userAttrs' | 'systemAttrs'> &
+  Partial<Pick<FrozenTrial, 'values' | 'intermediateValues' | 'datetimeStart' | 'datetimeComplete'>>;
 
 export class MemoryStorage implements Storage {
   readonly url = 'memory:';
@@ -175,7 +174,7 @@ export class MemoryStorage implements Storage {
     if (template !== undefined && (template === null || typeof template !== 'object')) {
       throw new InvalidArgumentError(`Expected a trial template object for \`template\` but received ${String(template)}`);
     }
-    const state = checkTemplateState(template?.state);
+    const rec = checkTemplateRecord(template, s.directions.length, Date.now());
     const params = dict<unknown>();
     const internalParams = dict<number>();
     const distributions = dict<Distribution>();
@@ -193,7 +192,11 @@ export class MemoryStorage implements Storage {
       }
     }
     return this.insert(s, {
-      state,
+      state: rec.state,
+      values: rec.values,
+      intermediateValues: rec.intermediate.length === 0 ? EMPTY_MAP : new Map(rec.intermediate),
+      datetimeStart: rec.start === null ? null : new Date(rec.start),
+      datetimeComplete: rec.complete === null ? null : new Date(rec.complete),
       params: Object.freeze(params) as FrozenTrial['params'],
       internalParams: Object.freeze(internalParams),
       distributions: Object.freeze(distributions),

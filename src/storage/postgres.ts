@@ -40,7 +40,9 @@ import {
   checkStaleRetry,
   checkStates,
   checkStep,
-  checkTemplateState,
+  checkTemplateRecord,
+  startsOnly,
+  type TemplateRecord,
   checkValues,
   closedError,
   decodeAttr,
@@ -294,7 +296,10 @@ export class PostgresStorage implements Storage {
       if (template !== undefined && (template === null || typeof template !== 'object')) {
         throw new InvalidArgumentError(`Expected a trial template object for \`template\` but received ${describe(template)}`);
       }
-      const state = checkTemplateState(template?.state);
+      // The number of objectives matters only to a template with values (an imported trial).
+      const plain = startsOnly(template);
+      const rec = checkTemplateRecord(template, plain ? 1 : (await this.#studyDirections(id)).length, Date.now());
+      const state = rec.state;
       const names: string[] = [];
       const internals: string[] = [];
       const dists: string[] = [];
@@ -317,30 +322,23 @@ export class PostgresStorage implements Storage {
       }
       const ua = encodeAttrs('template.userAttrs', template?.userAttrs);
       const sa = encodeAttrs('template.systemAttrs', template?.systemAttrs);
-      const [trialId, number, startMs, seq] = (await this.#write(this.#sql.createTrial, [
-        id,
-        state,
-        names,
-        internals,
-        dists,
-        ua.map((e) => e[0]),
-        ua.map((e) => e[1]),
-        sa.map((e) => e[0]),
-        sa.map((e) => e[1]),
-      ])) as [number, number, number | null, number];
+      const args = [id, state, names, internals, dists, ua.map((e) => e[0]), ua.map((e) => e[1]), sa.map((e) => e[0]), sa.map((e) => e[1])];
+      const [trialId, number, startMs, seq] = plain
+        ? ((await this.#write(this.#sql.createTrial, args)) as [number, number, number | null, number])
+        : await this.#createRecorded(args, rec);
       const trial: FrozenTrial = Object.freeze({
         trialId,
         number,
         state,
-        values: null,
+        values: rec.values,
         params: Object.freeze(p),
         internalParams: Object.freeze(ip),
         distributions: Object.freeze(ds),
         userAttrs: decodeAttrRecord(ua),
         systemAttrs: decodeAttrRecord(sa),
-        intermediateValues: EMPTY_MAP,
+        intermediateValues: rec.intermediate.length === 0 ? EMPTY_MAP : new Map(rec.intermediate),
         datetimeStart: startMs === null ? null : new Date(startMs),
-        datetimeComplete: null,
+        datetimeComplete: rec.complete === null ? null : new Date(rec.complete),
       });
       this.#remember(seq, id, trial);
       return trial;
@@ -595,6 +593,58 @@ export class PostgresStorage implements Storage {
     );
     await this.#opening;
     return pool;
+  }
+
+  /**
+   * `tunable_create_trial` (args: as #write takes them) and, in the same transaction, the template's
+   * times, values and intermediate values: a trial created as it already is elsewhere. Retried as a whole
+   * with one request id: after a commit whose acknowledgement was lost, the function returns its recorded
+   * result and the statements after it change nothing. Resolves to [trial_id, number, start_ms, seq].
+   */
+  async #createRecorded(args: readonly unknown[], rec: TemplateRecord): Promise<[number, number, number | null, number]> {
+    await this.#open();
+    if (this.#suspect) await this.#replay();
+    const stmt = this.#sql.createTrial;
+    const request = [randomUUID(), ...args];
+    const s = quoteIdent(this.schema);
+    // ms since the epoch → timestamptz, exactly (a float8 ms count below 2^53 µs multiplies without rounding).
+    const at = (p: string) => `timestamptz 'epoch' + ${p}::float8 * interval '1 millisecond'`;
+    return this.#attempt(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const r = (await client.query<{ r: unknown }>({ name: stmt.name, text: stmt.text, values: request as unknown[] })).rows[0]!.r as [
+          number,
+          number,
+          number | null,
+          number,
+        ];
+        const tid = r[0];
+        await client.query(`UPDATE ${s}.trials SET datetime_start = ${at('$2')}, datetime_complete = ${at('$3')} WHERE trial_id = $1`, [
+          tid,
+          rec.start,
+          rec.complete,
+        ]);
+        if (rec.values !== null) {
+          await client.query(
+            `INSERT INTO ${s}.trial_values (trial_id, objective, value)
+             SELECT $1, u.o - 1, u.v FROM unnest($2::float8[]) WITH ORDINALITY AS u(v, o) ON CONFLICT DO NOTHING`,
+            [tid, rec.values.map(float8)],
+          );
+        }
+        if (rec.intermediate.length > 0) {
+          await client.query(
+            `INSERT INTO ${s}.trial_intermediate_values (trial_id, step, value)
+             SELECT $1, u.s, u.v FROM unnest($2::bigint[], $3::float8[]) WITH ORDINALITY AS u(s, v, o) ORDER BY u.o ON CONFLICT DO NOTHING`,
+            [tid, rec.intermediate.map((e) => e[0]), rec.intermediate.map((e) => float8(e[1]))],
+          );
+        }
+        await client.query('COMMIT');
+        return [tid, r[1], rec.start, r[3]];
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
   }
 
   /** Rows of a read. */

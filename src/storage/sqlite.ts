@@ -41,7 +41,8 @@ import {
   checkStaleRetry,
   checkStates,
   checkStep,
-  checkTemplateState,
+  checkTemplateRecord,
+  startsOnly,
   checkValues,
   closedError,
   decodeAttr,
@@ -434,7 +435,9 @@ export class SqliteStorage implements Storage {
       if (template !== undefined && (template === null || typeof template !== 'object')) {
         throw new InvalidArgumentError(`Expected a trial template object for \`template\` but received ${describe(template)}`);
       }
-      const state = checkTemplateState(template?.state);
+      // The number of objectives matters only to a template with values (an imported trial).
+      const rec = checkTemplateRecord(template, startsOnly(template) ? 1 : this.directions(id).length, Date.now());
+      const state = rec.state;
       const params: { name: string; internal: number; d: Distribution; json: string; external: FrozenTrial['params'][string] }[] = [];
       if (template?.params !== undefined) {
         if (template.params === null || typeof template.params !== 'object') throw new InvalidArgumentError('Expected an object for `template.params`');
@@ -448,21 +451,29 @@ export class SqliteStorage implements Storage {
       }
       const ua = encodeAttrs('template.userAttrs', template?.userAttrs);
       const sa = encodeAttrs('template.systemAttrs', template?.systemAttrs);
-      const now = Date.now();
-      const start = state === TrialState.RUNNING ? now : null;
+      const start = rec.start;
       const { trialId, number } = this.write(() => {
         this.requireStudy(id);
         const next = this.st(
           'SELECT COALESCE(MAX(number) + 1, 0) AS number, (SELECT COALESCE(MAX(seq), 0) + 1 FROM trials WHERE study_id = ?) AS seq FROM trials WHERE study_id = ?',
         ).get(id, id) as { number: number; seq: number };
-        const r = this.st('INSERT INTO trials (study_id, number, state, datetime_start, seq) VALUES (?, ?, ?, ?, ?)').run(
+        const r = this.st('INSERT INTO trials (study_id, number, state, datetime_start, datetime_complete, seq) VALUES (?, ?, ?, ?, ?, ?)').run(
           id,
           next.number,
           state,
           start,
+          rec.complete,
           next.seq,
         );
         const tid = Number(r.lastInsertRowid);
+        if (rec.values !== null) {
+          const ins = this.st('INSERT INTO trial_values (trial_id, objective, value) VALUES (?, ?, ?)');
+          rec.values.forEach((v, i) => ins.run(tid, i, v));
+        }
+        if (rec.intermediate.length > 0) {
+          const ins = this.st('INSERT INTO trial_intermediate_values (trial_id, step, value) VALUES (?, ?, ?)');
+          for (const [step, v] of rec.intermediate) ins.run(tid, step, v);
+        }
         if (params.length > 0) {
           const ins = this.st('INSERT INTO trial_params (trial_id, name, internal, distribution) VALUES (?, ?, ?, ?)');
           for (const p of params) ins.run(tid, p.name, p.internal, p.json);
@@ -489,15 +500,15 @@ export class SqliteStorage implements Storage {
         trialId,
         number,
         state,
-        values: null,
+        values: rec.values,
         params: Object.freeze(p),
         internalParams: Object.freeze(ip),
         distributions: Object.freeze(ds),
         userAttrs: decodeAttrRecord(ua),
         systemAttrs: decodeAttrRecord(sa),
-        intermediateValues: EMPTY_MAP,
+        intermediateValues: rec.intermediate.length === 0 ? EMPTY_MAP : new Map(rec.intermediate),
         datetimeStart: start === null ? null : new Date(start),
-        datetimeComplete: null,
+        datetimeComplete: rec.complete === null ? null : new Date(rec.complete),
       });
     });
   }

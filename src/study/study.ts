@@ -291,19 +291,26 @@ export class Study implements StudyView {
 
   /**
    * Adds a WAITING trial whose parameters are fixed to `params` (external values); the next ask()
-   * takes it before sampling anything new. Parameters not listed are sampled as usual.
+   * takes it before sampling anything new. Parameters not listed are sampled as usual. With
+   * `skipInvalid: true` the values are soft (stored as `fixedParamsSoft: true`): one the objective's
+   * distribution does not contain is sampled as usual instead of failing the trial — for values from
+   * elsewhere (another study, see src/transfer/) whose ranges need not match this study's.
    */
-  async enqueueTrial(params: Record<string, ParamValue>, opts: { userAttrs?: Record<string, unknown> } = {}): Promise<FrozenTrial> {
+  async enqueueTrial(
+    params: Record<string, ParamValue>,
+    opts: { userAttrs?: Record<string, unknown>; skipInvalid?: boolean } = {},
+  ): Promise<FrozenTrial> {
     if (params === null || typeof params !== 'object' || Array.isArray(params)) throw invalid('params', 'an object of parameter values', params);
     for (const [k, v] of Object.entries(params)) {
       string('params key', k);
       const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
       if (!ok) throw invalid(`params.${k}`, 'a finite number, string, boolean or null', v);
     }
-    const o = options<{ userAttrs?: Record<string, unknown> }>('enqueueTrial options', opts, ['userAttrs']);
+    const o = options<{ userAttrs?: Record<string, unknown>; skipInvalid?: boolean }>('enqueueTrial options', opts, ['userAttrs', 'skipInvalid']);
+    const soft = o.skipInvalid === undefined ? false : boolean('skipInvalid', o.skipInvalid);
     return this.storage.createTrial(this.studyId, {
       state: TrialState.WAITING,
-      systemAttrs: { fixedParams: { ...params } },
+      systemAttrs: soft ? { fixedParams: { ...params }, fixedParamsSoft: true } : { fixedParams: { ...params } },
       userAttrs: o.userAttrs ?? {},
     });
   }

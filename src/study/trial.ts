@@ -53,6 +53,8 @@ export class Trial {
   private readonly relative: Record<string, number>;
   private readonly relativeSpace: Record<string, Distribution>;
   private readonly fixed: Record<string, unknown>;
+  /** `fixedParamsSoft`: a fixed value the distribution does not contain is sampled instead of refused. */
+  private readonly fixedSoft: boolean;
   // Keyed by the user's names: records without a prototype (see util/dict.ts).
   private readonly paramsMap = dict<ParamValue>();
   private readonly distributionsMap = dict<Distribution>();
@@ -83,6 +85,7 @@ export class Trial {
     this.relativeSpace = dict(relativeSpace);
     const fixed = get(snapshot.systemAttrs, 'fixedParams');
     this.fixed = dict(fixed !== null && typeof fixed === 'object' ? (fixed as Record<string, unknown>) : {});
+    this.fixedSoft = get(snapshot.systemAttrs, 'fixedParamsSoft') === true;
     Object.assign(this.paramsMap, snapshot.params);
     Object.assign(this.distributionsMap, snapshot.distributions);
     Object.assign(this.userAttrsMap, snapshot.userAttrs);
@@ -241,10 +244,9 @@ export class Trial {
   private pick(name: string, dist: Distribution): number {
     if (has(this.fixed, name)) {
       const v = this.fixed[name];
-      if (!contains(dist, v)) {
-        throw invalid(`enqueued parameter ${JSON.stringify(name)}`, `a value of ${JSON.stringify(dist)}`, v);
-      }
-      return toInternal(dist, v, name);
+      if (contains(dist, v)) return toInternal(dist, v, name);
+      if (!this.fixedSoft) throw invalid(`enqueued parameter ${JSON.stringify(name)}`, `a value of ${JSON.stringify(dist)}`, v);
+      // Soft: sampled below as if it had not been fixed.
     }
     if (isSingle(dist)) return dist.type === 'categorical' ? 0 : dist.low;
     const rel = get(this.relative, name);

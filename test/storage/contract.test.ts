@@ -346,6 +346,62 @@ describe.each([
       expect(await s.getTrial(w.trialId)).toEqual(w);
     });
 
+    it('creates trials as recorded elsewhere: any state, values, intermediate values and times', async () => {
+      const start = new Date(Date.UTC(2023, 0, 2, 3, 4, 5, 678));
+      const complete = new Date(Date.UTC(2023, 0, 2, 3, 5, 0, 1));
+      const c = await s.createTrial(study, {
+        state: TrialState.COMPLETE,
+        values: [0.125],
+        intermediateValues: new Map([[3, -1.5], [0, 2.25]]),
+        datetimeStart: start,
+        datetimeComplete: complete,
+        params: { x: { internal: 2.5, distribution: F } },
+        userAttrs: { u: 1 },
+      });
+      expect(c.state).toBe(TrialState.COMPLETE);
+      expect(c.values).toEqual([0.125]);
+      expect([...c.intermediateValues]).toEqual([[0, 2.25], [3, -1.5]]);
+      expect(c.datetimeStart).toEqual(start);
+      expect(c.datetimeComplete).toEqual(complete);
+      expect(await s.getTrial(c.trialId)).toEqual(c);
+      const p = await s.createTrial(study, { state: TrialState.PRUNED, datetimeStart: null, datetimeComplete: null });
+      expect(p.values).toBeNull();
+      expect([p.datetimeStart, p.datetimeComplete]).toEqual([null, null]);
+      expect(await s.getTrial(p.trialId)).toEqual(p);
+      const f = await s.createTrial(study, { state: TrialState.FAIL, values: [7] });
+      expect(f.datetimeStart).not.toBeNull();
+      expect(f.datetimeComplete).not.toBeNull();
+      const r = await s.createTrial(study, { state: TrialState.RUNNING, datetimeStart: start, intermediateValues: new Map([[1, 1]]) });
+      expect(r.datetimeStart).toEqual(start);
+      expect(await s.getTrial(r.trialId)).toEqual(r);
+      // Finished from the start: immutable like any other finished trial.
+      await expect(s.setTrialUserAttr(c.trialId, 'k', 1)).rejects.toThrow(TrialFinishedError);
+      expect((await s.getAllTrials(study, [TrialState.COMPLETE])).map((t) => t.number)).toEqual([0]);
+      const [summary] = await s.getAllStudies();
+      expect(summary!.bestTrial?.number).toBe(0);
+    });
+
+    it('refuses a bad recorded template with a typed error naming the field, creating nothing', async () => {
+      const bad: [unknown, RegExp][] = [
+        [{ state: 'DONE' }, /`template.state`.*"DONE"/],
+        [{ state: TrialState.COMPLETE }, /values/],
+        [{ state: TrialState.COMPLETE, values: [1, 2] }, /`values`/],
+        [{ state: TrialState.PRUNED, values: [NaN] }, /`values\[0\]`.*NaN/],
+        [{ state: TrialState.RUNNING, values: [1] }, /`template.values`/],
+        [{ state: TrialState.WAITING, datetimeStart: new Date() }, /`template.datetimeStart`/],
+        [{ state: TrialState.RUNNING, datetimeComplete: new Date() }, /`template.datetimeComplete`/],
+        [{ state: TrialState.FAIL, datetimeStart: new Date(NaN) }, /`template.datetimeStart`/],
+        [{ state: TrialState.FAIL, intermediateValues: new Map([[-1, 0]]) }, /step.*-1/],
+        [{ state: TrialState.FAIL, intermediateValues: new Map([[1, Infinity]]) }, /`template.intermediateValues\[1\]`.*Infinity/],
+        [{ state: TrialState.FAIL, intermediateValues: { 1: 2 } }, /`template.intermediateValues`/],
+      ];
+      for (const [template, message] of bad) {
+        await expect(s.createTrial(study, template as never), JSON.stringify(template)).rejects.toThrow(InvalidArgumentError);
+        await expect(s.createTrial(study, template as never)).rejects.toThrow(message);
+      }
+      expect(await s.getNTrials(study)).toBe(0);
+    });
+
     it('round-trips trial attributes and intermediate values', async () => {
       const t = await s.createTrial(study);
       await s.setTrialUserAttr(t.trialId, 'note', { deep: { list: [0.1 + 0.2, 1e-300, 'x'] } });

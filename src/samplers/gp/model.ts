@@ -4,6 +4,7 @@
  */
 import { engine } from '../../engine/index.js';
 import { warnOnce } from '../../util/warn.js';
+import type { GP } from '../../engine/gp.js';
 import type { FantasyName, Hyperparameters } from '../../engine/types.js';
 import type { Encoding } from './encode.js';
 import type { ResolvedOptions } from './options.js';
@@ -13,7 +14,7 @@ import type { ResolvedOptions } from './options.js';
  * constant liar at the smallest or the largest value, 32 workers on hartmann6 reached a median regret of
  * 0.004–0.013 against 0.54–0.65 and 0.77–0.78 (bench/distributed/batch.ts; sampler.ts's header).
  */
-const PENDING_FANTASY: FantasyName = 'mean';
+export const PENDING_FANTASY: FantasyName = 'mean';
 
 /** Above this |value| transformValues rescales first: squares of 1e100 stay far from overflow. */
 const HUGE_VALUE = 1e100;
@@ -110,18 +111,24 @@ export interface StepOutput {
  * run again, whole and with the same seeds, on the CPU backend.
  */
 export async function gpStep(s: StepInput): Promise<StepOutput> {
+  return onBackend(s.o.backend, (backend) => stepOn(s, backend));
+}
+
+/** `run` on `backend`; with 'auto', once more on the CPU when the CUDA device ran out of memory (see gpStep). */
+export async function onBackend<T>(backend: ResolvedOptions['backend'], run: (backend: ResolvedOptions['backend']) => Promise<T>): Promise<T> {
   try {
-    return await stepOn(s, s.o.backend);
+    return await run(backend);
   } catch (e) {
-    if (s.o.backend !== 'auto' || !engine.isDeviceOutOfMemory(e)) throw e;
+    if (backend !== 'auto' || !engine.isDeviceOutOfMemory(e)) throw e;
     warnOnce('TUNABLE_CUDA_OUT_OF_MEMORY', `GPSampler (backend 'auto'): the CUDA device ran out of memory (${(e as Error).message}); this step ran on the CPU backend instead`, 'GPSampler step: TUNABLE_CUDA_OUT_OF_MEMORY');
-    return stepOn(s, 'cpu');
+    return run('cpu');
   }
 }
 
-async function stepOn(s: StepInput, backend: ResolvedOptions['backend']): Promise<StepOutput> {
+/** The step's GP, fitted to (X, y) from the warm start with the sampler's budget; the caller disposes it. */
+export function fitStepModel(s: Omit<StepInput, 'best' | 'pending' | 'acqSeed'>, backend: ResolvedOptions['backend']): Promise<GP> {
   const { enc, o } = s;
-  const gp = await engine.fitGP({
+  return engine.fitGP({
     X: s.X,
     d: enc.d,
     y: s.y,
@@ -133,6 +140,11 @@ async function stepOn(s: StepInput, backend: ResolvedOptions['backend']): Promis
     ...(s.warm !== undefined ? { warmStart: s.warm } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
   });
+}
+
+async function stepOn(s: StepInput, backend: ResolvedOptions['backend']): Promise<StepOutput> {
+  const { enc, o } = s;
+  const gp = await fitStepModel(s, backend);
   try {
     const r = await gp.maximizeAcquisition({
       acquisition: o.acquisition,

@@ -6,6 +6,8 @@ import type { Sampler } from '../base.js';
 import { resolveSeed } from '../seed.js';
 import { TPESampler } from '../tpe/index.js';
 import { resolveFidelity, type MultiFidelityOptions, type ResolvedFidelity } from './fidelity.js';
+import { checkSources, type TransferSource } from '../../transfer/index.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 export type GPAcquisition = 'logei' | 'ucb';
 export type GPOutputWarping = 'none' | 'log';
@@ -50,11 +52,21 @@ export interface GPSamplerOptions {
    * learning curves inform it. Default false (final values only).
    */
   readonly multiFidelity?: boolean | MultiFidelityOptions;
+  /**
+   * Earlier studies to learn from (docs/transfer.md): loaded Studies, StudyJSON, or `{ storage,
+   * studyName }`. The study starts with the sources' best configurations (`transferStartTrials`), then,
+   * from two finished trials on, proposes by RGPE — a ranking-weighted ensemble of a GP per source and
+   * the study's own GP (transfer.ts) — in place of the Sobol' start. Not with `multiFidelity`.
+   */
+  readonly transferFrom?: readonly TransferSource[];
+  /** With `transferFrom`: the best source configurations tried first (default: one per source, at most 5). */
+  readonly transferStartTrials?: number;
 }
 
 export const OPTION_NAMES = [
   'seed', 'backend', 'nStartupTrials', 'acquisition', 'beta', 'kernel', 'fitRestarts', 'rawSamples', 'restarts',
   'threads', 'outputWarping', 'independentSampler', 'warnIndependentSampling', 'considerPrunedTrials', 'multiFidelity',
+  'transferFrom', 'transferStartTrials',
 ] as const;
 
 export interface ResolvedOptions {
@@ -73,7 +85,13 @@ export interface ResolvedOptions {
   readonly warnIndependentSampling: boolean;
   readonly considerPrunedTrials: boolean;
   readonly multiFidelity: ResolvedFidelity | null;
+  /** [] when there is no transfer. */
+  readonly transferFrom: readonly TransferSource[];
+  readonly transferStartTrials: number;
 }
+
+/** At most this many start trials by default: a sixth source's best configuration adds little to five. */
+const MAX_DEFAULT_START = 5;
 
 /** The GPSampler's per-step budget (not the engine's defaults: see resolveOptions). */
 export const SAMPLER_BUDGET = Object.freeze({ fitRestarts: 2, rawSamples: 512, restarts: 5 });
@@ -84,6 +102,11 @@ export function resolveOptions(opts: unknown): ResolvedOptions {
   const ind: unknown = o.independentSampler;
   if (ind !== undefined && (ind === null || typeof ind !== 'object' || typeof (ind as Sampler).sampleIndependent !== 'function')) {
     throw invalid('independentSampler', 'a Sampler', ind);
+  }
+  const multiFidelity = resolveFidelity(o.multiFidelity);
+  const transferFrom = o.transferFrom === undefined ? [] : checkSources(o.transferFrom, 'transferFrom');
+  if (transferFrom.length > 0 && multiFidelity !== null) {
+    throw new InvalidArgumentError('GPSampler: `transferFrom` cannot be combined with `multiFidelity` (the sources hold final values, not learning curves)');
   }
   return {
     seed,
@@ -102,7 +125,9 @@ export function resolveOptions(opts: unknown): ResolvedOptions {
     independentSampler: (ind as Sampler | undefined) ?? new TPESampler({ seed }),
     warnIndependentSampling: o.warnIndependentSampling === undefined ? true : boolean('warnIndependentSampling', o.warnIndependentSampling),
     considerPrunedTrials: o.considerPrunedTrials === undefined ? false : boolean('considerPrunedTrials', o.considerPrunedTrials),
-    multiFidelity: resolveFidelity(o.multiFidelity),
+    multiFidelity,
+    transferFrom,
+    transferStartTrials: o.transferStartTrials === undefined ? Math.min(transferFrom.length, MAX_DEFAULT_START) : integer('transferStartTrials', o.transferStartTrials, 0, 1000),
   };
 }
 

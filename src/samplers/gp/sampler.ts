@@ -43,6 +43,12 @@
  * - `multiFidelity` (with a pruner): the main GP is fitted over (parameters, budget) to every trial's
  *   intermediate values, thinned along each learning curve (fidelity.ts), and LogEI is maximised at the
  *   full budget against the best full-budget value; PRUNED trials with intermediate values are usable.
+ * - `transferFrom` (earlier studies, docs/transfer.md): the first `transferStartTrials` trials take the
+ *   sources' best configurations (reserveTrial: claimed once across workers, softly fixed), then from
+ *   TRANSFER_MIN_TRIALS usable trials on the main space is proposed by RGPE (transfer.ts: a GP per
+ *   source and the study's own, weighted by how well each ranks the study's trials) instead of the
+ *   Sobol' start; each such trial stores its weights (TRANSFER_ATTR). Conditional groups are not
+ *   transferred.
  * - Single-objective only: a multi-objective study throws InvalidArgumentError at ask().
  * - Size: the engine (and the Sobol' start) take at most MAX_GP_DIMS dimensions per GP. A study whose
  *   search space needs more in one GP (the intersection, with the budget column under `multiFidelity`,
@@ -67,6 +73,8 @@ import { gpStep, transformValues, type StepInput } from './model.js';
 import { PARAMS_ATTR, runningPoint } from './running.js';
 import { checkBackend, resolveOptions, type GPSamplerOptions, type ResolvedOptions } from './options.js';
 import { IndependentFallback } from '../independent-fallback.js';
+import { GPTransfer, transferStep } from './transfer.js';
+import { claimStartTrial } from '../../transfer/index.js';
 import { PerStorage } from '../per-storage.js';
 
 /** Tag separating this sampler's seeds from other samplers' with the same seed. */
@@ -74,6 +82,10 @@ const TAG = 13;
 export { PARAMS_ATTR };
 /** Study system attribute: the last fit's hyperparameters and the space they belong to. */
 export const HYPER_ATTR = 'gp:hyperparameters';
+/** Trial system attribute: the RGPE weights of the step that proposed the trial, by source name (and `target`). */
+export const TRANSFER_ATTR = 'gp:transfer';
+/** Finished trials from which RGPE proposes (the ranking weights need one pair of trials to order). */
+const TRANSFER_MIN_TRIALS = 2;
 /** Dimensions one GP can have: the engine's limit and the Sobol' start's. */
 export const MAX_GP_DIMS = Math.min(MAX_DIMS, SOBOL_MAX_DIMS);
 
@@ -95,11 +107,16 @@ export class GPSampler implements Sampler {
   private queue: Promise<unknown> = Promise.resolve();
   /** Studies whose search space outgrew MAX_GP_DIMS: the independent sampler takes all their parameters. */
   private readonly tooLarge = new PerStorage<true>();
+  /** The transfer sources (`transferFrom`), or null. */
+  private readonly transfer: GPTransfer | null;
+  /** Studies whose transfer start configurations are all claimed. */
+  private readonly started = new PerStorage<true>();
 
   constructor(opts?: GPSamplerOptions) {
     this.o = resolveOptions(opts);
     this.seed = this.o.seed;
     checkBackend(this.o.backend);
+    this.transfer = this.o.transferFrom.length > 0 ? new GPTransfer(this.o.transferFrom, this.o) : null;
     this.fallback = new IndependentFallback({
       sampler: 'GPSampler',
       reason:
@@ -109,6 +126,17 @@ export class GPSampler implements Sampler {
       warn: this.o.warnIndependentSampling,
       independentSampler: this.o.independentSampler,
     });
+  }
+
+  /**
+   * With `transferFrom`: the next unclaimed start configuration (the sources' best, claimed once across
+   * workers), as softly fixed parameters; a source value the study's distribution lacks is sampled.
+   */
+  async reserveTrial(study: StudyView): Promise<Record<string, unknown>> {
+    if (this.transfer === null || this.o.transferStartTrials === 0 || this.started.get(study.storage, study.studyId)) return {};
+    const attrs = await claimStartTrial(study, await this.transfer.startConfigurations(this.o.transferStartTrials));
+    if (attrs === null) this.started.set(study.storage, study.studyId, true);
+    return attrs ?? {};
   }
 
   async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
@@ -227,13 +255,14 @@ export class GPSampler implements Sampler {
         if (x !== null) pending.push(...x);
       }
     }
-    if (values.length < minTrials) return { params: main ? enc.decodeUniform(this.sobol(enc.d).at(trial.number)) : {}, fitted: false };
-    const x = await this.step(study, trial, spaceKey(space), main, {
-      enc,
-      X: Float64Array.from(X),
-      y: transformValues(values, this.o.outputWarping),
-      pending: Float64Array.from(pending),
-    });
+    const sources = main && this.transfer !== null ? await this.transfer.models(spaceKey(space), enc) : [];
+    if (values.length < (sources.length > 0 ? TRANSFER_MIN_TRIALS : minTrials)) {
+      return { params: main ? enc.decodeUniform(this.sobol(enc.d).at(trial.number)) : {}, fitted: false };
+    }
+    const input = { enc, X: Float64Array.from(X), y: transformValues(values, this.o.outputWarping), pending: Float64Array.from(pending) };
+    const x = sources.length > 0
+      ? await this.transferStep(study, trial, spaceKey(space), input, sources)
+      : await this.step(study, trial, spaceKey(space), main, input);
     return { params: enc.decode(x), fitted: true };
   }
 
@@ -253,6 +282,29 @@ export class GPSampler implements Sampler {
     });
     this.warmFor(study).set(key, out.hyperparameters);
     if (main) await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
+    return out.x;
+  }
+
+  /**
+   * One RGPE step on the main space (transfer.ts): as `step`, and the weights the sources got are
+   * stored on the trial (TRANSFER_ATTR), so a study shows how far each source was trusted.
+   */
+  private async transferStep(study: StudyView, trial: FrozenTrial, key: string,
+    input: Pick<StepInput, 'enc' | 'X' | 'y' | 'pending'>, sources: Parameters<typeof transferStep>[0]['sources']): Promise<Float64Array> {
+    const out = await transferStep({
+      ...input,
+      sources,
+      warm: await this.warmStart(study, key, true),
+      fitSeed: deriveSeed(this.seed, TAG, trial.number, `fit${key}`),
+      acqSeed: deriveSeed(this.seed, TAG, trial.number, `acq${key}`),
+      weightSeed: deriveSeed(this.seed, TAG, trial.number, `rgpe${key}`),
+      o: this.o,
+    });
+    this.warmFor(study).set(key, out.hyperparameters);
+    await study.storage.setStudySystemAttr(study.studyId, HYPER_ATTR, { space: key, ...out.hyperparameters });
+    const weights: Record<string, number> = {};
+    sources.forEach((m, i) => (weights[m.name] = (weights[m.name] ?? 0) + out.weights[i]!));
+    await study.storage.setTrialSystemAttr(trial.trialId, TRANSFER_ATTR, { weights, target: out.weights[sources.length]! });
     return out.x;
   }
 

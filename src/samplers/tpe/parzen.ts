@@ -81,17 +81,22 @@ export class ParzenEstimator {
   private readonly catMix: Float64Array | null;
 
   /**
-   * @param space the distributions, one per dimension (none single-valued)
-   * @param obs   n × d internal values, oldest first (every value legal for its distribution)
+   * @param space   the distributions, one per dimension (none single-valued)
+   * @param obs     n × d internal values, oldest first (every value legal for its distribution)
+   * @param weights (m) the weights of the first m rows of `obs`, m <= n: observations from other
+   *                studies (transfer, see transfer.ts), weighted apart from the study's own; the other
+   *                n − m rows take `o.weights(n − m)`, so the ramp over the study's history is unchanged
    */
-  constructor(space: readonly Distribution[], obs: Float64Array, n: number, o: ParzenOptions) {
+  constructor(space: readonly Distribution[], obs: Float64Array, n: number, o: ParzenOptions, weights?: Float64Array) {
     const d = space.length;
     this.d = d;
     const prior = o.considerPrior || n === 0;
     const K = n + (prior ? 1 : 0);
     this.nComponents = K;
     const w = new Float64Array(K);
-    callWeights(o.weights, n, w);
+    const m = weights === undefined ? 0 : weights.length;
+    if (weights !== undefined) w.set(weights);
+    callWeights(o.weights, n - m, w.subarray(m));
     if (prior) w[n] = o.priorWeight;
     let total = 0;
     for (let k = 0; k < K; k++) total += w[k]!;

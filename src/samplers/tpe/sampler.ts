@@ -21,6 +21,10 @@
  *   study's `sample` lock until they are, so workers asking at once see each other's proposals. The
  *   trial being sampled never counts, so a sequential study samples exactly what it would without the
  *   liar; multi-objective studies ignore RUNNING trials.
+ * - `transferFrom` (transfer.ts): source studies' trials join the estimators as prior observations with a
+ *   weight that decays as the study's own history grows; the first trials evaluate the sources' best
+ *   configurations (claimed once each across workers in `reserveTrial`), and the model runs from the
+ *   first trial on: the sources replace the random startup.
  * The history is read once per trial, at ask() (`inferRelativeSearchSpace`), and kept for the trial's
  * synchronous `sampleIndependent` calls, so a trial sees the study as it was when it started.
  *
@@ -43,6 +47,17 @@ import { defaultGamma, defaultWeights, type GammaFunction, type WeightsFunction 
 import { buildHistory, type History } from './history.js';
 import { ParzenEstimator, type ParzenOptions } from './parzen.js';
 import { proposedValue, storeProposal } from './proposal.js';
+import {
+  DEFAULT_TRANSFER_WEIGHT,
+  noOverlap,
+  prepareTransfer,
+  sourceRows,
+  sourceWeight,
+  startCount,
+  type TransferObservations,
+} from './transfer.js';
+import { checkSources, loadSources, warnNoOverlap, type TransferSource } from '../../transfer/source.js';
+import { claimStartTrial } from '../../transfer/start.js';
 import { dict } from '../../util/dict.js';
 
 export interface TPESamplerOptions {
@@ -75,11 +90,20 @@ export interface TPESamplerOptions {
   readonly weights?: WeightsFunction;
   /** With `multivariate`: warn when a known parameter is sampled independently (default true). */
   readonly warnIndependentSampling?: boolean;
+  /**
+   * Source studies to learn from (see docs/transfer.md): a Study, a StudyJSON or { storage, studyName }
+   * each. Their trials join the estimators as prior observations; the first trials evaluate their best
+   * configurations (at most `nStartupTrials` of them), and the model runs from the first trial on.
+   * Sources in a storage are read at the first ask, once per sampler.
+   */
+  readonly transferFrom?: readonly TransferSource[];
+  /** A source observation's weight relative to a target observation before decay (default 1, see transfer.ts). */
+  readonly transferWeight?: number;
 }
 
 const OPTION_NAMES = [
   'seed', 'nStartupTrials', 'nEICandidates', 'multivariate', 'group', 'constantLiar', 'considerPrior', 'priorWeight',
-  'considerMagicClip', 'considerEndpoints', 'gamma', 'weights', 'warnIndependentSampling',
+  'considerMagicClip', 'considerEndpoints', 'gamma', 'weights', 'warnIndependentSampling', 'transferFrom', 'transferWeight',
 ];
 /** Tags separating TPE's draws from other samplers' with the same seed. */
 const TAG_INDEPENDENT = 4;
@@ -109,6 +133,16 @@ export class TPESampler implements Sampler {
   private readonly histories = new WeakMap<Storage, Map<number, History>>();
   private readonly latest = new WeakMap<Storage, Map<number, History>>();
   private readonly warned = new Set<string>();
+  /** The sources as given (checked), or null without transfer. */
+  readonly transferFrom: readonly TransferSource[] | null;
+  readonly transferWeight: number;
+  /** The sources, read once at the first ask (a failed read is retried at the next). */
+  private transfer: Promise<TransferObservations> | null = null;
+  private transferObs: TransferObservations | null = null;
+  /** Names of sources sharing no parameter with the target (warned about, left out). */
+  private readonly ignoredSources = new Set<string>();
+  /** storage → ids of studies whose start configurations are all claimed (no more claims to try). */
+  private readonly started = new WeakMap<Storage, Set<number>>();
 
   constructor(opts?: TPESamplerOptions) {
     const o = options<TPESamplerOptions>('TPESampler options', opts, OPTION_NAMES);
@@ -130,12 +164,61 @@ export class TPESampler implements Sampler {
       multivariate: this.multivariate,
       weights: optionalFunction<WeightsFunction>('weights', o.weights, defaultWeights),
     });
+    this.transferFrom = o.transferFrom === undefined ? null : checkSources(o.transferFrom);
+    this.transferWeight = o.transferWeight === undefined ? DEFAULT_TRANSFER_WEIGHT : positiveNumber('transferWeight', o.transferWeight);
+  }
+
+  /** Finished trials drawn at random first: none with transfer, whose sources stand in for them. */
+  private get startupTrials(): number {
+    return this.transferFrom === null ? this.nStartupTrials : 0;
+  }
+
+  /** The sources' observations, read at the first call (null without transfer). */
+  private async loadTransfer(study: StudyView): Promise<TransferObservations | null> {
+    if (this.transferFrom === null) return null;
+    if (study.directions.length !== 1) {
+      throw new InvalidArgumentError(
+        `Expected a single-objective study with \`transferFrom\` but received study ${JSON.stringify(study.studyName)} with ${study.directions.length} objectives`,
+      );
+    }
+    this.transfer ??= loadSources(this.transferFrom).then(
+      (loaded) => prepareTransfer(loaded, this.gamma, startCount(loaded.length, this.nStartupTrials)),
+      (err: unknown) => {
+        this.transfer = null;
+        throw err;
+      },
+    );
+    this.transferObs = await this.transfer;
+    return this.transferObs;
+  }
+
+  /**
+   * With transfer: the next start configuration nobody has claimed, as soft fixed parameters (a value
+   * the objective's distribution lacks is sampled), or no attributes once all are taken.
+   */
+  async reserveTrial(study: StudyView): Promise<Record<string, unknown> | null> {
+    const tr = await this.loadTransfer(study);
+    if (tr === null || tr.start.length === 0) return {};
+    let done = this.started.get(study.storage);
+    if (done?.has(study.studyId) === true) return {};
+    const attrs = await claimStartTrial(study, tr.start, (c) => this.ignoredSources.has(c.source));
+    if (attrs !== null) return attrs;
+    if (done === undefined) this.started.set(study.storage, (done = new Set()));
+    done.add(study.studyId);
+    return {};
   }
 
   async inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Promise<Record<string, Distribution>> {
     const states = this.constantLiar ? [TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING] : [TrialState.COMPLETE, TrialState.PRUNED];
+    const tr = await this.loadTransfer(study);
     const h = buildHistory(await study.getTrials({ states }), study.directions, trial.trialId, this.gamma);
     this.remember(study, trial, h);
+    if (tr !== null) {
+      for (const src of noOverlap(tr, h.trials)) {
+        warnNoOverlap(src, 'TPESampler');
+        this.ignoredSources.add(src.name);
+      }
+    }
     // Univariate with the liar: the parameters every finished trial has are proposed at ask() (see above).
     if (!this.multivariate) return this.constantLiar ? withoutSingles(intersectionSearchSpace(h.trials, { includePruned: true })) : {};
     const space = dict<Distribution>();
@@ -155,7 +238,7 @@ export class TPESampler implements Sampler {
   async sampleRelative(study: StudyView, trial: FrozenTrial, searchSpace: Record<string, Distribution>): Promise<Record<string, number>> {
     const h = this.historyOf(study, trial);
     if (h === null) return {};
-    const joint = this.multivariate && h.nFinished >= this.nStartupTrials;
+    const joint = this.multivariate && h.nFinished >= this.startupTrials;
     if (!joint && !this.constantLiar) return {};
     const out = joint ? this.sampleGroups(h, trial, searchSpace) : this.sampleEach(study, trial, searchSpace);
     if (this.constantLiar && study.directions.length === 1) await storeProposal(study, trial, out, searchSpace);
@@ -172,6 +255,7 @@ export class TPESampler implements Sampler {
       const dists = names.map((name) => searchSpace[name]!);
       const rng = paramRng(this.seed, TAG_RELATIVE, trial.number, names.join('\u0000'));
       const x = this.sampleJoint(h, names, dists, rng);
+      if (x === null) continue;  // nothing observed: left to sampleIndependent's random draw
       names.forEach((name, j) => (out[name] = x[j]!));
     }
     return out;
@@ -189,9 +273,9 @@ export class TPESampler implements Sampler {
     if (isSingle(distribution)) return distribution.type === 'categorical' ? 0 : distribution.low;
     const rng = paramRng(this.seed, TAG_INDEPENDENT, trial.number, name);
     const h = this.historyOf(study, trial);
-    if (h === null || h.nFinished < this.nStartupTrials) return fromUnit(distribution, rng.random());
+    if (h === null || h.nFinished < this.startupTrials) return fromUnit(distribution, rng.random());
     if (this.multivariate && this.warnIndependentSampling && h.nFinished >= Math.max(this.nStartupTrials, 1)) this.warnIndependent(h, trial, name);
-    return this.sampleJoint(h, [name], [distribution], rng)[0]!;
+    return this.sampleJoint(h, [name], [distribution], rng)?.[0] ?? fromUnit(distribution, rng.random());
   }
 
   async afterTrial(study: StudyView, trial: FrozenTrial): Promise<void> {
@@ -201,15 +285,24 @@ export class TPESampler implements Sampler {
   /**
    * One TPE step over `names`: the trials having all of them (with legal values) are split into good
    * and bad observations, an estimator is fitted to each, and the best of the candidates drawn from the
-   * good one (by log l − log g) is returned as internal values.
+   * good one (by log l − log g) is returned as internal values. With transfer, the sources' trials come
+   * first in each group, weighted apart (see transfer.ts); null when nothing at all was observed there
+   * (the caller draws at random, as the startup would).
    */
-  private sampleJoint(h: History, names: readonly string[], dists: readonly Distribution[], rng: Rng): Float64Array {
+  private sampleJoint(h: History, names: readonly string[], dists: readonly Distribution[], rng: Rng): Float64Array | null {
     const d = names.length;
     const n = h.trials.length;
-    const good = new Float64Array(n * d);
-    const bad = new Float64Array(n * d);
+    const src = this.transferObs === null ? null : sourceRows(this.transferObs, this.ignoredSources, names, dists);
+    const good = new Float64Array((n + (src?.nGood ?? 0)) * d);
+    const bad = new Float64Array((n + (src?.nBad ?? 0)) * d);
     let nGood = 0;
     let nBad = 0;
+    if (src !== null) {
+      good.set(src.good);
+      bad.set(src.bad);
+      nGood = src.nGood;
+      nBad = src.nBad;
+    }
     const row = new Float64Array(d);
     const equalTo = dists.map((dist) => new Set<Distribution>([dist]));
     trials: for (let i = 0; i < n; i++) {
@@ -222,8 +315,10 @@ export class TPESampler implements Sampler {
       if (h.below[i] === 1) good.set(row, d * nGood++);
       else bad.set(row, d * nBad++);
     }
-    const l = new ParzenEstimator(dists, good, nGood, this.parzen);
-    const g = new ParzenEstimator(dists, bad, nBad, this.parzen);
+    if (src !== null && nGood + nBad === 0) return null;
+    const w = src === null ? 0 : sourceWeight(this.transferWeight, h.nFinished);
+    const l = new ParzenEstimator(dists, good, nGood, this.parzen, src === null ? undefined : new Float64Array(src.nGood).fill(w));
+    const g = new ParzenEstimator(dists, bad, nBad, this.parzen, src === null ? undefined : new Float64Array(src.nBad).fill(w));
     const m = this.nEICandidates;
     const cand = new Float64Array(m * d);
     l.sample(rng, m, cand);
