@@ -107,6 +107,20 @@ describe('GPSampler transfer: unhelpful sources', () => {
     expect(median(adv)).toBeLessThanOrEqual(1.5 * median(cold) + 1e-4);
   });
 
+  it('takes the cold Sobol\' point while every source weighs 0 and a cold study would still be in its start', async () => {
+    const adversary = await source((t) => -plain(t), 51, 40);
+    const warm = await createStudy({ sampler: new GPSampler({ seed: 2, transferFrom: [adversary] }) });
+    await warm.optimize(plain, { nTrials: 10 });
+    const cold = await createStudy({ sampler: new GPSampler({ seed: 2 }) });
+    await cold.optimize(plain, { nTrials: 10 });
+    const ruledOut = warm.trials.filter((t) => {
+      const w = t.systemAttrs[TRANSFER_ATTR] as { weights: Record<string, number> } | undefined;
+      return w !== undefined && w.weights[adversary.studyName] === 0;
+    });
+    expect(ruledOut.length).toBeGreaterThan(3);
+    for (const t of ruledOut) expect(t.params).toEqual(cold.trials[t.number]!.params);
+  });
+
   it('warns about a source that shares no parameter and proposes without it', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const other = await source((t) => t.suggestFloat('lr', 1e-4, 1, { log: true }), 41, 10, 'minimize', 'unrelated-lr');

@@ -47,7 +47,8 @@
  *   sources' best configurations (reserveTrial: claimed once across workers, softly fixed), then from
  *   TRANSFER_MIN_TRIALS usable trials on the main space is proposed by RGPE (transfer.ts: a GP per
  *   source and the study's own, weighted by how well each ranks the study's trials) instead of the
- *   Sobol' start; each such trial stores its weights (TRANSFER_ATTR). Conditional groups are not
+ *   Sobol' start — unless every source weighs 0, when the step is the cold one (the Sobol' point
+ *   during the start); each such trial stores its weights (TRANSFER_ATTR). Conditional groups are not
  *   transferred.
  * - Single-objective only: a multi-objective study throws InvalidArgumentError at ask().
  * - Size: the engine (and the Sobol' start) take at most MAX_GP_DIMS dimensions per GP. A study whose
@@ -263,6 +264,8 @@ export class GPSampler implements Sampler {
     const x = sources.length > 0
       ? await this.transferStep(study, trial, spaceKey(space), input, sources)
       : await this.step(study, trial, spaceKey(space), main, input);
+    // null: the sources weigh nothing yet and a cold study would still be in its Sobol' start.
+    if (x === null) return { params: enc.decodeUniform(this.sobol(enc.d).at(trial.number)), fitted: false };
     return { params: enc.decode(x), fitted: true };
   }
 
@@ -290,7 +293,7 @@ export class GPSampler implements Sampler {
    * stored on the trial (TRANSFER_ATTR), so a study shows how far each source was trusted.
    */
   private async transferStep(study: StudyView, trial: FrozenTrial, key: string,
-    input: Pick<StepInput, 'enc' | 'X' | 'y' | 'pending'>, sources: Parameters<typeof transferStep>[0]['sources']): Promise<Float64Array> {
+    input: Pick<StepInput, 'enc' | 'X' | 'y' | 'pending'>, sources: Parameters<typeof transferStep>[0]['sources']): Promise<Float64Array | null> {
     const out = await transferStep({
       ...input,
       sources,
@@ -298,6 +301,7 @@ export class GPSampler implements Sampler {
       fitSeed: deriveSeed(this.seed, TAG, trial.number, `fit${key}`),
       acqSeed: deriveSeed(this.seed, TAG, trial.number, `acq${key}`),
       weightSeed: deriveSeed(this.seed, TAG, trial.number, `rgpe${key}`),
+      nStartupTrials: this.o.nStartupTrials,
       o: this.o,
     });
     this.warmFor(study).set(key, out.hyperparameters);

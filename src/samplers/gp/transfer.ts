@@ -9,9 +9,9 @@
  * - Every step fits the target's GP as a cold step would, then weighs the models by how well each
  *   ranks the target's trials (rgpe.ts): the sources' joint posterior draws at the target's points
  *   against the target's leave-one-out predictions.
- * - With every source at weight 0 the step is exactly a cold one (the same fit, the same acquisition
- *   search and seeds): an unrelated or adversarial source costs nothing once the target's trials have
- *   ruled it out. Otherwise LogEI of the ensemble (mean Σ wᵢμᵢ, variance Σ wᵢ²σᵢ²) against the best
+ * - With every source at weight 0 the step is exactly a cold one (the Sobol' point while a cold study
+ *   would still be in its start; then the same fit, the same acquisition search and seeds): an
+ *   unrelated or adversarial source costs nothing once the target's trials have ruled it out. Otherwise LogEI of the ensemble (mean Σ wᵢμᵢ, variance Σ wᵢ²σᵢ²) against the best
  *   target value is maximised by the engine (`engine.maximizeEnsembleAcquisition`), the running
  *   trials fantasised in the target's member.
  */
@@ -45,10 +45,13 @@ interface SourceModel {
 export interface TransferStepInput extends StepInput {
   readonly sources: readonly SourceModel[];
   readonly weightSeed: number;
+  /** The cold sampler's start: below this many trials a cold step is a Sobol' point, not a fit. */
+  readonly nStartupTrials: number;
 }
 
 export interface TransferStepOutput {
-  readonly x: Float64Array;
+  /** The proposal; null: the sources weigh nothing and a cold study would still be in its Sobol' start. */
+  readonly x: Float64Array | null;
   readonly hyperparameters: Hyperparameters;
   /** (sources, then the target) the step's RGPE weights. */
   readonly weights: Float64Array;
@@ -200,7 +203,10 @@ async function transferOn(s: TransferStepInput, backend: ResolvedOptions['backen
       ...(enc.integer.length > 0 ? { integer: enc.integer } : {}),
     };
     if (weights.subarray(0, S).every((w) => w === 0)) {
-      // The target alone: exactly the cold step's search.
+      // The target alone: exactly what a cold study would do now. Before nStartupTrials that is the
+      // Sobol' point: a GP on a handful of trials explores too little (bench/transfer: on Hartmann-6 an
+      // adversarial source's start then stranded studies in a poor basin).
+      if (s.y.length < s.nStartupTrials) return { x: null, hyperparameters: target.hyperparameters, weights };
       const r = await target.maximizeAcquisition({
         ...search,
         ...(s.best !== undefined ? { best: s.best } : {}),
