@@ -39,9 +39,16 @@ describe('rankingWeights', () => {
     expect(weights[1]).toBe(1);
   });
 
-  it('splits ties at random: with one trial nothing is ordered and the weights are about equal', () => {
-    const { weights } = rankingWeights([0.5], [sure([1]), sure([2])], { mean: [0], variance: [1] }, 3000, new Rng(5));
-    for (const w of weights) expect(w).toBeGreaterThan(0.28);
+  it('gives a tie with the target to the target, and splits ties among sources at random', () => {
+    // One trial: nothing is ordered, every loss is 0.
+    const one = rankingWeights([0.5], [sure([1]), sure([2])], { mean: [0], variance: [1] }, 3000, new Rng(5)).weights;
+    expect(Array.from(one)).toEqual([0, 0, 1]);
+    // Two sources that order every pair right, a target that orders them wrong: the sources share the draws.
+    const reversedTarget = { mean: y.map((v) => -v), variance: new Float64Array(y.length).fill(1e-6) };
+    const two = rankingWeights(y, [sure(y), sure(y.map((v) => 2 * v))], reversedTarget, 3000, new Rng(6)).weights;
+    expect(two[0]).toBeGreaterThan(0.45);
+    expect(two[1]).toBeGreaterThan(0.45);
+    expect(two[2]).toBe(0);
   });
 
   it('is reproducible for a seed', () => {
