@@ -11,8 +11,15 @@
         "native/core/thompson.cpp",
         "native/cpu/cpu_backend.cpp",
         "native/cpu/linalg.cpp",
+        "native/gbdt/binning.cpp",
+        "native/gbdt/boost.cpp",
+        "native/gbdt/grower.cpp",
+        "native/gbdt/histogram.cpp",
+        "native/gbdt/loss.cpp",
+        "native/gbdt/split.cpp",
         "native/addon/addon.cpp",
         "native/addon/ensemble_wrap.cpp",
+        "native/addon/gbdt_wrap.cpp",
         "native/addon/gp_wrap.cpp"
       ],
       "include_dirs": [

@@ -2,7 +2,7 @@
 /**
  * After tsc (npm run build:ts): makes the CLI executable and writes the CommonJS entry points of the
  * package's `require` export condition, dist/index.cjs, dist/tfjs/index.cjs,
- * dist/plot/index.cjs and dist/dashboard/index.cjs.
+ * dist/plot/index.cjs, dist/dashboard/index.cjs and dist/automl/index.cjs.
  *
  * tunable is ES modules only. Node ≥ 20.19 and ≥ 22.12 can require() an ES module (it has no top-level
  * await), and then `require('tunable')` returns the same module instance `import` does, so there is no
@@ -35,3 +35,4 @@ writeFileSync(join(dist, 'index.cjs'), stub('tunable', 'createStudy'));
 writeFileSync(join(dist, 'tfjs', 'index.cjs'), stub('tunable/tfjs', 'loadTf'));
 writeFileSync(join(dist, 'plot', 'index.cjs'), stub('tunable/plot', 'plot'));
 writeFileSync(join(dist, 'dashboard', 'index.cjs'), stub('tunable/dashboard', 'startDashboard'));
+writeFileSync(join(dist, 'automl', 'index.cjs'), stub('tunable/automl', 'automl'));

@@ -123,6 +123,14 @@ check "tunable plot → SVG and PNG from the package (ECharts server-side render
 cp "$repo/test/package/dashboard.mjs" "$app/"
 check "tunable dashboard from the package serves its page, bundle and API" \
   nobuild sh -c "cd '$app' && node dashboard.mjs 'sqlite:$work/demo.db' | tee /dev/stderr | grep -q '\"studies\":\[\"demo\"\]'"
+check "tunable automl from the package (no tfjs: the MLP is left out), then tunable predict from the saved model" \
+  nobuild sh -c "cd '$app' && npx tunable automl '$pkg/examples/data/breast_cancer.csv' --target benign --time-budget 15 --storage 'sqlite:$work/automl.db' --save model 2>automl.err | tail -3 &&
+    grep -q 'TUNABLE_AUTOML_LEARNER_UNAVAILABLE' automl.err && test -s model/pipeline.json &&
+    npx tunable predict model '$pkg/examples/data/breast_cancer.csv' --out p.csv && test \"\$(wc -l < p.csv)\" -eq 570"
+check "tunable export --format optuna-journal and tunable import --from optuna-journal from the package" \
+  nobuild sh -c "cd '$app' && npx tunable export --study-name demo --storage 'sqlite:$work/demo.db' --format optuna-journal --out demo.log &&
+    npx tunable import --from optuna-journal demo.log --study-name demo --storage 'sqlite:$work/imported.db' &&
+    npx tunable trials --study-name demo --storage 'sqlite:$work/imported.db' --format json | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>{if(JSON.parse(s).length!==3)process.exit(1)})'"
 check "every source map's sources are in the package" \
   node -e '
     const fs = require("fs"), path = require("path");
@@ -139,7 +147,7 @@ check "every source map's sources are in the package" \
     console.log(maps + " maps");' "$pkg"
 check "LICENSE (MIT), the README's docs and the demo's data are in the package" \
   sh -c "cd '$pkg' && grep -q 'MIT License' LICENSE && grep -q 'Copyright (c) 2026 the tunable authors' LICENSE &&
-    for f in docs/reliability.md docs/workers.md docs/dashboard.md docs/plots.md native/README.md src/pruners/README.md src/storage/README.md src/tfjs/README.md bench/RESULTS.md bench/gpu/README.md examples/data/breast_cancer.csv; do test -s \"\$f\" || { echo \"missing \$f\"; exit 1; }; done"
+    for f in docs/reliability.md docs/workers.md docs/dashboard.md docs/plots.md docs/transfer.md docs/optuna.md docs/automl.md native/README.md native/gbdt/README.md src/pruners/README.md src/storage/README.md src/tfjs/README.md bench/RESULTS.md bench/gpu/README.md examples/data/breast_cancer.csv; do test -s \"\$f\" || { echo \"missing \$f\"; exit 1; }; done"
 check "package.json: repository, homepage, bugs; the PostgreSQL the description names comes with it (pg)" \
   node -e '
     const p = require(process.argv[1] + "/package.json");

@@ -153,3 +153,25 @@ export function options<T extends object>(name: string, value: unknown, allowed:
   }
   return value as Partial<T>;
 }
+
+/**
+ * Rows of numbers (arrays or Float64Arrays, each of `cols` entries) as one (rows.length, cols) row-major
+ * Float64Array. A Float64Array store would coerce null → 0, true → 1, '0.7' → 0.7: only numbers get in,
+ * and anything else is an error naming `${name}[i][j]` with `cell`, what a cell must be.
+ */
+export function rowMajor(name: string, rows: readonly unknown[], cols: number, cell: string): Float64Array {
+  const data = new Float64Array(rows.length * cols);
+  for (let i = 0; i < rows.length; i++) {
+    const row: unknown = rows[i];
+    if ((!Array.isArray(row) && !(row instanceof Float64Array)) || (row as ArrayLike<number>).length !== cols) {
+      throw invalid(`${name}[${i}]`, `an array of ${cols} numbers`, row);
+    }
+    const r = row as ArrayLike<unknown>;
+    for (let j = 0; j < cols; j++) {
+      const v = r[j];
+      if (typeof v !== 'number') throw invalid(`${name}[${i}][${j}]`, cell, v);
+      data[i * cols + j] = v;
+    }
+  }
+  return data;
+}

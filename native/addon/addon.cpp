@@ -10,6 +10,7 @@
 //                                              (engine.tuneHostAllocator, an explicit call); false elsewhere
 //   GP: class (native/addon/gp_wrap.hpp)
 //   maximizeEnsemble, predictEnsemble: a weighted ensemble of GPs (native/addon/ensemble_wrap.hpp)
+//   gbdtFit, gbdtPredict: histogram gradient boosting (native/addon/gbdt_wrap.hpp)
 // Every function runs under guarded() and every worker rejects with a coded error (errors.hpp).
 #include <napi.h>
 
@@ -30,6 +31,7 @@
 #include "convert.hpp"
 #include "ensemble_wrap.hpp"
 #include "errors.hpp"
+#include "gbdt_wrap.hpp"
 #include "gp_wrap.hpp"
 #include "worker.hpp"
 
@@ -44,7 +46,7 @@ namespace addon {
 // fields, the enum strings, the results, the methods. Bump it with any change to them, together with
 // ADDON_ABI_VERSION in binding.ts, whose loader refuses a build of another version (a stale build: the
 // hint is to rebuild).
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 
 namespace {
 Napi::Value Backends(const Napi::CallbackInfo& info) {
@@ -173,6 +175,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("GP", GPWrap::Init(env));
   exports.Set("maximizeEnsemble", Napi::Function::New(env, MaximizeEnsemble, "maximizeEnsemble"));
   exports.Set("predictEnsemble", Napi::Function::New(env, PredictEnsemble, "predictEnsemble"));
+  exports.Set("gbdtFit", Napi::Function::New(env, GbdtFit, "gbdtFit"));
+  exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
   return exports;
 }
 

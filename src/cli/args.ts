@@ -43,6 +43,16 @@ export const FLAGS = {
   kind: 'operand',
   from: 'string',
   source: 'operand',
+  data: 'operand',
+  model: 'operand',
+  target: 'string',
+  task: 'string',
+  metric: 'string',
+  'time-budget': 'string',
+  save: 'string',
+  report: 'string',
+  probabilities: 'boolean',
+  learners: 'string',
   help: 'boolean',
 } as const;
 
@@ -78,20 +88,20 @@ function missingValue(name: string): InvalidArgumentError {
 
 /**
  * Parses the arguments after the command name. Flags are `--name value` or `--name=value`; a `list`
- * flag also takes the bare arguments that follow it (`--values 1 -2`); the command's `operand`, if it
- * has one, is the first other bare argument. Anything else is refused: flags the command does not take,
+ * flag also takes the bare arguments that follow it (`--values 1 -2`); the command's operands, if it
+ * has any, take the other bare arguments in the order the command lists them. Anything else is refused: flags the command does not take,
  * further bare arguments, a flag given twice, a value for a boolean flag.
  */
 export function parseFlags(command: string, args: readonly string[], commandFlags: readonly FlagName[]): Flags {
   const allowed = [...commandFlags, ...GLOBAL_FLAGS];
-  const operand = allowed.find((f) => FLAGS[f] === 'operand');
+  const operands = allowed.filter((f) => FLAGS[f] === 'operand');
   const flags = new Map<FlagName, string[] | true>();
   let list: string[] | null = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (isValue(arg)) {
       if (list !== null) list.push(arg);
-      else if (operand !== undefined && !flags.has(operand)) flags.set(operand, [arg]);
+      else if (operands.some((f) => !flags.has(f))) flags.set(operands.find((f) => !flags.has(f))!, [arg]);
       else throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(arg)} for \`tunable ${command}\``);
       continue;
     }

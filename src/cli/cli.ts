@@ -45,6 +45,11 @@ Commands:
                 one chart: history, importance, parallel, contour, slice, intermediate, pareto (tunable plot --help)
   dashboard     [--host 127.0.0.1] [--port 8080] [--open]
                 serve a read-only web dashboard of the studies until stopped (tunable dashboard --help)
+  automl        DATA.csv --target COL [--task classification|regression] [--metric M] [--time-budget 300]
+                [--seed 0] [--study-name S] [--save DIR] [--report FILE.md|.html] [--learners a,b]
+                search preprocessing, model and hyperparameters; refit, test, save (tunable automl --help)
+  predict       DIR DATA.csv [--out predictions.csv] [--probabilities]
+                predict with a pipeline saved by automl --save (tunable predict --help)
 
 Numbers are decimal (-1.5, 2e-3); a value that starts with "-" may also be written --flag=-value.
 Samplers: ${SAMPLER_NAMES.join(', ')}

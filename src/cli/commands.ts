@@ -19,6 +19,7 @@ import { plotCommand } from './plot.js';
 import { dashboard } from './dashboard.js';
 import { importCommand } from './interop.js';
 import { exportOptunaJournal } from '../interop/optuna/index.js';
+import { automlCommand, predictCommand } from './automl.js';
 
 const DIRECTIONS = ['minimize', 'maximize'] as const;
 const SEED_MIN = 0;
@@ -226,4 +227,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   worker,
   plot: plotCommand,
   dashboard,
+  automl: automlCommand,
+  predict: predictCommand,
 };

@@ -1,7 +1,7 @@
 /** Argument checks of the engine's entry points (shapes, finiteness, the unit cube, option names). */
 import { InvalidArgumentError } from '../errors.js';
 import { loadAddon, type NativeAddon } from '../native/binding.js';
-import { describe, finiteNumber, integer, invalid, options, positiveNumber } from '../validate.js';
+import { describe, finiteNumber, integer, invalid, options, positiveNumber, rowMajor } from '../validate.js';
 import type { CategoricalSpec, Hyperparameters, IntegerSpec } from './types.js';
 
 export const MAX_DIMS = 1024;
@@ -49,21 +49,8 @@ export function matrix(
     }
     if (d !== undefined && cols !== d) throw invalid('d', `${cols} (the length of the rows of \`${name}\`)`, d);
     if (n > 0) integer(`${name}[0].length`, cols, 1, MAX_DIMS);
-    data = new Float64Array(n * cols);
-    for (let i = 0; i < n; i++) {
-      const row: unknown = X[i];
-      if ((!Array.isArray(row) && !(row instanceof Float64Array)) || (row as ArrayLike<number>).length !== cols) {
-        throw invalid(`${name}[${i}]`, `an array of ${cols} numbers`, row);
-      }
-      const r = row as ArrayLike<unknown>;
-      for (let j = 0; j < cols; j++) {
-        const v = r[j];
-        // A Float64Array store would coerce null → 0, true → 1, '0.7' → 0.7: only numbers get in
-        // (NaN and ±Infinity too; the scan below names those with their value).
-        if (typeof v !== 'number') throw invalid(`${name}[${i}][${j}]`, 'a finite number', v);
-        data[i * cols + j] = v;
-      }
-    }
+    // NaN and ±Infinity get in too: the scan below names those with their value.
+    data = rowMajor(name, X, cols, 'a finite number');
   } else {
     throw invalid(name, 'an array of rows or a Float64Array', X);
   }

@@ -166,6 +166,50 @@ export interface NativeEnsembleOptions {
   incumbent: Float64Array; // (d) an extra start, or empty: none
 }
 
+/** gbdtFit's options (src/gbdt/options.ts resolved every one; native/gbdt/gbdt.hpp, FitParams). */
+export interface NativeGBDTOptions {
+  n: number;
+  d: number;
+  task: 'regression' | 'binary' | 'multiclass';
+  nClasses: number; // multiclass: k >= 2; else 1 (regression) or 2 (binary)
+  learningRate: number;
+  maxIter: number;
+  maxLeafNodes: number;
+  maxDepth: number; // 0 = no limit
+  minSamplesLeaf: number;
+  l2Regularization: number;
+  maxBins: number; // 2..255 non-missing bins
+  earlyStopping: boolean;
+  validationFraction: number;
+  nIterNoChange: number;
+  tol: number;
+  seed: number;
+  threads: number;
+}
+
+/** A boosted model's trees, flat (native/gbdt/gbdt.hpp, Model): tree t is nodes [treeOffsets[t], treeOffsets[t + 1]). */
+export interface NativeGBDTModel {
+  nFeatures: number;
+  outputs: number; // 1, or k (multiclass); tree t adds to output t % outputs
+  baseline: Float64Array; // (outputs)
+  treeOffsets: Float64Array; // (trees + 1)
+  feature: Float64Array; // (nodes) −1 = leaf
+  threshold: Float64Array; // (nodes) x <= threshold goes left
+  missingLeft: Float64Array; // (nodes) 1: NaN goes left
+  left: Float64Array; // (nodes) tree-local index
+  right: Float64Array; // (nodes)
+  value: Float64Array; // (nodes) leaf values
+}
+
+/** gbdtFit's result: the trees (gbdtPredict's model less nFeatures/outputs) and the loss per iteration. */
+export interface NativeGBDTFit extends Omit<NativeGBDTModel, 'nFeatures' | 'outputs'> {
+  nIter: number;
+  gain: Float64Array; // (nodes) split gain of internal nodes
+  count: Float64Array; // (nodes) training samples that reached the node
+  trainLoss: Float64Array; // (nIter + 1) before any tree, then after each iteration
+  validationLoss: Float64Array; // (nIter + 1) with early stopping, else empty
+}
+
 export interface NativeAddon {
   /** The seam's version this build implements (native/addon/addon.cpp, kAbiVersion); the loader requires ADDON_ABI_VERSION. */
   abiVersion: number;
@@ -183,6 +227,10 @@ export interface NativeAddon {
   maximizeEnsemble(members: NativeEnsembleMember[], options: NativeEnsembleOptions): Promise<{ x: Float64Array; value: number; warnings: string[] }>;
   /** The weighted ensemble's posterior at Xc (m, d): mean (m), variance (m). */
   predictEnsemble(members: NativeEnsembleMember[], Xc: Float64Array, d: number): Promise<{ mean: Float64Array; variance: Float64Array }>;
+  /** Histogram gradient boosting: X (n, d) row-major (NaN = missing), y (n), w (n) or empty. */
+  gbdtFit(X: Float64Array, y: Float64Array, w: Float64Array, options: NativeGBDTOptions): Promise<NativeGBDTFit>;
+  /** Raw scores (n, outputs) row-major of X (n, nFeatures). */
+  gbdtPredict(model: NativeGBDTModel, X: Float64Array, threads: number): Promise<Float64Array>;
 }
 
 export interface AddonCandidate {
@@ -270,7 +318,7 @@ function installHint(): string {
  * The version of the seam this TypeScript speaks (native/addon/addon.cpp, kAbiVersion): an addon of
  * another version would misread or refuse its options, so the loader refuses it with the rebuild hint.
  */
-export const ADDON_ABI_VERSION = 4;
+export const ADDON_ABI_VERSION = 5;
 
 /** An addon built from other sources than this TypeScript's (an old build left in build/, a stale prebuild). */
 export class StaleAddonError extends Error {
