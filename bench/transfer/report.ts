@@ -57,19 +57,25 @@ export function ratioTable(r: SyntheticResult, families: readonly Family[], prob
   const head = ['family', 'problem', 'sampler ÷ cold', ...r.checkpoints.map((k) => `after ${k}`), `seeds ≤ cold after ${r.checkpoints.at(-1)}`];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   const last = r.checkpoints.length - 1;
+  for (const { f, p, v, runs, cold } of againstCold(r, families, problems, variants)) {
+    const ratios = r.checkpoints.map((_, i) => g3(median(column(runs, (x) => x.regrets[i]!)) / median(column(cold, (x) => x.regrets[i]!))));
+    const wins = runs.filter((x, s) => x.regrets[last]! <= cold[s]!.regrets[last]!).length;
+    lines.push(`| ${familyName(f)} | ${p} | ${v} ÷ ${coldOf(v)} | ${ratios.join(' | ')} | ${wins}/${runs.length} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Every (family, problem, variant) that has a cold counterpart, with both sets of runs. */
+function* againstCold(r: SyntheticResult, families: readonly Family[], problems: readonly string[], variants: readonly string[]) {
   for (const f of families) {
     for (const p of problems) {
       for (const v of variants.filter((x) => x !== coldOf(x))) {
         const runs = r.runs.get(`${f}/${p}/${v}`);
         const cold = r.runs.get(`${f}/${p}/${coldOf(v)}`);
-        if (runs === undefined || cold === undefined) continue;
-        const ratios = r.checkpoints.map((_, i) => g3(median(column(runs, (x) => x.regrets[i]!)) / median(column(cold, (x) => x.regrets[i]!))));
-        const wins = runs.filter((x, s) => x.regrets[last]! <= cold[s]!.regrets[last]!).length;
-        lines.push(`| ${familyName(f)} | ${p} | ${v} ÷ ${coldOf(v)} | ${ratios.join(' | ')} | ${wins}/${runs.length} |`);
+        if (runs !== undefined && cold !== undefined) yield { f, p, v, runs, cold };
       }
     }
   }
-  return lines.join('\n');
 }
 
 /** The goals, judged on the GP (the transfer method of the issue); TPE's ratio alongside for scale. */
@@ -106,17 +112,10 @@ export function verdicts(r: SyntheticResult, families: readonly Family[], proble
 export function lateCosts(r: SyntheticResult, families: readonly Family[], problems: readonly string[], variants: readonly string[], slack = 1.2): string[] {
   const last = r.checkpoints.length - 1;
   const out: string[] = [];
-  for (const f of families) {
-    for (const p of problems) {
-      for (const v of variants.filter((x) => x !== coldOf(x))) {
-        const runs = r.runs.get(`${f}/${p}/${v}`);
-        const cold = r.runs.get(`${f}/${p}/${coldOf(v)}`);
-        if (runs === undefined || cold === undefined) continue;
-        const a = median(column(runs, (x) => x.regrets[last]!));
-        const b = median(column(cold, (x) => x.regrets[last]!));
-        if (a > slack * b) out.push(`${familyName(f)}, ${p}, ${v}: ${g3(a)} against ${g3(b)} cold (× ${g3(a / b)})`);
-      }
-    }
+  for (const { f, p, v, runs, cold } of againstCold(r, families, problems, variants)) {
+    const a = median(column(runs, (x) => x.regrets[last]!));
+    const b = median(column(cold, (x) => x.regrets[last]!));
+    if (a > slack * b) out.push(`${familyName(f)}, ${p}, ${v}: ${g3(a)} against ${g3(b)} cold (× ${g3(a / b)})`);
   }
   return out;
 }
