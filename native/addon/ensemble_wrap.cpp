@@ -140,13 +140,7 @@ Napi::Value MaximizeEnsemble(const Napi::CallbackInfo& info) {
     return run_on_members(
         info.Env(), mem,
         [opt, res, d](const std::vector<EnsembleMember>& members) { *res = maximize_ensemble(members, d, opt); },
-        [res](Napi::Env env) -> Napi::Value {
-          Napi::Object r = Napi::Object::New(env);
-          r.Set("x", to_array(env, res->x));
-          r.Set("value", res->value);
-          r.Set("warnings", to_strings(env, res->warnings));
-          return r;
-        },
+        [res](Napi::Env env) -> Napi::Value { return GPWrap::acq_result(env, *res); },
         "maximizeEnsemble", entry);
   });
 }

@@ -125,6 +125,14 @@ GPWrap* GPWrap::instance(const Napi::Value& v) {
   return GPWrap::Unwrap(v.As<Napi::Object>());
 }
 
+Napi::Object GPWrap::acq_result(Napi::Env env, const AcqResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("x", to_array(env, r.x));
+  o.Set("value", r.value);
+  o.Set("warnings", to_strings(env, r.warnings));
+  return o;
+}
+
 GPWrap::GPWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPWrap>(info) {
   guarded(info.Env(), [&] { init(info); });
 }
@@ -308,13 +316,7 @@ Napi::Value GPWrap::Maximize(const Napi::CallbackInfo& info) {
         [opt, res](GPModel& model) {
           *res = model.maximize(opt);
         },
-        [res](Napi::Env env) -> Napi::Value {
-          Napi::Object r = Napi::Object::New(env);
-          r.Set("x", to_array(env, res->x));
-          r.Set("value", res->value);
-          r.Set("warnings", to_strings(env, res->warnings));
-          return r;
-        },
+        [res](Napi::Env env) -> Napi::Value { return acq_result(env, *res); },
         label("maximize"), entry);
   });
 }

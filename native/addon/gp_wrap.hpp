@@ -22,6 +22,8 @@ class GPWrap : public Napi::ObjectWrap<GPWrap> {
   // For calls on several models (ensemble_wrap.cpp): the GPWrap behind `v` when it is an instance of this
   // class, else nullptr; the model (throws when disposed); the model's debug switches.
   static GPWrap* instance(const Napi::Value& v);
+  // A maximisation's result as the object `maximize` and `maximizeEnsemble` resolve to: { x, value, warnings }.
+  static Napi::Object acq_result(Napi::Env env, const AcqResult& r);
   std::shared_ptr<GPModel> model(const Napi::Env& env) const;
   bool profile() const { return profile_; }
   bool memory_check() const { return memory_check_; }
