@@ -5,17 +5,14 @@
  * touched; what Optuna would load differently throws NotRepresentableError naming the trial and parameter.
  */
 import { randomUUID } from 'node:crypto';
-import type { FrozenTrial, StudyDirection } from '../../trial/index.js';
+import type { FrozenTrial } from '../../trial/index.js';
 import { toOptunaDistribution } from './distributions.js';
 import { NotRepresentableError } from './errors.js';
 import { OP, STATE_CODES, directionCode, formatDatetime } from './format.js';
 import { PyFloat, pyDumps } from './pyjson.js';
+import type { StudyHeader } from './record.js';
 
-export interface StudyToWrite {
-  readonly name: string;
-  readonly directions: readonly StudyDirection[];
-  readonly userAttrs: Readonly<Record<string, unknown>>;
-  readonly systemAttrs: Readonly<Record<string, unknown>>;
+export interface StudyToWrite extends StudyHeader {
   /** In number order, numbered 0, 1, 2, ... */
   readonly trials: readonly FrozenTrial[];
 }

@@ -27,21 +27,21 @@ export interface OptunaTrialRecord {
   readonly complete: Date | null;
 }
 
-export interface OptunaStudyRecord {
+/** What a study is besides its trials, on both sides of the journal. */
+export interface StudyHeader {
   readonly name: string;
   readonly directions: readonly StudyDirection[];
   readonly userAttrs: Readonly<Record<string, unknown>>;
   readonly systemAttrs: Readonly<Record<string, unknown>>;
+}
+
+export interface OptunaStudyRecord extends StudyHeader {
   /** In number order. */
   readonly trials: readonly OptunaTrialRecord[];
 }
 
 /** A study ready to write: every template already passed the checks the storages run. */
-export interface CheckedStudy {
-  readonly name: string;
-  readonly directions: readonly StudyDirection[];
-  readonly userAttrs: Readonly<Record<string, unknown>>;
-  readonly systemAttrs: Readonly<Record<string, unknown>>;
+export interface CheckedStudy extends StudyHeader {
   readonly templates: readonly TrialTemplate[];
 }
 
