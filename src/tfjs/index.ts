@@ -10,7 +10,7 @@
  *   const study = await createStudy({ direction: 'maximize', pruner: new HyperbandPruner() });
  *   await study.optimize(mlpObjective({ train, valid }, { epochs: 27 }), { nTrials: 50 });
  */
-export { loadTf, useTf, TF_CANDIDATES, type LoadedTf, type LoadTfOptions, type TfAttempt, type TfCandidate, type TfModule } from './load.js';
+export { loadTf, useTf, TF_CANDIDATES, type LoadedTf, type LoadTfOptions, type TfAttempt, type TfCandidate, type TfModule, type WebGpuOptions, type WebGpuLike } from './load.js';
 export { pruningCallback, PruningCallback, MonitorKeyError, type PruningCallbackOptions, type PruningCallbackConstructor } from './callback.js';
 export { stratifiedSplit, toSplit, disposeSplit, type Split, type SplitIndices } from './data.js';
 export {

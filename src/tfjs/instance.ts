@@ -99,7 +99,7 @@ export function checkTf(name: string, value: unknown): TfModule {
 }
 
 /** The packages that make up a TensorFlow.js install; any of them marks the project as having one. */
-const TF_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'];
+const TF_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
 
 /**
  * The entry file of `specifier`, or null when it is not installed. Packages resolve from the user's

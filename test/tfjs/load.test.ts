@@ -97,7 +97,7 @@ describe('loadTf', () => {
       const viaEnv = await loadTf({ importModule: (s) => import(s) });
       expect(viaEnv.attempts.map((a) => a.candidate)).toEqual(['wasm']);
       process.env['TUNABLE_TFJS_BACKEND'] = 'gpu';
-      await expect(loadTf({ importModule: (s) => import(s) })).rejects.toThrow(/TUNABLE_TFJS_BACKEND="gpu".*"tfjs-node-gpu", "tfjs-node", "wasm", "cpu"/);
+      await expect(loadTf({ importModule: (s) => import(s) })).rejects.toThrow(/TUNABLE_TFJS_BACKEND="gpu".*"tfjs-node-gpu", "tfjs-node", "webgpu", "wasm", "cpu"/);
     } finally {
       if (saved === undefined) delete process.env['TUNABLE_TFJS_BACKEND'];
       else process.env['TUNABLE_TFJS_BACKEND'] = saved;
