@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'ERR_TRIAL_FINISHED'
   | 'ERR_TRIAL_PRUNED'
   | 'ERR_INVALID_STATE'
-  | 'ERR_EXHAUSTED';
+  | 'ERR_EXHAUSTED'
+  | 'ERR_ARCHITECTURE'
+  | 'ERR_POPULATION_FAILED';
 
 export class TunableError extends Error {
   readonly code: ErrorCode;
@@ -137,5 +139,34 @@ export class TrialPruned extends TunableError {
 export class SearchSpaceExhaustedError extends TunableError {
   constructor(message: string) {
     super('ERR_EXHAUSTED', message);
+  }
+}
+
+/**
+ * A neural architecture that cannot be built from the choices made (a kernel longer than its input, a
+ * cell whose every path is a zero op, more parameters than allowed, a layer tfjs refuses). `choice`
+ * names the parameter responsible (e.g. "nas:l1:kernel"), `value` what it was set to. An objective
+ * that lets it escape fails its trial, and `study.optimize` goes on to the next one.
+ */
+export class ArchitectureError extends InvalidArgumentError {
+  readonly choice: string;
+  readonly value: unknown;
+  constructor(choice: string, value: unknown, message: string) {
+    super(message, 'ERR_ARCHITECTURE');
+    this.choice = choice;
+    this.value = value;
+  }
+}
+
+/**
+ * Population-based training could not go on: every member failed in one interval (nothing left to copy
+ * from), or more members failed than `maxFailures` allows. `failures` lists each one (member, trial
+ * number, epochs, reason); the message quotes the first reason.
+ */
+export class PopulationFailedError extends TunableError {
+  readonly failures: readonly { readonly member: number; readonly trial: number; readonly from: number; readonly to: number; readonly reason: string }[];
+  constructor(message: string, failures: PopulationFailedError['failures']) {
+    super('ERR_POPULATION_FAILED', message);
+    this.failures = Object.freeze([...failures]);
   }
 }

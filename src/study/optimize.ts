@@ -2,7 +2,9 @@
  * The optimize loop: `concurrency` async workers in this process, each repeatedly ask → objective →
  * tell, until `nTrials` trials were started, `timeout` seconds passed, the study was stopped, or the
  * sampler ran out of points. An objective error fails its trial (reason recorded) and, unless `catch`
- * matches it, stops the loop after the running trials finish and is re-thrown.
+ * matches it, stops the loop after the running trials finish and is re-thrown. An ArchitectureError is
+ * the trial's own parameters at fault (a network that cannot be built from them), not the objective's
+ * code: it fails its trial and the search goes on, as if `catch` named it.
  *
  * What always holds when the returned promise settles: no trial started by this call is left RUNNING
  * by it. An objective still unsettled `gracePeriod` seconds after the timeout — or after `signal` was
@@ -13,7 +15,7 @@
  * reported in a warning, and the loop goes on.
  */
 import { distributionFrom, type Distribution } from '../distributions/index.js';
-import { InvalidArgumentError, SearchSpaceExhaustedError, TrialFinishedError, TrialPruned } from '../errors.js';
+import { ArchitectureError, InvalidArgumentError, SearchSpaceExhaustedError, TrialFinishedError, TrialPruned } from '../errors.js';
 import { warnOnce } from '../util/warn.js';
 import { boolean, describe, integer, invalid, nonNegativeNumber, options, positiveNumber, string } from '../validate.js';
 import type { Study } from './study.js';
@@ -55,7 +57,7 @@ export interface OptimizeOptions {
   searchSpace?: Readonly<Record<string, Distribution>>;
   /** Trials run at once in this process (async objectives overlap). Default 1, at most 4096. */
   concurrency?: number;
-  /** Errors that fail their trial but do not stop the study: classes, or a predicate. */
+  /** Errors that fail their trial but do not stop the study: classes, or a predicate (ArchitectureError always). */
   catch?: readonly ErrorClass[] | ((error: unknown) => boolean);
   /** Called after each trial is stored, in completion order. */
   callbacks?: readonly OptimizeCallback[];
@@ -268,7 +270,7 @@ export async function optimize(study: Study, objective: Objective, opts?: Optimi
         frozen = await finish(trial, () => study.tell(trial, 'PRUNED'), 'pruned');
       } else {
         frozen = await finish(trial, () => study.tell(trial, 'FAIL', { failReason: reasonOf(out.error) }), 'an error');
-        if (!r.isCaught(out.error)) rethrow = { error: out.error };
+        if (!(out.error instanceof ArchitectureError) && !r.isCaught(out.error)) rethrow = { error: out.error };
       }
     } finally {
       study.stopBeating(trial.trialId);  // told, or the tell failed: either way this loop is done with it
