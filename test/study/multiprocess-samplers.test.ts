@@ -70,10 +70,11 @@ describe('two processes on one SQLite study', () => {
     const sobol = new Sobol(2, { scramble: true, seed: SEED });
     const sobolPoint = (t: FrozenTrial): Record<string, number> => enc.decodeUniform(sobol.at(t.number));
     const relative = (t: FrozenTrial): Record<string, number> | undefined => t.systemAttrs[PARAMS_ATTR] as Record<string, number> | undefined;
-    const start = trials.filter((t) => t.number < 5 && relative(t) !== undefined);
-    expect(start.length).toBeGreaterThan(0);
-    for (const t of start) expect(relative(t)).toEqual(sobolPoint(t));
     const byGp = (t: FrozenTrial): boolean => relative(t) !== undefined && JSON.stringify(relative(t)) !== JSON.stringify(sobolPoint(t));
+    // A trial is sampled after it is created: a process held up in between (a loaded machine) can find
+    // the other's later trials finished, five in all, and fit the GP for one of the first five numbers.
+    const start = trials.filter((t) => t.number < 5 && relative(t) !== undefined);
+    expect(start.filter((t) => !byGp(t)).length, 'start trials on their Sobol\' point').toBeGreaterThanOrEqual(3);
     for (const t of trials.slice(6)) {
       expect(byGp(t), `trial ${t.number}`).toBe(true);
       expect(relative(t)).toEqual(t.internalParams);
