@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStudy, GPSampler, RandomSampler, setLogLevel, type Sampler } from '../../src/index.js';
 import { loadTf, type TfModule } from '../../src/tfjs/index.js';
-import { hypergradientSearch, type HypergradientSearchOptions, type HyperparameterSpace, type TrainingLossArgs } from '../../src/tfjs/hypergradient/index.js';
+import { hypergradientSearch, type HypergradientSearchOptions, type HyperparameterSpace, type TrainingLossArgs, type TrainingLossHook } from '../../src/tfjs/hypergradient/index.js';
 import { loadDigits, type Digits } from '../../examples/digits/task.js';
 
 const { values: flags } = parseArgs({
@@ -30,7 +30,8 @@ const { values: flags } = parseArgs({
     trials: { type: 'string', default: '8' },
     epochs: { type: 'string', default: '12' },
     arms: { type: 'string', default: '' },
-    out: { type: 'string', default: '/tmp/i22/results-hypergradient.md' },
+    /** Also write the section to this file (it is always printed). */
+    out: { type: 'string', default: '' },
   },
 });
 const seeds = flags.seeds.split(',').map(Number);
@@ -58,9 +59,9 @@ function mlp(tf: TfModule, { seed }: { seed: number }) {
 }
 
 /** Fixed per-layer kernel decays through the training-loss hook (the same penalty as weightDecay per 'layer'). */
-function perLayerPenalty({ base, weights, hp, tf }: TrainingLossArgs) {
+function perLayerPenalty({ base, weights, hp, tf }: TrainingLossArgs): ReturnType<TrainingLossHook> {
   const terms = LAYERS.map((l, i) => tf.mul(hp[`wd_${l}`]!, tf.sum(tf.square(weights[2 * i]!))));
-  return tf.add(base, tf.mul(0.5, tf.addN(terms)));
+  return tf.add(base, tf.mul(0.5, tf.addN(terms))) as ReturnType<TrainingLossHook>;
 }
 
 interface Outcome {
@@ -188,6 +189,8 @@ const md = [
 ];
 const text = md.join('\n');
 console.log(text);
-mkdirSync(dirname(flags.out), { recursive: true });
-writeFileSync(flags.out, text);
+if (flags.out !== '') {
+  mkdirSync(dirname(flags.out), { recursive: true });
+  writeFileSync(flags.out, text);
+}
 }

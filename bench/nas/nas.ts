@@ -14,7 +14,7 @@
  *            60/20/20 train/valid/test split drawn from the seed; breast cancer standardised on its
  *            training split
  *
- * Run: node --import tsx bench/nas/nas.ts [--seeds 0,1,2,3,4] [--trials 10] [--epochs 8] [--out /tmp/i22/results-nas.md]
+ * Run: node --import tsx bench/nas/nas.ts [--seeds 0,1,2,3,4] [--trials 10] [--epochs 8] [--out results-nas.md: also written there, with the raw results as results-nas.json]
  *      [--render results.json]  (re-renders a finished run's table)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
     trials: { type: 'string', default: '10' },
     epochs: { type: 'string', default: '8' },
     datasets: { type: 'string', default: 'digits,breast_cancer' },
-    out: { type: 'string', default: '/tmp/i22/results-nas.md' },
+    out: { type: 'string', default: '' },
     /** Re-renders the table from a run's JSON (written next to --out) instead of running. */
     render: { type: 'string' },
   },
@@ -273,6 +273,8 @@ lines.push(
 );
 const md = lines.join('\n') + '\n';
 process.stdout.write(md);
-mkdirSync(dirname(flags.out), { recursive: true });
-writeFileSync(flags.out, md);
-if (flags.render === undefined) writeFileSync(flags.out.replace(/\.md$/, '.json'), JSON.stringify(results, null, 1));
+if (flags.out !== '') {
+  mkdirSync(dirname(flags.out), { recursive: true });
+  writeFileSync(flags.out, md);
+  if (flags.render === undefined) writeFileSync(flags.out.replace(/\.md$/, '.json'), JSON.stringify(results, null, 1));
+}

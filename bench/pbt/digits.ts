@@ -19,6 +19,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStudy, HyperbandPruner, TPESampler, TrialPruned, TrialState, type Trial } from '../../src/index.js';
 import { buildMlp, disposeModel, evaluate, loadTf, trainAndEvaluate, type MlpParams } from '../../src/tfjs/index.js';
@@ -32,7 +33,8 @@ const { values: flags } = parseArgs({
     population: { type: 'string', default: '8' },
     epochs: { type: 'string', default: '27' },
     interval: { type: 'string', default: '3' },
-    out: { type: 'string', default: '/tmp/i22/results-pbt.md' },
+    /** Also write the section to this file (it is always printed). */
+    out: { type: 'string', default: '' },
   },
 });
 const seeds = flags.seeds.split(',').map(Number);
@@ -195,5 +197,7 @@ const section = [
   '',
 ].join('\n');
 console.log(section);
-mkdirSync('/tmp/i22', { recursive: true });
-writeFileSync(flags.out, section);
+if (flags.out !== '') {
+  mkdirSync(dirname(flags.out), { recursive: true });
+  writeFileSync(flags.out, section);
+}

@@ -38,7 +38,7 @@ const { values: flags } = parseArgs({
     routes: { type: 'string', default: 'dawn-default,opengles,vulkan-icd' },
     'vk-icd': { type: 'string' },
     child: { type: 'string' }, // internal: the route a child process runs (JSON)
-    out: { type: 'string', default: '/tmp/i22/results-webgpu.md' },
+    out: { type: 'string', default: '' },
   },
 });
 
