@@ -1,7 +1,10 @@
 /**
  * tunable/tfjs: TensorFlow.js integration. `loadTf()` picks the fastest backend available (tfjs-node-gpu,
- * tfjs-node, wasm, cpu), `pruningCallback()` reports epochs to a trial and stops pruned trials, and the
- * MLP helpers build, train and evaluate a model from a trial's parameters.
+ * tfjs-node, wasm, cpu; webgpu on request), `pruningCallback()` reports epochs to a trial and stops pruned
+ * trials, and the MLP helpers build, train and evaluate a model from a trial's parameters. Beyond one
+ * trial per configuration: `hypergradientSearch` (gradients of the validation loss with respect to
+ * continuous hyperparameters), `populationBasedTraining` (members that copy and perturb the best every
+ * few epochs) and `nas` (architecture spaces for any sampler, and DARTS).
  *
  * TensorFlow.js is an optional peer dependency and this module imports none of it when loaded: every
  * helper uses the user's instance (`useTf(tf)`, `loadTf({ tf })`, or the project's @tensorflow/tfjs).
