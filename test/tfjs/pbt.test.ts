@@ -474,6 +474,20 @@ describe('populationBasedTraining: bad input', () => {
     expect(study.trials).toHaveLength(0);  // nothing was started
   });
 
+  it('refuses a study with WAITING trials, which its asks would take for members, and leaves it as it was', async () => {
+    const study = await createStudy({ studyName: 'queued' });
+    await study.enqueueTrial({ lr: 0.5 });
+    await study.enqueueTrial({ lr: 0.25 });
+    await expect(populationBasedTraining({ study, ...base() } as never)).rejects.toThrow(
+      'populationBasedTraining needs a study without WAITING trials, so that its members are the trials it enqueues; study "queued" has 2 (trial 0, 1)',
+    );
+    expect((await study.getTrials()).map((t) => [t.number, t.state])).toEqual([
+      [0, TrialState.WAITING],
+      [1, TrialState.WAITING],
+    ]);
+    expect(Object.keys(await study.getUserAttrs())).toEqual([]);  // no PBT configuration written either
+  });
+
   it('a report outside the interval fails the member with the reason', async () => {
     const result = await populationBasedTraining({
       study: await createStudy(),

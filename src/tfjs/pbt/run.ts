@@ -16,7 +16,8 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { ParamValue } from '../../distributions/index.js';
-import { PopulationFailedError } from '../../errors.js';
+import { InvalidArgumentError, PopulationFailedError } from '../../errors.js';
+import { TrialState } from '../../trial/index.js';
 import { deriveSeed } from '../../samplers/seed.js';
 import type { Trial } from '../../study/trial.js';
 import { Rng } from '../../util/rng.js';
@@ -69,6 +70,16 @@ const reasonOf = (err: unknown): string => (err instanceof Error ? `${err.name}:
 /** Runs population-based training on `opts.study`; resolves to the final population and every schedule. */
 export async function populationBasedTraining(opts: PopulationBasedTrainingOptions): Promise<PbtResult> {
   const o = resolvePbtOptions(opts);
+  // Members are enqueued and then asked for, and an ask takes the oldest WAITING trial: another one
+  // queued on the study would become a member in its place.
+  const waiting = await o.study.getTrials({ states: [TrialState.WAITING] });
+  if (waiting.length > 0) {
+    if (o.ownStore) await o.store.close?.();
+    throw new InvalidArgumentError(
+      `populationBasedTraining needs a study without WAITING trials, so that its members are the trials it enqueues; ` +
+        `study ${JSON.stringify(o.study.studyName)} has ${waiting.length} (trial ${waiting.map((t) => t.number).join(', ')})`,
+    );
+  }
   const run = new PbtRun(o);
   try {
     return await run.run();
