@@ -131,6 +131,13 @@ check "tunable export --format optuna-journal and tunable import --from optuna-j
   nobuild sh -c "cd '$app' && npx tunable export --study-name demo --storage 'sqlite:$work/demo.db' --format optuna-journal --out demo.log &&
     npx tunable import --from optuna-journal demo.log --study-name demo --storage 'sqlite:$work/imported.db' &&
     npx tunable trials --study-name demo --storage 'sqlite:$work/imported.db' --format json | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>{if(JSON.parse(s).length!==3)process.exit(1)})'"
+check "tunable/tfjs without tfjs installed: hypergradientSearch, populationBasedTraining and nas load, and a call names the missing TensorFlow.js" \
+  nobuild sh -c "cd '$app' && node --input-type=module -e '
+    const m = await import(\"tunable/tfjs\");
+    for (const k of [\"hypergradientSearch\", \"populationBasedTraining\", \"loadTf\"]) if (typeof m[k] !== \"function\") throw new Error(k);
+    for (const k of [\"sequential\", \"cell\", \"darts\"]) if (typeof m.nas[k] !== \"function\") throw new Error(\"nas.\" + k);
+    try { await m.hypergradientSearch({}); throw new Error(\"no error\"); } catch (e) { if (e.code !== \"ERR_BACKEND_UNAVAILABLE\") throw e; console.log(e.code); }
+  ' | grep -q ERR_BACKEND_UNAVAILABLE"
 check "every source map's sources are in the package" \
   node -e '
     const fs = require("fs"), path = require("path");
@@ -147,7 +154,7 @@ check "every source map's sources are in the package" \
     console.log(maps + " maps");' "$pkg"
 check "LICENSE (MIT), the README's docs and the demo's data are in the package" \
   sh -c "cd '$pkg' && grep -q 'MIT License' LICENSE && grep -q 'Copyright (c) 2026 the tunable authors' LICENSE &&
-    for f in docs/reliability.md docs/workers.md docs/dashboard.md docs/plots.md docs/transfer.md docs/optuna.md docs/automl.md native/README.md native/gbdt/README.md src/pruners/README.md src/storage/README.md src/tfjs/README.md bench/RESULTS.md bench/gpu/README.md examples/data/breast_cancer.csv; do test -s \"\$f\" || { echo \"missing \$f\"; exit 1; }; done"
+    for f in docs/reliability.md docs/workers.md docs/dashboard.md docs/plots.md docs/transfer.md docs/optuna.md docs/automl.md docs/hypergradient.md docs/pbt.md docs/nas.md docs/webgpu.md native/README.md native/gbdt/README.md src/pruners/README.md src/storage/README.md src/tfjs/README.md bench/RESULTS.md bench/gpu/README.md examples/data/breast_cancer.csv; do test -s \"\$f\" || { echo \"missing \$f\"; exit 1; }; done"
 check "package.json: repository, homepage, bugs; the PostgreSQL the description names comes with it (pg)" \
   node -e '
     const p = require(process.argv[1] + "/package.json");
