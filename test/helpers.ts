@@ -1,14 +1,31 @@
 /** Shared test helpers: temp dirs and the storages every suite runs over. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll } from 'vitest';
 
 export function tempDir(prefix = 'tunable-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI_MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+// An absolute loader URL, because the CLI runs with a temporary directory as its cwd.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+/** Node's arguments to run `tunable ...args` from the sources (spawn(process.execPath, cliArgs(...))). */
+export function cliArgs(...args: string[]): string[] {
+  return ['--import', TSX_LOADER, CLI_MAIN, ...args];
+}
+
+/** `tunable ...args` run to its end in `cwd`: exit code and output. */
+export function runCli(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, cliArgs(...args), { cwd, encoding: 'utf8' });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 let counter = 0;

@@ -1,19 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers.js';
+import { tempDir, runCli as cli } from '../helpers.js';
 import { breastCancerRows } from './fixtures.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-
-function cli(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-}
 
 function writeCsv(path: string, rows: readonly Record<string, unknown>[]): void {
   const names = Object.keys(rows[0]!);

@@ -5,15 +5,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createStudy } from '../../src/study/study.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, cliArgs } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-// An absolute loader URL, because the CLI runs with a temporary directory as its cwd.
-const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface Result {
@@ -29,7 +25,7 @@ writeFileSync(join(dir, 'not-a-db.txt'), 'not a database\n'.repeat(100));
 mkdirSync(join(dir, 'a-directory'));
 
 function cli(...args: string[]): Result {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, TUNABLE_DEBUG: '' } });
+  const r = spawnSync(process.execPath, cliArgs(...args), { cwd: dir, encoding: 'utf8', env: { ...process.env, TUNABLE_DEBUG: '' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -237,7 +233,7 @@ describe('tunable CLI failures', () => {
       trial.setUserAttr('blob', 'x'.repeat(400_000));
       await study.tell(trial, 1);
       await study.storage.close();
-      const child = spawn(process.execPath, ['--import', TSX, MAIN, 'export', '--study-name', 'big', '--format', 'json', '--storage', 'sqlite:big.db'], { cwd: dir });
+      const child = spawn(process.execPath, cliArgs('export', '--study-name', 'big', '--format', 'json', '--storage', 'sqlite:big.db'), { cwd: dir });
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       child.stdout.once('data', () => child.stdout.destroy());
@@ -255,7 +251,7 @@ describe('tunable CLI failures', () => {
     });
     it('studies with the default storage and no ./tunable.db', () => {
       const empty = tempDir('tunable-cli-nodb-');
-      const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'studies'], { cwd: empty, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, cliArgs('studies'), { cwd: empty, encoding: 'utf8' });
       expect(r.stdout).toContain('No studies: "./tunable.db" does not exist');
       expect(existsSync(join(empty, 'tunable.db'))).toBe(false);
     });

@@ -5,14 +5,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStudy } from '../../src/study/study.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, cliArgs } from '../helpers.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const dir = tempDir('tunable-dashboard-cli-');
 const storage = `sqlite:${join(dir, 'd.db')}`;
 
@@ -29,7 +25,7 @@ afterEach(() => {
 });
 
 function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'dashboard', ...args], {
+  const child = spawn(process.execPath, cliArgs('dashboard', ...args), {
     cwd: dir,
     env: { ...process.env, TUNABLE_DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,7 +60,7 @@ function start(args: string[], env: Record<string, string> = {}) {
 function cli(...args: string[]): Promise<Exit> {
   return new Promise((resolve) => {
     const env = { ...process.env, TUNABLE_DEBUG: '' };
-    execFile(process.execPath, ['--import', TSX, MAIN, 'dashboard', ...args], { cwd: dir, encoding: 'utf8', env }, (err, stdout, stderr) => {
+    execFile(process.execPath, cliArgs('dashboard', ...args), { cwd: dir, encoding: 'utf8', env }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
       const signal = err === null ? null : (err.signal ?? null);
       resolve({ code, signal, stdout, stderr });

@@ -5,17 +5,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadStudy } from '../../src/study/study.js';
 import { TrialState, type FrozenTrial } from '../../src/trial/index.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, cliArgs } from '../helpers.js';
 import { describePg, dropSchema, freshSchema, schemaUrl } from '../pg.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-// An absolute loader URL, because the CLI runs with a temporary directory as its cwd.
-const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'worker');
 
 const dir = tempDir('tunable-worker-');
@@ -42,7 +37,7 @@ afterEach(() => {
 
 /** The CLI as a child process in `dir`, with `env` added to the environment. */
 function start(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  const child = spawn(process.execPath, cliArgs(...args), {
     cwd: dir,
     env: { ...process.env, TUNABLE_DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +60,7 @@ function start(args: string[], env: Record<string, string> = {}): Proc {
 }
 
 function cli(...args: string[]): Exit {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, TUNABLE_DEBUG: '' } });
+  const r = spawnSync(process.execPath, cliArgs(...args), { cwd: dir, encoding: 'utf8', env: { ...process.env, TUNABLE_DEBUG: '' } });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
